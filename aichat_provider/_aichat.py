@@ -1,0 +1,173 @@
+"""``Aichat``: the provider for the chat-gpt.org web chat service."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, ClassVar
+
+from . import _config
+from ._base import AsyncProvider
+from ._cookies import browser_cookie_cache, cookie_header, resolve_cookies
+from ._messages import Messages
+from ._options import RequestOptions, parse_options
+from ._redact import Scrubber, proxy_secrets
+from ._responses import HttpReply, body_excerpt
+from ._retry import RetryPolicy, call_with_retries
+from ._session import StreamSession
+from .errors import AuthenticationError, CloudflareError, ResponseError
+
+logger = logging.getLogger("aichat_provider")
+
+_CLIENT_HINTS = ("sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform")
+#: Headers curl_cffi's Chrome profile sends for a page navigation, which a fetch() never sends.
+_NAVIGATION_ONLY = ("upgrade-insecure-requests", "sec-fetch-user", "cache-control")
+
+
+class Aichat(AsyncProvider):
+    """chat-gpt.org: one non-streamed answer per call, authenticated by the site's cookies."""
+
+    url: ClassVar[str | None] = "https://chat-gpt.org/chat"
+    label: ClassVar[str | None] = "Aichat (chat-gpt.org)"
+    working: ClassVar[bool] = True
+    needs_auth: ClassVar[bool] = True
+    supports_stream: ClassVar[bool] = False
+    supports_message_history: ClassVar[bool] = True
+    supports_system_message: ClassVar[bool] = True
+    supports_gpt_35_turbo: ClassVar[bool] = True
+    default_model: ClassVar[str] = _config.DEFAULT_MODEL
+    models: ClassVar[list[str]] = list(_config.SUPPORTED_MODELS)
+    parameters: ClassVar[dict[str, str]] = {
+        "proxy": "str | None = None",
+        "cookies": "dict | CookieJar | str | None = None",
+        "cookies_file": "str | PathLike | None = None",
+        "browser": "str | list[str] | None = None",
+        "temperature": f"float = {_config.DEFAULT_TEMPERATURE}",
+        "top_p": f"float = {_config.DEFAULT_TOP_P}",
+        "presence_penalty": f"float = {_config.DEFAULT_PRESENCE_PENALTY}",
+        "frequency_penalty": f"float = {_config.DEFAULT_FREQUENCY_PENALTY}",
+        "timeout": f"float = {_config.DEFAULT_TIMEOUT}",
+        "max_retries": f"int = {_config.DEFAULT_MAX_RETRIES}",
+        "impersonate": f"str = {_config.DEFAULT_IMPERSONATE!r}",
+        "user_agent": "str | None = None",
+        "headers": "dict | None = None",
+        "verify": "bool | str = True",
+        "base_url": f"str = {_config.DEFAULT_BASE_URL!r}",
+    }
+
+    @classmethod
+    async def create_async(
+        cls, model: str, messages: Messages, proxy: str | None = None, **kwargs: Any
+    ) -> str:
+        """Send ``messages`` to chat-gpt.org and return the answer.
+
+        Keyword arguments are listed in the README and ``Aichat.params``; unknown ones are ignored.
+        Raises the exceptions of :mod:`aichat_provider.errors`.
+        """
+        options = parse_options(
+            model, messages, proxy, kwargs, models=cls.models, default_model=cls.default_model
+        )
+        # 1. Cookies: the argument, then a cookies file, then the browsers.
+        resolved = await resolve_cookies(
+            host=options.host,
+            argument=options.cookies,
+            cookies_file=options.cookies_file,
+            browsers=options.browsers,
+        )
+        scrub = Scrubber([*resolved.cookies.values(), *proxy_secrets(options.proxy)])
+        # 2. Headers that agree with the impersonated browser.
+        headers = build_headers(options, cookie_header(resolved.cookies))
+        # 3. Session, 4. payload, 5. request with retries.
+        async with StreamSession(
+            impersonate=options.impersonate,
+            proxy=options.proxy,
+            verify=options.verify,
+            timeout=options.timeout,
+        ) as session:
+
+            async def attempt() -> HttpReply:
+                return await session.post_json(
+                    options.api_url, build_payload(options), headers=headers, scrub=scrub
+                )
+
+            try:
+                reply, attempts = await call_with_retries(
+                    attempt, RetryPolicy(max_retries=options.max_retries)
+                )
+            except (AuthenticationError, CloudflareError):
+                if resolved.source.startswith("browser:"):
+                    browser_cookie_cache.invalidate(options.host)
+                raise
+        logger.debug("answer after %d attempt(s), cookies from %s", attempts, resolved.source)
+        # 6. Response, 7. errors.
+        return parse_answer(reply, scrub)
+
+
+def build_headers(options: RequestOptions, cookies: str) -> dict[str, str | None]:
+    """Browser-like headers for a same-origin fetch from the chat page.
+
+    The user agent and client hints come from curl_cffi's impersonation, so they match the TLS
+    fingerprint. A ``user_agent`` override (the browser that earned ``cf_clearance``) replaces
+    the user agent and drops the client hints, which would otherwise name another browser.
+    """
+    origin = options.base_url.split("/", 3)
+    headers: dict[str, str | None] = {
+        "accept": "*/*",
+        "accept-language": "en-US,en;q=0.9",
+        "content-type": "application/json",
+        "origin": "/".join(origin[:3]),
+        "referer": f"{options.base_url}/chat",
+        "sec-fetch-dest": "empty",
+        "sec-fetch-mode": "cors",
+        "sec-fetch-site": "same-origin",
+        "priority": "u=1, i",
+    }
+    headers.update(dict.fromkeys(_NAVIGATION_ONLY))
+    if options.user_agent:
+        headers["user-agent"] = options.user_agent
+        for hint in _CLIENT_HINTS:
+            headers[hint] = None
+    headers.update(options.headers)
+    headers["cookie"] = cookies
+    return headers
+
+
+def build_payload(options: RequestOptions) -> dict[str, Any]:
+    sampling = options.sampling
+    return {
+        "message": options.prompt,
+        "temperature": sampling.temperature,
+        "presence_penalty": sampling.presence_penalty,
+        "top_p": sampling.top_p,
+        "frequency_penalty": sampling.frequency_penalty,
+    }
+
+
+def parse_answer(reply: HttpReply, scrub: Scrubber) -> str:
+    """The ``message`` of a ``{"response": true, "message": "..."}`` reply, or ResponseError."""
+    excerpt = body_excerpt(reply.body, scrub)
+    facts: dict[str, Any] = {"status_code": reply.status_code, "body_excerpt": excerpt}
+    try:
+        data = json.loads(reply.body)
+    except (ValueError, RecursionError):
+        kind = "an empty body" if not reply.body.strip() else "a body that is not JSON"
+        content_type = reply.header("content-type").split(";")[0] or "no content type"
+        raise ResponseError(
+            f"The service answered HTTP {reply.status_code} with {kind} ({content_type}) instead "
+            "of its JSON reply; the API may have changed or base_url points elsewhere.",
+            **facts,
+        ) from None
+    if not isinstance(data, dict):
+        raise ResponseError(
+            f"The service answered with JSON {type(data).__name__} instead of an object.", **facts
+        )
+    message = data.get("message")
+    if data.get("response") is not True:
+        said = scrub(message)[:300] if isinstance(message, str) else "no message"
+        raise ResponseError(f"The service reported a failure: {said}", **facts)
+    if not isinstance(message, str):
+        raise ResponseError(
+            "The service's reply has no answer text ('message' is missing or not a string).",
+            **facts,
+        )
+    return message

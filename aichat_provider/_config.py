@@ -1,0 +1,59 @@
+"""Defaults in one place, and the environment variables that override them."""
+
+from __future__ import annotations
+
+from typing import Final
+
+DEFAULT_BASE_URL: Final = "https://chat-gpt.org"
+DEFAULT_MODEL: Final = "gpt-3.5-turbo"
+SUPPORTED_MODELS: Final = ("gpt-3.5-turbo",)
+
+#: Seconds for one attempt, connect plus the whole non-streamed answer. A long answer from the
+#: service takes tens of seconds; gpt4free's 6 s cuts those off.
+DEFAULT_TIMEOUT: Final = 120.0
+DEFAULT_MAX_RETRIES: Final = 2
+#: curl_cffi resolves "chrome" to its newest Chrome target, with the matching user agent and
+#: client hints, so the headers agree with the TLS fingerprint.
+DEFAULT_IMPERSONATE: Final = "chrome"
+
+DEFAULT_TEMPERATURE: Final = 0.5
+DEFAULT_TOP_P: Final = 1.0
+DEFAULT_PRESENCE_PENALTY: Final = 0.0
+DEFAULT_FREQUENCY_PENALTY: Final = 0.0
+
+#: Reply bodies larger than this (after decompression) are refused while they are read.
+MAX_RESPONSE_BYTES: Final = 16 * 1024 * 1024
+#: How much of an error body an exception keeps.
+BODY_EXCERPT_CHARS: Final = 200
+
+#: Retry backoff: the first wait, the longest wait, and the longest ``Retry-After`` waited out.
+RETRY_INITIAL_DELAY: Final = 0.5
+RETRY_MAX_DELAY: Final = 8.0
+RETRY_AFTER_LIMIT: Final = 60.0
+
+#: How long cookies read from a browser profile are reused before the profile is read again.
+BROWSER_COOKIE_TTL: Final = 60.0
+#: A browser read that takes longer than this (a locked database, a keyring that never answers)
+#: is given up.
+BROWSER_LOAD_TIMEOUT: Final = 15.0
+
+ENV_BASE_URL: Final = "AICHAT_BASE_URL"
+ENV_COOKIES_FILE: Final = "AICHAT_COOKIES_FILE"
+ENV_USER_AGENT: Final = "AICHAT_USER_AGENT"
+
+#: Browsers that browser_cookie3 can read, in the order they are tried.
+SUPPORTED_BROWSERS: Final = (
+    "chrome",
+    "chromium",
+    "brave",
+    "edge",
+    "opera",
+    "opera_gx",
+    "vivaldi",
+    "arc",
+    "firefox",
+    "librewolf",
+    "safari",
+    "lynx",
+    "w3m",
+)

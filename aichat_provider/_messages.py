@@ -1,0 +1,90 @@
+"""Chat messages: validation, text parts, and the one-string prompt the service takes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, TypedDict
+
+from .errors import InvalidRequestError
+
+Role = Literal["system", "user", "assistant"]
+ROLES: tuple[str, ...] = ("system", "user", "assistant")
+
+
+class TextPart(TypedDict):
+    type: Literal["text"]
+    text: str
+
+
+class Message(TypedDict):
+    role: Role
+    content: str | list[TextPart]
+
+
+Messages = Sequence[Message | Mapping[str, Any]]
+
+
+def message_text(content: object, *, index: int) -> str:
+    """The text of one message's content: a string, or a list of ``{"type": "text"}`` parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Sequence) and not isinstance(content, (bytes, bytearray)):
+        texts: list[str] = []
+        for part_index, part in enumerate(content):
+            where = f"messages[{index}].content[{part_index}]"
+            if not isinstance(part, Mapping):
+                raise InvalidRequestError(f"{where} must be a dict like {{'type': 'text', ...}}.")
+            part_type = part.get("type", "text")
+            if part_type != "text":
+                raise InvalidRequestError(
+                    f"{where} has type {part_type!r}; this provider only accepts text parts."
+                )
+            text = part.get("text")
+            if not isinstance(text, str):
+                raise InvalidRequestError(f"{where} needs a string 'text'.")
+            texts.append(text)
+        return "".join(texts)
+    raise InvalidRequestError(
+        f"messages[{index}].content must be a string or a list of text parts, "
+        f"not {type(content).__name__}."
+    )
+
+
+def normalize_messages(messages: object) -> list[tuple[str, str]]:
+    """Check ``messages`` and return ``(role, text)`` pairs, or raise InvalidRequestError."""
+    if isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Sequence):
+        raise InvalidRequestError(
+            "messages must be a list of {'role': ..., 'content': ...} dicts, "
+            f"not {type(messages).__name__}."
+        )
+    if not messages:
+        raise InvalidRequestError("messages is empty; give at least one message.")
+    pairs: list[tuple[str, str]] = []
+    for index, message in enumerate(messages):
+        if not isinstance(message, Mapping):
+            raise InvalidRequestError(
+                f"messages[{index}] must be a dict with 'role' and 'content', "
+                f"not {type(message).__name__}."
+            )
+        role = message.get("role")
+        if role not in ROLES:
+            raise InvalidRequestError(
+                f"messages[{index}] has role {role!r}; use one of {', '.join(ROLES)}."
+            )
+        if "content" not in message:
+            raise InvalidRequestError(f"messages[{index}] has no 'content'.")
+        pairs.append((str(role), message_text(message["content"], index=index)))
+    return pairs
+
+
+def format_prompt(messages: Messages) -> str:
+    """Turn chat messages into the single prompt string the service expects.
+
+    One message is sent as its content. Several become ``"Role: content"`` lines joined by newlines,
+    followed by a last line ``"Assistant:"`` that asks for the next turn.
+    """
+    pairs = normalize_messages(messages)
+    if len(pairs) == 1:
+        return pairs[0][1]
+    lines = [f"{role.capitalize()}: {text}" for role, text in pairs]
+    return "\n".join(lines) + "\nAssistant:"

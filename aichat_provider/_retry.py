@@ -1,0 +1,84 @@
+"""When to try a request again, and how long to wait first."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from . import _config
+from .errors import (
+    CloudflareError,
+    ProviderConnectionError,
+    ProviderError,
+    RateLimitError,
+    ResponseStatusError,
+)
+
+logger = logging.getLogger("aichat_provider")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter that honours ``Retry-After``.
+
+    Retried: 429, 5xx (but not a Cloudflare challenge, which a retry cannot pass) and connection
+    failures other than TLS verification. Not retried: timeouts (the attempt already took the
+    whole budget), other 4xx, and a ``Retry-After`` longer than ``retry_after_limit``, which is
+    raised at once for the caller to schedule.
+    """
+
+    max_retries: int = _config.DEFAULT_MAX_RETRIES
+    initial_delay: float = _config.RETRY_INITIAL_DELAY
+    max_delay: float = _config.RETRY_MAX_DELAY
+    retry_after_limit: float = _config.RETRY_AFTER_LIMIT
+
+    def delay_before_retry(self, error: ProviderError, retries_done: int) -> float | None:
+        """Seconds to wait before the next attempt, or None when ``error`` is final."""
+        if retries_done >= self.max_retries or not is_retryable(error):
+            return None
+        retry_after: float | None = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            return retry_after if retry_after <= self.retry_after_limit else None
+        backoff = min(self.initial_delay * 2.0**retries_done, self.max_delay)
+        return backoff * (1 - 0.25 * random.random())
+
+
+def is_retryable(error: ProviderError) -> bool:
+    if isinstance(error, RateLimitError):
+        return True
+    if isinstance(error, CloudflareError):
+        return False
+    if isinstance(error, ResponseStatusError):
+        return error.status_code >= 500
+    if isinstance(error, ProviderConnectionError):
+        return error.transient
+    return False
+
+
+async def call_with_retries(
+    attempt: Callable[[], Awaitable[T]], policy: RetryPolicy
+) -> tuple[T, int]:
+    """Run ``attempt`` until it succeeds or fails for good; return its result and the attempts."""
+    retries_done = 0
+    while True:
+        try:
+            return await attempt(), retries_done + 1
+        except ProviderError as error:
+            delay = policy.delay_before_retry(error, retries_done)
+            if delay is None:
+                raise
+            retries_done += 1
+            logger.info(
+                "attempt %d failed (%s); retrying in %.2f s (%d of %d)",
+                retries_done,
+                type(error).__name__,
+                delay,
+                retries_done,
+                policy.max_retries,
+            )
+            await asyncio.sleep(delay)

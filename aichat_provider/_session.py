@@ -1,0 +1,227 @@
+"""``StreamSession``: a thin async session over curl_cffi with the defaults a provider needs.
+
+- Redirects are never followed, so a 3xx cannot carry the prompt (or anything else) to another host.
+- TLS verification stays on; ``verify`` may name a CA bundle.
+- Cookies travel per request as a ``Cookie`` header and nothing a server sets is kept, so sharing a
+  session never shares cookies, and curl's cookie engine never quotes a cookie in an error.
+- A reply body over ``max_body_bytes`` (after decompression) is refused while it is read.
+- ``timeout`` bounds one whole request: connect, headers and body.
+- Every curl failure becomes an exception from :mod:`aichat_provider.errors`, secrets removed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+from curl_cffi import CurlECode, CurlOpt
+from curl_cffi.curl import CURL_WRITEFUNC_ERROR
+from curl_cffi.requests import AsyncSession
+from curl_cffi.requests import exceptions as curl_errors
+
+from . import _config
+from ._redact import Scrubber, redact_url
+from ._responses import HttpReply, raise_for_status
+from .errors import (
+    InvalidRequestError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeoutError,
+    ResponseError,
+)
+
+logger = logging.getLogger("aichat_provider")
+
+_TLS_CODES = {
+    CurlECode.SSL_CONNECT_ERROR,
+    CurlECode.PEER_FAILED_VERIFICATION,
+    CurlECode.SSL_CACERT_BADFILE,
+    CurlECode.SSL_CERTPROBLEM,
+    CurlECode.SSL_ISSUER_ERROR,
+}
+_PROXY_CODES = {CurlECode.COULDNT_RESOLVE_PROXY, CurlECode.PROXY}
+
+
+class StreamSession:
+    """An async HTTP session for one provider configuration (proxy, fingerprint, TLS settings).
+
+    Use it as ``async with StreamSession(...) as session:`` or call :meth:`aclose`.
+    """
+
+    def __init__(
+        self,
+        *,
+        impersonate: str = _config.DEFAULT_IMPERSONATE,
+        proxy: str | None = None,
+        verify: bool | str = True,
+        timeout: float = _config.DEFAULT_TIMEOUT,
+        max_body_bytes: int = _config.MAX_RESPONSE_BYTES,
+        max_clients: int = 10,
+    ) -> None:
+        self.impersonate = impersonate
+        self.timeout = timeout
+        self.max_body_bytes = max_body_bytes
+        self._proxy_shown = None if proxy is None else redact_url(proxy)
+        self._session: AsyncSession[Any] = AsyncSession(
+            impersonate=impersonate,
+            proxy=proxy,
+            # curl_cffi types this as bool but also takes a CA bundle path (CURLOPT_CAINFO).
+            verify=cast(bool, verify),
+            timeout=timeout,
+            allow_redirects=False,
+            # An explicit proxy must not be bypassed by $no_proxy; without one, honour the
+            # environment's proxy settings as curl and requests do.
+            trust_env=proxy is None,
+            discard_cookies=True,
+            max_clients=max_clients,
+            curl_options={CurlOpt.MAXFILESIZE_LARGE: max_body_bytes},
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"StreamSession(impersonate={self.impersonate!r}, proxy={self._proxy_shown!r}, "
+            f"timeout={self.timeout!r})"
+        )
+
+    async def __aenter__(self) -> StreamSession:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._session.close()
+
+    async def post_json(
+        self,
+        url: str,
+        payload: Mapping[str, Any],
+        *,
+        headers: Mapping[str, str | None],
+        scrub: Scrubber | None = None,
+        timeout: float | None = None,
+    ) -> HttpReply:
+        """POST ``payload`` as JSON and return the whole reply.
+
+        Raises the error the reply's status calls for (see ``raise_for_status``), or the
+        transport error that stopped it. Nothing in a raised message is in ``scrub``'s secrets.
+        """
+        scrub = scrub or Scrubber()
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        chunks: list[bytes] = []
+        received = 0
+        over_cap = False
+
+        def collect(chunk: bytes) -> int:
+            nonlocal received, over_cap
+            received += len(chunk)
+            if received > self.max_body_bytes:
+                over_cap = True
+                return CURL_WRITEFUNC_ERROR
+            chunks.append(chunk)
+            return len(chunk)
+
+        started = time.monotonic()
+        try:
+            response = await self._session.post(
+                url,
+                content=body,
+                headers={"content-type": "application/json", **headers},
+                timeout=self.timeout if timeout is None else timeout,
+                content_callback=collect,
+            )
+        except curl_errors.RequestException as exc:
+            code = getattr(exc, "code", 0)
+            if over_cap or code == CurlECode.FILESIZE_EXCEEDED:
+                raise ResponseError(
+                    f"The reply from {_host(url)} is larger than "
+                    f"{self.max_body_bytes // (1024 * 1024)} MiB and was refused while reading.",
+                ) from None
+            raise self._transport_error(exc, url, scrub, started) from None
+        reply = HttpReply(
+            status_code=response.status_code,
+            headers={k.lower(): v for k, v in response.headers.items() if v is not None},
+            body=b"".join(chunks),
+            url=url,
+        )
+        logger.debug(
+            "POST %s -> %d (%d bytes, %.3f s)",
+            url,
+            reply.status_code,
+            len(reply.body),
+            time.monotonic() - started,
+        )
+        raise_for_status(reply, scrub)
+        return reply
+
+    def _transport_error(
+        self,
+        exc: curl_errors.RequestException,
+        url: str,
+        scrub: Scrubber,
+        started: float,
+    ) -> ProviderError:
+        code = getattr(exc, "code", 0)
+        detail = scrub(_curl_detail(str(exc)))
+        if self._proxy_shown:
+            detail = detail.replace(self._proxy_shown, "the proxy")
+        host = _host(url)
+        elapsed = time.monotonic() - started
+        logger.debug("POST %s failed after %.3f s: curl error %s", url, elapsed, code)
+        if isinstance(exc, curl_errors.ImpersonateError):
+            return InvalidRequestError(
+                f"impersonate={self.impersonate!r} is not a browser target this curl_cffi knows; "
+                "use 'chrome' or a versioned target such as 'chrome131'."
+            )
+        if isinstance(exc, curl_errors.Timeout) or code == CurlECode.OPERATION_TIMEDOUT:
+            return ProviderTimeoutError(
+                f"No complete answer from {host} within {self.timeout:g} s. Raise timeout= if the "
+                "service is slow, or check the network."
+            )
+        if code in _PROXY_CODES or isinstance(exc, curl_errors.ProxyError):
+            return ProviderConnectionError(
+                f"The proxy {self._proxy_shown or ''} failed ({detail}). Check that it runs and "
+                "accepts CONNECT to the service."
+            )
+        if code in _TLS_CODES or isinstance(exc, curl_errors.SSLError):
+            return ProviderConnectionError(
+                f"TLS with {host} failed ({detail}). If you use your own server, pass "
+                "verify='/path/to/ca.pem'; check the system clock and any intercepting proxy.",
+                transient=code != CurlECode.PEER_FAILED_VERIFICATION,
+            )
+        if code == CurlECode.COULDNT_RESOLVE_HOST or isinstance(exc, curl_errors.DNSError):
+            return ProviderConnectionError(
+                f"The host {host} could not be resolved ({detail}). Check base_url and your DNS."
+            )
+        if code == CurlECode.PARTIAL_FILE or isinstance(exc, curl_errors.IncompleteRead):
+            return ProviderConnectionError(
+                f"The connection to {host} closed before the whole reply arrived ({detail})."
+            )
+        return ProviderConnectionError(
+            f"Could not talk to {host} ({detail}). Check the network, base_url and proxy."
+        )
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or url
+
+
+def _curl_detail(message: str) -> str:
+    """curl's own words from a curl_cffi message, without its boilerplate."""
+    match = re.search(
+        r"curl: \((\d+)\) (.*?)(?: See https://\S+ first for more details\.)?$", message
+    )
+    if match:
+        return f"curl error {match.group(1)}: {match.group(2).strip().rstrip('.')}"
+    return message.strip()[:300]

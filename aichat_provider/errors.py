@@ -1,0 +1,161 @@
+"""The exceptions aichat-provider raises on purpose.
+
+Every one derives from :class:`ProviderError`, and several also derive from the standard
+exception a generic handler would expect (``ValueError``, ``TimeoutError``, ``ConnectionError``,
+``RuntimeError``). Messages say what happened and what to do next; none contains a cookie value,
+a ``Cookie`` header or a proxy password.
+
+::
+
+    ProviderError
+    ├── InvalidRequestError (ValueError)
+    │   └── ModelNotSupportedError
+    ├── MissingCookiesError (RuntimeError)
+    ├── RunningEventLoopError (RuntimeError)
+    ├── ResponseStatusError            .status_code, .body_excerpt, .retry_after
+    │   ├── AuthenticationError
+    │   ├── CloudflareError
+    │   └── RateLimitError             .retry_after
+    ├── ResponseError                  .status_code, .body_excerpt
+    ├── ProviderTimeoutError (TimeoutError)
+    └── ProviderConnectionError (ConnectionError)
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthenticationError",
+    "CloudflareError",
+    "InvalidRequestError",
+    "MissingCookiesError",
+    "ModelNotSupportedError",
+    "ProviderConnectionError",
+    "ProviderError",
+    "ProviderTimeoutError",
+    "RateLimitError",
+    "ResponseError",
+    "ResponseStatusError",
+    "RunningEventLoopError",
+]
+
+
+class ProviderError(Exception):
+    """Base class of every exception the package raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class InvalidRequestError(ProviderError, ValueError):
+    """The call's arguments are wrong; raised before any network or file I/O."""
+
+
+class ModelNotSupportedError(InvalidRequestError):
+    """The provider does not serve the requested model."""
+
+    def __init__(self, message: str, *, model: str) -> None:
+        super().__init__(message)
+        self.model = model
+
+
+class MissingCookiesError(ProviderError, RuntimeError):
+    """No cookies for the service were found in any source.
+
+    ``reasons`` maps each source that was tried (``"cookies_file"``, ``"chrome"``, ...) to why
+    it gave nothing, so a caller can show it.
+    """
+
+    def __init__(self, message: str, *, reasons: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.reasons: dict[str, str] = dict(reasons or {})
+
+
+class RunningEventLoopError(ProviderError, RuntimeError):
+    """A synchronous entry point was called from inside a running event loop."""
+
+
+class ResponseStatusError(ProviderError):
+    """The service answered with a status outside 2xx.
+
+    ``status_code`` is the HTTP status, ``body_excerpt`` the start of the reply body (secrets
+    removed), enough to recognise an error page, and ``retry_after`` the seconds the server's
+    ``Retry-After`` header asked for, or None.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body_excerpt: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.body_excerpt = body_excerpt
+        self.retry_after = retry_after
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, status_code={self.status_code})"
+
+
+class AuthenticationError(ResponseStatusError):
+    """401 or 403 that is not a Cloudflare challenge: the cookies were rejected or have expired."""
+
+
+class CloudflareError(ResponseStatusError):
+    """Cloudflare answered with a browser challenge instead of the service."""
+
+
+class RateLimitError(ResponseStatusError):
+    """429 Too Many Requests. ``retry_after`` is the server's wait in seconds, or None."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int = 429,
+        body_excerpt: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            message, status_code=status_code, body_excerpt=body_excerpt, retry_after=retry_after
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.message!r}, status_code={self.status_code}, "
+            f"retry_after={self.retry_after})"
+        )
+
+
+class ResponseError(ProviderError):
+    """A 2xx reply that is not the answer: not the expected JSON, ``"response": false``, no
+    ``message`` string, or a body over the size cap."""
+
+    def __init__(self, message: str, *, status_code: int = 200, body_excerpt: str = "") -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.body_excerpt = body_excerpt
+
+
+class ProviderTimeoutError(ProviderError, TimeoutError):
+    """No complete answer arrived within the per-attempt ``timeout``."""
+
+
+class ProviderConnectionError(ProviderError, ConnectionError):
+    """The service could not be reached: DNS, refused, reset, TLS or proxy failure.
+
+    ``transient`` is False for failures a retry cannot fix (an untrusted TLS certificate).
+    """
+
+    def __init__(self, message: str, *, transient: bool = True) -> None:
+        super().__init__(message)
+        self.transient = transient
