@@ -127,7 +127,7 @@ def build_headers(options: RequestOptions, cookies: str) -> dict[str, str | None
         headers["user-agent"] = options.user_agent
         for hint in _CLIENT_HINTS:
             headers[hint] = None
-    headers.update(options.headers)
+    headers.update({name.lower(): value for name, value in options.headers.items()})
     headers["cookie"] = cookies
     return headers
 

@@ -1,0 +1,43 @@
+"""Constants and checks shared by the tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import traceback
+from pathlib import Path
+
+import pytest
+
+#: Long, distinctive secrets, so "not in the text" really means not leaked.
+SECRET_COOKIE = "s3cr3t-cookie-value-7f3a9c1e"
+SECRET_CLEARANCE = "cf-clearance-secret-0b8d2e4a"
+PROXY_PASSWORD = "pr0xy-passw0rd-91ac"
+COOKIES = {"session": SECRET_COOKIE, "cf_clearance": SECRET_CLEARANCE}
+SECRETS = (SECRET_COOKIE, SECRET_CLEARANCE, PROXY_PASSWORD)
+USER = [{"role": "user", "content": "Hi"}]
+
+
+def exposed_text(error: BaseException, caplog: pytest.LogCaptureFixture | None = None) -> str:
+    """Everything a user could see of an error: message, repr, traceback chain, fields, logs."""
+    parts = [str(error), repr(error), *map(str, error.args),
+             "".join(traceback.format_exception(error))]
+    parts += [str(value) for value in vars(error).values()]
+    if caplog is not None:
+        parts += [record.getMessage() for record in caplog.records]
+        parts.append(caplog.text)
+    return "\n".join(parts)
+
+
+def assert_no_secrets(text: str) -> None:
+    for secret in SECRETS:
+        assert secret not in text
+    # a Cookie header may be named (an error page can echo it) but never with a value
+    assert re.search(r"session=(?!\[redacted\])\S", text) is None
+
+
+def subprocess_env(home: Path) -> dict[str, str]:
+    """The environment for a child process: no AICHAT_* settings, a test HOME."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AICHAT_")}
+    env["HOME"] = str(home)
+    return env

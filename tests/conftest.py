@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aichat_provider._cookies import browser_cookie_cache
+from aichat_provider.testing import StandInService
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """No test reads the developer's browser profiles, proxies or AICHAT_* settings."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for name in ("AICHAT_BASE_URL", "AICHAT_COOKIES_FILE", "AICHAT_USER_AGENT",
+                 "http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY",
+                 "ALL_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    browser_cookie_cache.clear()
+    yield home
+    browser_cookie_cache.clear()
+
+
+@pytest.fixture
+def home(isolated_environment: Path) -> Path:
+    return isolated_environment
+
+
+@pytest.fixture
+def service() -> Iterator[StandInService]:
+    with StandInService() as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+def tls_service() -> Iterator[StandInService]:
+    with StandInService(tls=True) as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.DEBUG)
+    return caplog
+
+
+@pytest.fixture(scope="session")
+def dbus_session() -> Iterator[str]:
+    """A private D-Bus session bus with no keyring on it, as on a desktop without one."""
+    daemon = shutil.which("dbus-daemon")
+    if daemon is None:
+        pytest.skip("dbus-daemon is not installed (Debian package dbus-daemon)")
+    process = subprocess.Popen(
+        [daemon, "--session", "--nofork", "--print-address=1"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert process.stdout is not None
+    address = process.stdout.readline().strip()
+    if not address:
+        process.kill()
+        pytest.skip("dbus-daemon did not start")
+    try:
+        yield address
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def with_dbus(dbus_session: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", dbus_session)
+    return dbus_session
+
+
+@pytest.fixture
+def without_dbus(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)

@@ -1,0 +1,382 @@
+"""Every row of the contract's error table, driven by a real fault of a real server.
+
+Each test asserts the exception class, its fields and message, that the call ended on time, and
+that no cookie value or proxy password is in the exception, its traceback or any DEBUG log line.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+from _helpers import COOKIES, PROXY_PASSWORD, USER, assert_no_secrets, exposed_text
+from _proxy import ConnectProxy
+
+from aichat_provider import Aichat, errors
+from aichat_provider.testing import Reply, StandInService
+
+
+async def fail(service: StandInService, **kwargs: object) -> errors.ProviderError:
+    kwargs.setdefault("cookies", COOKIES)
+    kwargs.setdefault("base_url", service.base_url)
+    kwargs.setdefault("max_retries", 0)
+    if service.ca_path:
+        kwargs.setdefault("verify", service.ca_path)
+    with pytest.raises(errors.ProviderError) as caught:
+        await Aichat.create_async("gpt-3.5-turbo", USER, **kwargs)  # type: ignore[arg-type]
+    return caught.value
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that nothing listens on (bound, never listening)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+# --- non-2xx statuses ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_rejected_cookies_raise_authentication_error(
+    status: int, service: StandInService, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    service.push(Reply.json({"error": "invalid session"}, status=status))
+    error = await fail(service)
+    assert type(error) is errors.AuthenticationError
+    assert isinstance(error, errors.ResponseStatusError)
+    assert error.status_code == status
+    assert "invalid session" in error.body_excerpt
+    assert "Log in" in str(error)
+    assert_no_secrets(exposed_text(error, debug_logs))
+
+
+@pytest.mark.parametrize(("status", "header"), [(403, True), (503, True), (403, False), (503, False)])
+async def test_cloudflare_challenge_raises_cloudflare_error_with_advice(
+    status: int, header: bool, service: StandInService, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    service.set_default(Reply.cloudflare(status, header=header))
+    error = await fail(service, max_retries=2)
+    assert type(error) is errors.CloudflareError
+    assert error.status_code == status
+    assert "Just a moment" in error.body_excerpt
+    assert "user agent" in str(error)
+    assert "cf_clearance" in str(error)
+    assert len(service.requests) == 1  # a challenge is not retried
+    assert_no_secrets(exposed_text(error, debug_logs))
+
+
+async def test_rate_limit_with_a_long_retry_after_is_raised_at_once(
+    service: StandInService, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    service.set_default(Reply.status(429, retry_after=120, body=b"slow down"))
+    started = time.monotonic()
+    error = await fail(service, max_retries=2)
+    assert time.monotonic() - started < 5
+    assert type(error) is errors.RateLimitError
+    assert error.status_code == 429
+    assert error.retry_after == 120
+    assert error.body_excerpt == "slow down"
+    assert "120" in str(error)
+    assert len(service.requests) == 1
+    assert_no_secrets(exposed_text(error, debug_logs))
+
+
+async def test_rate_limit_retry_after_as_http_date(service: StandInService) -> None:
+    from email.utils import formatdate
+
+    service.push(Reply.status(429, retry_after=formatdate(time.time() + 90, usegmt=True)))
+    error = await fail(service)
+    assert isinstance(error, errors.RateLimitError)
+    assert error.retry_after is not None
+    assert 80 < error.retry_after <= 90
+
+
+@pytest.mark.parametrize("status", [400, 404, 422])
+async def test_other_client_errors_raise_response_status_error(
+    status: int, service: StandInService, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    service.push(Reply.status(status, body=b"bad request: field 'message' missing"))
+    error = await fail(service, max_retries=2)
+    assert type(error) is errors.ResponseStatusError
+    assert error.status_code == status
+    assert "field 'message' missing" in error.body_excerpt
+    assert f"HTTP {status}" in str(error)
+    assert len(service.requests) == 1  # a 4xx is not retried
+    assert_no_secrets(exposed_text(error, debug_logs))
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+async def test_server_errors_raise_response_status_error(
+    status: int, service: StandInService
+) -> None:
+    service.set_default(Reply.status(status, body=b"upstream trouble"))
+    error = await fail(service)
+    assert type(error) is errors.ResponseStatusError
+    assert error.status_code == status
+    assert "try again later" in str(error)
+
+
+async def test_error_page_that_echoes_the_cookie_header_is_scrubbed(
+    service: StandInService, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    reflected = f"Bad request. You sent: Cookie: session={COOKIES['session']}".encode()
+    service.push(Reply.status(400, body=reflected))
+    error = await fail(service)
+    assert isinstance(error, errors.ResponseStatusError)
+    assert "[redacted]" in error.body_excerpt
+    assert_no_secrets(exposed_text(error, debug_logs))
+
+
+async def test_long_body_excerpt_is_short(service: StandInService) -> None:
+    service.push(Reply.status(400, body=b"x" * 100_000))
+    error = await fail(service)
+    assert isinstance(error, errors.ResponseStatusError)
+    assert len(error.body_excerpt) <= 200
+
+
+# --- redirects -------------------------------------------------------------------------------
+
+
+async def test_redirect_to_another_host_is_not_followed(
+    service: StandInService, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    with StandInService() as elsewhere:
+        target = f"http://localhost:{elsewhere.port}/api/text"
+        service.push(Reply.redirect(target, 307))
+        error = await fail(service)
+        assert elsewhere.requests == []
+    assert type(error) is errors.ResponseStatusError
+    assert error.status_code == 307
+    assert "localhost" in str(error)
+    assert_no_secrets(exposed_text(error, debug_logs))
+
+
+async def test_redirect_to_the_same_host_is_not_followed_either(service: StandInService) -> None:
+    service.push(Reply.redirect("/api/other", 302))
+    error = await fail(service)
+    assert isinstance(error, errors.ResponseStatusError)
+    assert error.status_code == 302
+    assert len(service.requests) == 1
+
+
+# --- 2xx replies that are not the answer ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reply", "phrase"),
+    [
+        (Reply.html(), "not JSON"),
+        (Reply.raw(b""), "empty body"),
+        (Reply.raw(b'{"response": true, "message": ', content_type="application/json"),
+         "not JSON"),
+        (Reply.json(["a", "list"]), "instead of an object"),
+        (Reply.json({"response": True}), "no answer text"),
+        (Reply.json({"response": True, "message": 42}), "no answer text"),
+        (Reply.json({"message": "no response flag"}), "reported a failure"),
+    ],
+    ids=["html", "empty", "invalid-json", "json-list", "missing-message", "number-message",
+         "missing-response-flag"],
+)
+async def test_unexpected_2xx_bodies_raise_response_error(
+    reply: Reply, phrase: str, service: StandInService, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    service.push(reply)
+    error = await fail(service)
+    assert type(error) is errors.ResponseError
+    assert error.status_code == 200
+    assert phrase in str(error)
+    assert_no_secrets(exposed_text(error, debug_logs))
+
+
+async def test_response_false_includes_the_services_own_text(service: StandInService) -> None:
+    service.push(Reply.rejected("Your daily quota is used up."))
+    error = await fail(service)
+    assert type(error) is errors.ResponseError
+    assert "Your daily quota is used up." in str(error)
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+async def test_body_over_the_cap_is_refused_while_reading(
+    chunked: bool, service: StandInService
+) -> None:
+    service.push(Reply.oversize(17 * 1024 * 1024, chunked=chunked))
+    error = await fail(service)
+    assert type(error) is errors.ResponseError
+    assert "16 MiB" in str(error)
+
+
+async def test_compressed_body_over_the_cap_is_refused_after_decoding(
+    service: StandInService,
+) -> None:
+    bomb = Reply(
+        body=b'{"response": true, "message": "' + b"a" * (20 * 1024 * 1024) + b'"}',
+        encoding="gzip",
+    )
+    service.push(bomb)
+    error = await fail(service)
+    assert type(error) is errors.ResponseError
+    assert "16 MiB" in str(error)
+
+
+# --- time-outs -------------------------------------------------------------------------------
+
+
+async def test_server_that_never_answers_times_out_on_time(
+    service: StandInService, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    service.set_default(Reply.hang())
+    started = time.monotonic()
+    error = await fail(service, timeout=0.5, max_retries=2)
+    elapsed = time.monotonic() - started
+    assert type(error) is errors.ProviderTimeoutError
+    assert isinstance(error, TimeoutError)
+    assert 0.4 < elapsed < 2.0  # timeouts are not retried
+    assert "0.5 s" in str(error)
+    assert_no_secrets(exposed_text(error, debug_logs))
+
+
+async def test_trickling_body_is_cut_off_at_the_timeout(service: StandInService) -> None:
+    service.push(Reply.trickle(0.05, "a slow answer that takes several seconds to arrive"))
+    started = time.monotonic()
+    error = await fail(service, timeout=0.6)
+    assert type(error) is errors.ProviderTimeoutError
+    assert time.monotonic() - started < 2.0
+
+
+async def test_slow_but_complete_answer_within_the_timeout_succeeds(
+    service: StandInService,
+) -> None:
+    service.push(Reply.delayed(0.3))
+    answer = await Aichat.create_async("", USER, cookies=COOKIES, base_url=service.base_url,
+                                       timeout=5)
+    assert answer == "echo: Hi"
+
+
+# --- connection failures ---------------------------------------------------------------------
+
+
+async def test_connection_refused(
+    closed_port: int, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    with pytest.raises(errors.ProviderConnectionError) as caught:
+        await Aichat.create_async("", USER, cookies=COOKIES, max_retries=0,
+                                  base_url=f"http://127.0.0.1:{closed_port}")
+    assert isinstance(caught.value, ConnectionError)
+    assert "127.0.0.1" in str(caught.value)
+    assert_no_secrets(exposed_text(caught.value, debug_logs))
+
+
+async def test_reset_connection(service: StandInService) -> None:
+    service.push(Reply.reset())
+    error = await fail(service)
+    assert type(error) is errors.ProviderConnectionError
+
+
+async def test_closed_without_reply(service: StandInService) -> None:
+    service.push(Reply.close())
+    error = await fail(service)
+    assert type(error) is errors.ProviderConnectionError
+
+
+async def test_truncated_body(service: StandInService) -> None:
+    service.push(Reply.truncated())
+    error = await fail(service)
+    assert type(error) is errors.ProviderConnectionError
+    assert "closed before the whole reply" in str(error)
+
+
+async def test_unresolvable_host() -> None:
+    with pytest.raises(errors.ProviderConnectionError) as caught:
+        await Aichat.create_async("", USER, cookies=COOKIES, max_retries=0,
+                                  base_url="https://aichat-provider-test.invalid")
+    assert "could not be resolved" in str(caught.value)
+
+
+async def test_self_signed_certificate_fails_with_verification_on(
+    tls_service: StandInService, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    error = await fail(tls_service, verify=True, max_retries=2)
+    assert type(error) is errors.ProviderConnectionError
+    assert "TLS" in str(error)
+    assert "verify=" in str(error)
+    assert len(tls_service.requests) == 0
+    assert_no_secrets(exposed_text(error, debug_logs))
+
+
+async def test_certificate_for_another_hostname_fails() -> None:
+    with StandInService(tls=True, tls_hostnames=["other.example"]) as stand_in:
+        error = await fail(stand_in)
+        assert stand_in.requests == []
+    assert type(error) is errors.ProviderConnectionError
+    assert "TLS" in str(error)
+
+
+async def test_verify_false_connects_and_logs_a_warning(
+    tls_service: StandInService, caplog: pytest.LogCaptureFixture
+) -> None:
+    answer = await Aichat.create_async("", USER, cookies=COOKIES, base_url=tls_service.base_url,
+                                       verify=False)
+    assert answer == "echo: Hi"
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert any("verification is off" in r.getMessage() for r in warnings)
+
+
+# --- proxies ---------------------------------------------------------------------------------
+
+
+async def test_proxy_with_password_carries_the_request(
+    tls_service: StandInService, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    with ConnectProxy(username="user", password=PROXY_PASSWORD) as proxy:
+        answer = await Aichat.create_async(
+            "", USER, proxy=proxy.url, cookies=COOKIES, base_url=tls_service.base_url,
+            verify=tls_service.ca_path,
+        )
+        assert proxy.tunnels == [f"127.0.0.1:{tls_service.port}"]
+    assert answer == "echo: Hi"
+    assert_no_secrets(debug_logs.text)
+
+
+async def test_proxy_with_wrong_password_hides_the_password(
+    tls_service: StandInService, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    with ConnectProxy(username="user", password="the-right-one") as proxy:
+        wrong = f"http://user:{PROXY_PASSWORD}@127.0.0.1:{proxy.port}"
+        error = await fail(tls_service, proxy=wrong)
+    assert type(error) is errors.ProviderConnectionError
+    assert "proxy" in str(error).lower()
+    assert_no_secrets(exposed_text(error, debug_logs))
+
+
+async def test_proxy_that_refuses_connect(
+    tls_service: StandInService, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    with ConnectProxy(refuse=True) as proxy:
+        error = await fail(tls_service, proxy=proxy.url)
+    assert type(error) is errors.ProviderConnectionError
+    assert "proxy" in str(error).lower()
+    assert tls_service.requests == []
+
+
+async def test_dead_proxy(
+    tls_service: StandInService, closed_port: int, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    proxy = f"socks5h://user:{PROXY_PASSWORD}@127.0.0.1:{closed_port}"
+    error = await fail(tls_service, proxy=proxy)
+    assert type(error) is errors.ProviderConnectionError
+    assert tls_service.requests == []
+    assert_no_secrets(exposed_text(error, debug_logs))
+
+
+async def test_explicit_proxy_is_used_even_when_no_proxy_lists_the_host(
+    tls_service: StandInService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    with ConnectProxy() as proxy:
+        await Aichat.create_async("", USER, proxy=proxy.url, cookies=COOKIES,
+                                  base_url=tls_service.base_url, verify=tls_service.ca_path)
+        assert len(proxy.tunnels) == 1
