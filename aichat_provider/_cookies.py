@@ -51,13 +51,22 @@ def check_cookie(name: object, value: object, *, where: str) -> tuple[str, str]:
     return name, value
 
 
-def domain_matches(cookie_domain: str, host: str) -> bool:
-    """Whether a cookie set for ``cookie_domain`` may be sent to ``host`` (RFC 6265 5.1.3)."""
-    domain = cookie_domain.strip().lstrip(".").lower()
+def domain_matches(cookie_domain: str, host: str, include_subdomains: bool | None = None) -> bool:
+    """Whether a cookie stored for ``cookie_domain`` may be sent to ``host`` (RFC 6265 5.1.3).
+
+    Browsers store a host-only cookie under its bare host and a domain cookie with a leading dot;
+    ``include_subdomains`` overrides that reading where the source says it (cookies.txt, JSON).
+    """
+    raw = cookie_domain.strip().lower()
+    domain = raw.lstrip(".")
     host = host.lower()
     if not domain:
         return False
-    return host == domain or (host.endswith("." + domain) and not _is_ip(host))
+    if host == domain:
+        return True
+    if include_subdomains is None:
+        include_subdomains = raw.startswith(".")
+    return include_subdomains and host.endswith("." + domain) and not _is_ip(host)
 
 
 def _is_ip(host: str) -> bool:
@@ -173,7 +182,7 @@ def parse_netscape_cookies(text: str, host: str, *, where: str = "cookies file")
                 f"{where}, line {number}: expected 7 tab-separated fields "
                 "(domain, subdomains, path, secure, expiry, name, value)."
             )
-        domain, _subdomains, _path, _secure, expires, name, value = fields
+        domain, subdomains, _path, _secure, expires, name, value = fields
         try:
             expiry = int(float(expires)) if expires.strip() else 0
         except ValueError:
@@ -182,7 +191,7 @@ def parse_netscape_cookies(text: str, host: str, *, where: str = "cookies file")
             ) from None
         if expiry and expiry <= now:
             continue
-        if not domain_matches(domain, host):
+        if not domain_matches(domain, host, subdomains.strip().upper() == "TRUE"):
             continue
         name, value = check_cookie(name, value, where=f"{where}, line {number}")
         cookies[name] = value
@@ -211,7 +220,9 @@ def parse_json_cookies(text: str, host: str, *, where: str = "cookies file") -> 
         domain = item.get("domain", item.get("host", ""))
         if not isinstance(domain, str):
             raise InvalidRequestError(f"{entry}: 'domain' must be a string.")
-        if domain and not domain_matches(domain, host):
+        host_only = item.get("hostOnly")
+        subdomains = None if not isinstance(host_only, bool) else not host_only
+        if domain and not domain_matches(domain, host, subdomains):
             continue
         expiry = _json_expiry(item, entry)
         if expiry is not None and 0 < expiry <= now:
@@ -328,6 +339,8 @@ class BrowserCookieCache:
         self._inflight: dict[
             tuple[str, tuple[str, ...]], concurrent.futures.Future[BrowserCookies]
         ] = {}
+        #: How many profile reads were started (observability; reads are expensive).
+        self.loads = 0
 
     async def get(self, host: str, browsers: Sequence[str]) -> BrowserCookies:
         key = (host.lower(), tuple(browsers))
@@ -357,6 +370,7 @@ class BrowserCookieCache:
     ) -> concurrent.futures.Future[BrowserCookies]:
         future: concurrent.futures.Future[BrowserCookies] = concurrent.futures.Future()
         self._inflight[key] = future
+        self.loads += 1
 
         def run() -> None:
             try:
@@ -384,8 +398,10 @@ class BrowserCookieCache:
                 del self._entries[key]
 
     def clear(self) -> None:
+        """Forget every cached read and reset the ``loads`` count."""
         with self._lock:
             self._entries.clear()
+            self.loads = 0
 
 
 browser_cookie_cache = BrowserCookieCache()

@@ -18,12 +18,15 @@ a ``Cookie`` header or a proxy password.
     │   └── RateLimitError             .retry_after
     ├── ResponseError                  .status_code, .body_excerpt
     ├── ProviderTimeoutError (TimeoutError)
-    └── ProviderConnectionError (ConnectionError)
+    ├── ProviderConnectionError (ConnectionError)
+    ├── ProviderNotFoundError (KeyError)       registry look-ups
+    └── AllProvidersFailedError                .errors: every provider's exception
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "AllProvidersFailedError",
     "AuthenticationError",
     "CloudflareError",
     "InvalidRequestError",
@@ -31,6 +34,7 @@ __all__ = [
     "ModelNotSupportedError",
     "ProviderConnectionError",
     "ProviderError",
+    "ProviderNotFoundError",
     "ProviderTimeoutError",
     "RateLimitError",
     "ResponseError",
@@ -159,3 +163,20 @@ class ProviderConnectionError(ProviderError, ConnectionError):
     def __init__(self, message: str, *, transient: bool = True) -> None:
         super().__init__(message)
         self.transient = transient
+
+
+class ProviderNotFoundError(ProviderError, KeyError):
+    """A registry has no provider of that name; the message lists the known names."""
+
+    def __init__(self, message: str, *, name: str, known: list[str]) -> None:
+        super().__init__(message)
+        self.name = name
+        self.known = known
+
+
+class AllProvidersFailedError(ProviderError):
+    """Every provider a fallback tried failed; ``errors`` maps each provider's name to its error."""
+
+    def __init__(self, message: str, *, errors: dict[str, BaseException]) -> None:
+        super().__init__(message)
+        self.errors = errors

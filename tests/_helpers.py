@@ -20,8 +20,12 @@ USER = [{"role": "user", "content": "Hi"}]
 
 def exposed_text(error: BaseException, caplog: pytest.LogCaptureFixture | None = None) -> str:
     """Everything a user could see of an error: message, repr, traceback chain, fields, logs."""
-    parts = [str(error), repr(error), *map(str, error.args),
-             "".join(traceback.format_exception(error))]
+    parts = [
+        str(error),
+        repr(error),
+        *map(str, error.args),
+        "".join(traceback.format_exception(error)),
+    ]
     parts += [str(value) for value in vars(error).values()]
     if caplog is not None:
         parts += [record.getMessage() for record in caplog.records]

@@ -71,8 +71,9 @@ def build_chrome_profile(home: Path, cookies: list[Cookie], *, version: int = 24
     profile.mkdir(parents=True, exist_ok=True)
     database = profile / "Cookies"
     with sqlite3.connect(database) as con:
-        con.execute("CREATE TABLE meta(key LONGVARCHAR NOT NULL UNIQUE PRIMARY KEY, value "
-                    "LONGVARCHAR)")
+        con.execute(
+            "CREATE TABLE meta(key LONGVARCHAR NOT NULL UNIQUE PRIMARY KEY, value LONGVARCHAR)"
+        )
         con.execute("INSERT INTO meta VALUES ('version', ?)", (str(version),))
         con.execute(
             "CREATE TABLE cookies(creation_utc INTEGER NOT NULL, host_key TEXT NOT NULL, "
@@ -88,8 +89,29 @@ def build_chrome_profile(home: Path, cookies: list[Cookie], *, version: int = 24
         for c in cookies:
             expires = int((_expiry(c) + _NT_EPOCH_OFFSET) * 1_000_000)
             encrypted = chrome_v10_encrypt(c.value, c.host, host_hash=version >= 24)
-            rows.append((now, c.host, "", c.name, "", encrypted, "/", expires, 1, 1, now, 1, 1,
-                         1, 0, 2, 443, now))
-        con.executemany(f"INSERT INTO cookies VALUES ({', '.join('?' * 18)})", rows)
+            rows.append(
+                (
+                    now,
+                    c.host,
+                    "",
+                    c.name,
+                    "",
+                    encrypted,
+                    "/",
+                    expires,
+                    1,
+                    1,
+                    now,
+                    1,
+                    1,
+                    1,
+                    0,
+                    2,
+                    443,
+                    now,
+                )
+            )
+        placeholders = ", ".join("?" * 18)  # 18 columns, no data in the SQL text
+        con.executemany(f"INSERT INTO cookies VALUES ({placeholders})", rows)  # noqa: S608
     con.close()
     return database

@@ -12,8 +12,9 @@ from types import TracebackType
 class ConnectProxy:
     """Tunnels ``CONNECT host:port`` requests. ``refuse=True`` answers every CONNECT with 403."""
 
-    def __init__(self, *, username: str | None = None, password: str | None = None,
-                 refuse: bool = False) -> None:
+    def __init__(
+        self, *, username: str | None = None, password: str | None = None, refuse: bool = False
+    ) -> None:
         self.username = username
         self.password = password
         self.refuse = refuse
@@ -30,8 +31,12 @@ class ConnectProxy:
         asyncio.run_coroutine_threadsafe(self._open(), self._loop).result(timeout=10)
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
@@ -61,8 +66,10 @@ class ConnectProxy:
             head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
             request_line, *lines = head.split("\r\n")
             method, target, _ = request_line.split(" ", 2)
-            headers = {k.strip().lower(): v.strip() for k, _, v in
-                       (line.partition(":") for line in lines if line)}
+            headers = {
+                k.strip().lower(): v.strip()
+                for k, _, v in (line.partition(":") for line in lines if line)
+            }
             if method != "CONNECT":
                 writer.write(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
                 return
@@ -73,9 +80,11 @@ class ConnectProxy:
                 expected = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
                 if headers.get("proxy-authorization") != f"Basic {expected}":
                     self.rejected_auth += 1
-                    writer.write(b"HTTP/1.1 407 Proxy Authentication Required\r\n"
-                                 b"Proxy-Authenticate: Basic realm=\"test\"\r\n"
-                                 b"Content-Length: 0\r\n\r\n")
+                    writer.write(
+                        b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                        b'Proxy-Authenticate: Basic realm="test"\r\n'
+                        b"Content-Length: 0\r\n\r\n"
+                    )
                     return
             host, _, port = target.rpartition(":")
             upstream_reader, upstream_writer = await asyncio.open_connection(host, int(port))

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -12,15 +11,26 @@ import pytest
 from aichat_provider._cookies import browser_cookie_cache
 from aichat_provider.testing import StandInService
 
+
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """No test reads the developer's browser profiles, proxies or AICHAT_* settings."""
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
-    for name in ("AICHAT_BASE_URL", "AICHAT_COOKIES_FILE", "AICHAT_USER_AGENT",
-                 "http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY",
-                 "ALL_PROXY", "no_proxy", "NO_PROXY"):
+    for name in (
+        "AICHAT_BASE_URL",
+        "AICHAT_COOKIES_FILE",
+        "AICHAT_USER_AGENT",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "no_proxy",
+        "NO_PROXY",
+    ):
         monkeypatch.delenv(name, raising=False)
     browser_cookie_cache.clear()
     yield home
@@ -58,7 +68,8 @@ def dbus_session() -> Iterator[str]:
         pytest.skip("dbus-daemon is not installed (Debian package dbus-daemon)")
     process = subprocess.Popen(
         [daemon, "--session", "--nofork", "--print-address=1"],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None
     address = process.stdout.readline().strip()

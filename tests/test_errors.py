@@ -54,7 +54,9 @@ async def test_rejected_cookies_raise_authentication_error(
     assert_no_secrets(exposed_text(error, debug_logs))
 
 
-@pytest.mark.parametrize(("status", "header"), [(403, True), (503, True), (403, False), (503, False)])
+@pytest.mark.parametrize(
+    ("status", "header"), [(403, True), (503, True), (403, False), (503, False)]
+)
 async def test_cloudflare_challenge_raises_cloudflare_error_with_advice(
     status: int, header: bool, service: StandInService, debug_logs: pytest.LogCaptureFixture
 ) -> None:
@@ -171,15 +173,21 @@ async def test_redirect_to_the_same_host_is_not_followed_either(service: StandIn
     [
         (Reply.html(), "not JSON"),
         (Reply.raw(b""), "empty body"),
-        (Reply.raw(b'{"response": true, "message": ', content_type="application/json"),
-         "not JSON"),
+        (Reply.raw(b'{"response": true, "message": ', content_type="application/json"), "not JSON"),
         (Reply.json(["a", "list"]), "instead of an object"),
         (Reply.json({"response": True}), "no answer text"),
         (Reply.json({"response": True, "message": 42}), "no answer text"),
         (Reply.json({"message": "no response flag"}), "reported a failure"),
     ],
-    ids=["html", "empty", "invalid-json", "json-list", "missing-message", "number-message",
-         "missing-response-flag"],
+    ids=[
+        "html",
+        "empty",
+        "invalid-json",
+        "json-list",
+        "missing-message",
+        "number-message",
+        "missing-response-flag",
+    ],
 )
 async def test_unexpected_2xx_bodies_raise_response_error(
     reply: Reply, phrase: str, service: StandInService, debug_logs: pytest.LogCaptureFixture
@@ -251,20 +259,20 @@ async def test_slow_but_complete_answer_within_the_timeout_succeeds(
     service: StandInService,
 ) -> None:
     service.push(Reply.delayed(0.3))
-    answer = await Aichat.create_async("", USER, cookies=COOKIES, base_url=service.base_url,
-                                       timeout=5)
+    answer = await Aichat.create_async(
+        "", USER, cookies=COOKIES, base_url=service.base_url, timeout=5
+    )
     assert answer == "echo: Hi"
 
 
 # --- connection failures ---------------------------------------------------------------------
 
 
-async def test_connection_refused(
-    closed_port: int, debug_logs: pytest.LogCaptureFixture
-) -> None:
+async def test_connection_refused(closed_port: int, debug_logs: pytest.LogCaptureFixture) -> None:
     with pytest.raises(errors.ProviderConnectionError) as caught:
-        await Aichat.create_async("", USER, cookies=COOKIES, max_retries=0,
-                                  base_url=f"http://127.0.0.1:{closed_port}")
+        await Aichat.create_async(
+            "", USER, cookies=COOKIES, max_retries=0, base_url=f"http://127.0.0.1:{closed_port}"
+        )
     assert isinstance(caught.value, ConnectionError)
     assert "127.0.0.1" in str(caught.value)
     assert_no_secrets(exposed_text(caught.value, debug_logs))
@@ -291,8 +299,13 @@ async def test_truncated_body(service: StandInService) -> None:
 
 async def test_unresolvable_host() -> None:
     with pytest.raises(errors.ProviderConnectionError) as caught:
-        await Aichat.create_async("", USER, cookies=COOKIES, max_retries=0,
-                                  base_url="https://aichat-provider-test.invalid")
+        await Aichat.create_async(
+            "",
+            USER,
+            cookies=COOKIES,
+            max_retries=0,
+            base_url="https://aichat-provider-test.invalid",
+        )
     assert "could not be resolved" in str(caught.value)
 
 
@@ -318,8 +331,9 @@ async def test_certificate_for_another_hostname_fails() -> None:
 async def test_verify_false_connects_and_logs_a_warning(
     tls_service: StandInService, caplog: pytest.LogCaptureFixture
 ) -> None:
-    answer = await Aichat.create_async("", USER, cookies=COOKIES, base_url=tls_service.base_url,
-                                       verify=False)
+    answer = await Aichat.create_async(
+        "", USER, cookies=COOKIES, base_url=tls_service.base_url, verify=False
+    )
     assert answer == "echo: Hi"
     warnings = [r for r in caplog.records if r.levelname == "WARNING"]
     assert any("verification is off" in r.getMessage() for r in warnings)
@@ -333,7 +347,11 @@ async def test_proxy_with_password_carries_the_request(
 ) -> None:
     with ConnectProxy(username="user", password=PROXY_PASSWORD) as proxy:
         answer = await Aichat.create_async(
-            "", USER, proxy=proxy.url, cookies=COOKIES, base_url=tls_service.base_url,
+            "",
+            USER,
+            proxy=proxy.url,
+            cookies=COOKIES,
+            base_url=tls_service.base_url,
             verify=tls_service.ca_path,
         )
         assert proxy.tunnels == [f"127.0.0.1:{tls_service.port}"]
@@ -377,6 +395,12 @@ async def test_explicit_proxy_is_used_even_when_no_proxy_lists_the_host(
 ) -> None:
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     with ConnectProxy() as proxy:
-        await Aichat.create_async("", USER, proxy=proxy.url, cookies=COOKIES,
-                                  base_url=tls_service.base_url, verify=tls_service.ca_path)
+        await Aichat.create_async(
+            "",
+            USER,
+            proxy=proxy.url,
+            cookies=COOKIES,
+            base_url=tls_service.base_url,
+            verify=tls_service.ca_path,
+        )
         assert len(proxy.tunnels) == 1

@@ -81,8 +81,10 @@ async def test_default_user_agent_and_client_hints_come_from_the_impersonated_ch
 async def test_several_messages_become_one_prompt(service: StandInService) -> None:
     messages = [
         {"role": "system", "content": "Be brief."},
-        {"role": "user", "content": [{"type": "text", "text": "Hello, "},
-                                     {"type": "text", "text": "world"}]},
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "Hello, "}, {"type": "text", "text": "world"}],
+        },
         {"role": "assistant", "content": "Hi!"},
         {"role": "user", "content": "How are you?"},
     ]
@@ -95,7 +97,10 @@ async def test_several_messages_become_one_prompt(service: StandInService) -> No
 async def test_sampling_arguments_are_sent(service: StandInService) -> None:
     await ask(service, temperature=0.7, top_p=0.9, presence_penalty=-1.5, frequency_penalty=2)
     assert service.requests[0].json == {
-        "message": "Hi", "temperature": 0.7, "presence_penalty": -1.5, "top_p": 0.9,
+        "message": "Hi",
+        "temperature": 0.7,
+        "presence_penalty": -1.5,
+        "top_p": 0.9,
         "frequency_penalty": 2.0,
     }
 
@@ -212,8 +217,12 @@ async def test_two_hundred_concurrent_calls_each_send_only_their_own_cookies(
 
     service.answer = answer
     calls = [
-        Aichat.create_async("", [{"role": "user", "content": f"prompt-{i}"}],
-                            cookies={"session": f"cookie-{i}"}, base_url=service.base_url)
+        Aichat.create_async(
+            "",
+            [{"role": "user", "content": f"prompt-{i}"}],
+            cookies={"session": f"cookie-{i}"},
+            base_url=service.base_url,
+        )
         for i in range(200)
     ]
     answers = await asyncio.gather(*calls)
@@ -224,17 +233,35 @@ async def test_two_hundred_concurrent_calls_each_send_only_their_own_cookies(
 
 
 def _jar_cookie(name: str, value: str, domain: str) -> Cookie:
-    return Cookie(0, name, value, None, False, domain, True, False, "/", True, False, None,
-                  False, None, None, {})
+    return Cookie(
+        0,
+        name,
+        value,
+        None,
+        False,
+        domain,
+        True,
+        False,
+        "/",
+        True,
+        False,
+        None,
+        False,
+        None,
+        None,
+        {},
+    )
 
 
 def test_readme_stand_in_example_runs(tmp_path: Path) -> None:
     """The testing module's docstring example, as written."""
+
     async def main() -> None:
         with StandInService() as stand_in:
             stand_in.push(Reply.status(429, retry_after=0))
-            answer = await Aichat.create_async("", USER, base_url=stand_in.base_url,
-                                               cookies={"session": "x"})
+            answer = await Aichat.create_async(
+                "", USER, base_url=stand_in.base_url, cookies={"session": "x"}
+            )
             assert answer == "echo: Hi"
             assert len(stand_in.requests) == 2
 

@@ -13,14 +13,21 @@ from aichat_provider.testing import Reply, StandInService
 
 
 async def ask(service: StandInService, **kwargs: object) -> str:
-    return await Aichat.create_async("", USER, cookies=COOKIES, base_url=service.base_url,
-                                     **kwargs)  # type: ignore[arg-type]
+    return await Aichat.create_async("", USER, cookies=COOKIES, base_url=service.base_url, **kwargs)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
     "fault",
-    [Reply.status(500), Reply.status(502), Reply.status(503), Reply.status(504),
-     Reply.status(429, retry_after=0), Reply.reset(), Reply.close(), Reply.truncated()],
+    [
+        Reply.status(500),
+        Reply.status(502),
+        Reply.status(503),
+        Reply.status(504),
+        Reply.status(429, retry_after=0),
+        Reply.reset(),
+        Reply.close(),
+        Reply.truncated(),
+    ],
     ids=["500", "502", "503", "504", "429", "reset", "closed", "truncated"],
 )
 async def test_flaky_server_succeeds_within_max_retries(
@@ -70,8 +77,10 @@ async def test_rate_limit_after_retries_carries_retry_after(service: StandInServ
     assert len(service.requests) == 2
 
 
-@pytest.mark.parametrize("fault", [Reply.status(400), Reply.status(401), Reply.status(404),
-                                   Reply.rejected("no"), Reply.html()])
+@pytest.mark.parametrize(
+    "fault",
+    [Reply.status(400), Reply.status(401), Reply.status(404), Reply.rejected("no"), Reply.html()],
+)
 async def test_final_errors_are_not_retried(fault: Reply, service: StandInService) -> None:
     service.set_default(fault)
     with pytest.raises(errors.ProviderError):
@@ -90,11 +99,13 @@ def test_backoff_grows_exponentially_with_jitter_and_is_capped() -> None:
 
 def test_retry_after_limit_and_non_transient_errors() -> None:
     policy = RetryPolicy(max_retries=2)
-    assert policy.delay_before_retry(
-        errors.RateLimitError("x", retry_after=60), 0) == 60
-    assert policy.delay_before_retry(
-        errors.RateLimitError("x", retry_after=61), 0) is None
-    assert policy.delay_before_retry(
-        errors.ProviderConnectionError("untrusted certificate", transient=False), 0) is None
+    assert policy.delay_before_retry(errors.RateLimitError("x", retry_after=60), 0) == 60
+    assert policy.delay_before_retry(errors.RateLimitError("x", retry_after=61), 0) is None
+    assert (
+        policy.delay_before_retry(
+            errors.ProviderConnectionError("untrusted certificate", transient=False), 0
+        )
+        is None
+    )
     assert policy.delay_before_retry(errors.ProviderTimeoutError("slow"), 0) is None
     assert policy.delay_before_retry(errors.RateLimitError("x"), 2) is None

@@ -23,8 +23,10 @@ BAD_MESSAGES: list[tuple[object, str]] = [
     ([{"role": "user"}], "no 'content'"),
     ([{"role": "user", "content": 5}], "string or a list of text parts"),
     ([{"role": "user", "content": None}], "string or a list of text parts"),
-    ([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}],
-     "only accepts text parts"),
+    (
+        [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}],
+        "only accepts text parts",
+    ),
     ([{"role": "user", "content": [{"type": "text"}]}], "string 'text'"),
     ([{"role": "user", "content": ["plain"]}], "must be a dict"),
 ]
@@ -79,8 +81,12 @@ BAD_PROXIES = [
 @pytest.mark.parametrize(("messages", "phrase"), BAD_MESSAGES)
 async def test_bad_messages(messages: object, phrase: str, service: StandInService) -> None:
     with pytest.raises(errors.InvalidRequestError, match=re.escape(phrase)) as caught:
-        await Aichat.create_async("", messages, cookies=COOKIES,  # type: ignore[arg-type]
-                                  base_url=service.base_url)
+        await Aichat.create_async(
+            "",
+            messages,
+            cookies=COOKIES,  # type: ignore[arg-type]
+            base_url=service.base_url,
+        )
     assert isinstance(caught.value, ValueError)
     assert service.requests == []
 
@@ -91,8 +97,9 @@ async def test_bad_keyword_arguments(
 ) -> None:
     kwargs.setdefault("cookies", COOKIES)
     with pytest.raises(errors.InvalidRequestError, match=re.escape(phrase)) as caught:
-        await Aichat.create_async("", USER, base_url=kwargs.pop("base_url", service.base_url),
-                                  **kwargs)
+        await Aichat.create_async(
+            "", USER, base_url=kwargs.pop("base_url", service.base_url), **kwargs
+        )
     assert service.requests == []
     assert_no_secrets(exposed_text(caught.value))
 
@@ -102,8 +109,13 @@ async def test_bad_proxies_never_show_the_password(
     proxy: object, phrase: str, service: StandInService
 ) -> None:
     with pytest.raises(errors.InvalidRequestError, match=re.escape(phrase)) as caught:
-        await Aichat.create_async("", USER, proxy=proxy,  # type: ignore[arg-type]
-                                  cookies=COOKIES, base_url=service.base_url)
+        await Aichat.create_async(
+            "",
+            USER,
+            proxy=proxy,  # type: ignore[arg-type]
+            cookies=COOKIES,
+            base_url=service.base_url,
+        )
     assert_no_secrets(exposed_text(caught.value))
     assert service.requests == []
 
@@ -120,16 +132,22 @@ async def test_unsupported_model(model: str, service: StandInService) -> None:
 
 async def test_model_of_the_wrong_type(service: StandInService) -> None:
     with pytest.raises(errors.InvalidRequestError, match="model must be a string"):
-        await Aichat.create_async(35, USER, cookies=COOKIES,  # type: ignore[arg-type]
-                                  base_url=service.base_url)
+        await Aichat.create_async(
+            35,
+            USER,
+            cookies=COOKIES,  # type: ignore[arg-type]
+            base_url=service.base_url,
+        )
 
 
 async def test_invalid_cookie_in_a_cookies_file_is_reported_by_line(
     tmp_path: Path, service: StandInService
 ) -> None:
     path = tmp_path / "cookies.txt"
-    path.write_text("# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\n"
-                    "127.0.0.1\tFALSE\t/\tFALSE\tsoon\tother\tvalue\n")
+    path.write_text(
+        "# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\n"
+        "127.0.0.1\tFALSE\t/\tFALSE\tsoon\tother\tvalue\n"
+    )
     with pytest.raises(errors.InvalidRequestError, match="line 3"):
         await Aichat.create_async("", USER, cookies_file=path, base_url=service.base_url)
     assert service.requests == []
@@ -137,10 +155,13 @@ async def test_invalid_cookie_in_a_cookies_file_is_reported_by_line(
 
 def test_format_prompt_contract() -> None:
     assert format_prompt([{"role": "user", "content": "Only one"}]) == "Only one"
-    assert format_prompt([{"role": "system", "content": "S"}, {"role": "user", "content": "U"}]) \
+    assert (
+        format_prompt([{"role": "system", "content": "S"}, {"role": "user", "content": "U"}])
         == "System: S\nUser: U\nAssistant:"
-    parts = [{"role": "user", "content": [{"type": "text", "text": "a"},
-                                          {"type": "text", "text": "b"}]}]
+    )
+    parts = [
+        {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}
+    ]
     assert format_prompt(parts) == "ab"
     with pytest.raises(errors.InvalidRequestError):
         format_prompt([])

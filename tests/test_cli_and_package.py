@@ -1,0 +1,215 @@
+"""The installed package: light import, the console script and ``python -m``, the pytest plugin."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from _helpers import SECRET_COOKIE, USER, subprocess_env
+
+from aichat_provider import Aichat
+from aichat_provider.testing import Reply, StandInService
+
+SCRIPT = Path(sys.executable).with_name("aichat")
+COMMANDS = {"console-script": [str(SCRIPT)], "python-m": [sys.executable, "-m", "aichat_provider"]}
+
+
+def test_import_is_light_and_reads_no_browser(home: Path) -> None:
+    code = (
+        "import sys, aichat_provider; from aichat_provider.registry import registry; "
+        "print('browser_cookie3' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(home),
+        check=True,
+    )
+    assert out.stdout.strip() == "False"
+
+
+def test_public_names_of_the_contract() -> None:
+    import aichat_provider
+    from aichat_provider import errors
+    from aichat_provider.registry import ProviderRegistry, registry
+
+    for name in (
+        "Aichat",
+        "AsyncProvider",
+        "BaseProvider",
+        "StreamSession",
+        "format_prompt",
+        "get_cookies",
+    ):
+        assert hasattr(aichat_provider, name)
+    assert isinstance(registry, ProviderRegistry)
+    assert issubclass(errors.ModelNotSupportedError, errors.InvalidRequestError)
+    assert issubclass(errors.InvalidRequestError, ValueError)
+    assert issubclass(errors.MissingCookiesError, RuntimeError)
+    assert issubclass(errors.ProviderTimeoutError, TimeoutError)
+    assert issubclass(errors.ProviderConnectionError, ConnectionError)
+    for cls in (errors.AuthenticationError, errors.CloudflareError, errors.RateLimitError):
+        assert issubclass(cls, errors.ResponseStatusError)
+    assert (Path(aichat_provider.__file__).parent / "py.typed").exists()
+
+
+def run(
+    command: list[str], *args: str, home: Path, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*command, *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env=subprocess_env(home),
+        timeout=60,
+    )
+
+
+def cookies_file(tmp_path: Path) -> Path:
+    path = tmp_path / "cookies.json"
+    path.write_text(
+        json.dumps([{"name": "session", "value": SECRET_COOKIE, "domain": "127.0.0.1"}])
+    )
+    return path
+
+
+@pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS.keys())
+def test_prompt_argument_prints_only_the_answer(
+    command: list[str], tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    result = run(
+        command,
+        "Hello",
+        "--base-url",
+        service.base_url,
+        "--cookies-file",
+        str(cookies_file(tmp_path)),
+        home=home,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "echo: Hello\n"
+    assert result.stderr == ""
+    assert service.requests[0].cookies == {"session": SECRET_COOKIE}
+
+
+@pytest.mark.parametrize("prompt_args", [[], ["-"]], ids=["no-argument", "dash"])
+def test_prompt_from_standard_input(
+    prompt_args: list[str], tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    result = run(
+        COMMANDS["python-m"],
+        *prompt_args,
+        "--base-url",
+        service.base_url,
+        "--cookies-file",
+        str(cookies_file(tmp_path)),
+        home=home,
+        stdin="From stdin\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "echo: From stdin\n"
+
+
+def test_https_with_a_ca_bundle(tmp_path: Path, home: Path, tls_service: StandInService) -> None:
+    assert tls_service.ca_path is not None
+    result = run(
+        COMMANDS["console-script"],
+        "Hi",
+        "--base-url",
+        tls_service.base_url,
+        "--ca-bundle",
+        tls_service.ca_path,
+        "--cookies-file",
+        str(cookies_file(tmp_path)),
+        home=home,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "echo: Hi\n"
+
+
+@pytest.mark.parametrize(
+    ("reply", "code", "phrase"),
+    [
+        (Reply.status(403), 3, "rejected the cookies"),
+        (Reply.status(429, retry_after=300), 4, "rate limiting"),
+        (Reply.cloudflare(), 4, "Cloudflare"),
+        (Reply.rejected("quota"), 1, "quota"),
+    ],
+    ids=["auth", "rate-limit", "cloudflare", "response-false"],
+)
+def test_failures_exit_with_their_code_and_one_line(
+    reply: Reply, code: int, phrase: str, tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    service.set_default(reply)
+    result = run(
+        COMMANDS["console-script"],
+        "Hi",
+        "--base-url",
+        service.base_url,
+        "--cookies-file",
+        str(cookies_file(tmp_path)),
+        home=home,
+    )
+    assert result.returncode == code
+    assert result.stdout == ""
+    assert phrase in result.stderr
+    assert "Traceback" not in result.stderr
+    assert SECRET_COOKIE not in result.stderr
+
+
+def test_missing_cookies_and_bad_input_exit_codes(home: Path, service: StandInService) -> None:
+    missing = run(COMMANDS["console-script"], "Hi", "--base-url", service.base_url, home=home)
+    assert missing.returncode == 3
+    assert "cookies_file" in missing.stderr
+    bad = run(COMMANDS["console-script"], "Hi", "--base-url", "ftp://nowhere", home=home)
+    assert bad.returncode == 2
+
+
+def test_network_failure_exit_code(tmp_path: Path, home: Path) -> None:
+    result = run(
+        COMMANDS["console-script"],
+        "Hi",
+        "--base-url",
+        "http://127.0.0.1:9",
+        "--cookies-file",
+        str(cookies_file(tmp_path)),
+        "--timeout",
+        "5",
+        home=home,
+    )
+    assert result.returncode == 5
+    assert "127.0.0.1" in result.stderr
+
+
+def test_help_documents_exit_codes_and_version(home: Path) -> None:
+    result = run(COMMANDS["python-m"], "--help", home=home)
+    assert result.returncode == 0
+    assert "exit codes" in result.stdout
+    version = run(COMMANDS["console-script"], "--version", home=home)
+    assert version.stdout.startswith("aichat ")
+
+
+async def test_pytest_plugin_fixture(aichat_service: StandInService) -> None:
+    """``aichat_service`` comes from the plugin the package installs, as a user would use it."""
+    aichat_service.push(Reply.status(503))
+    answer = await Aichat.create_async(
+        "", USER, base_url=aichat_service.base_url, cookies={"session": "x"}
+    )
+    assert answer == "echo: Hi"
+    assert len(aichat_service.requests) == 2
+
+
+async def test_pytest_plugin_tls_fixture(aichat_service_tls: StandInService) -> None:
+    answer = await Aichat.create_async(
+        "",
+        USER,
+        base_url=aichat_service_tls.base_url,
+        verify=aichat_service_tls.ca_path,
+        cookies={"s": "x"},
+    )
+    assert answer == "echo: Hi"

@@ -1,0 +1,369 @@
+"""Cookie sources in the contract's order, on real files and real browser databases."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from _helpers import COOKIES, SECRET_COOKIE, USER, assert_no_secrets, exposed_text
+from _profiles import Cookie, build_chrome_profile, build_firefox_profile
+
+from aichat_provider import Aichat, errors, get_cookies
+from aichat_provider._cookies import browser_cookie_cache
+from aichat_provider.testing import Reply, StandInService
+
+
+@pytest.fixture
+def local_service() -> Iterator[StandInService]:
+    """The stand-in addressed as ``localhost``, the host the browser cookies are stored for."""
+    with StandInService() as stand_in:
+        yield stand_in
+
+
+def url_of(service: StandInService) -> str:
+    return f"http://localhost:{service.port}"
+
+
+def checksum(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- the argument and cookies files ----------------------------------------------------------
+
+
+async def test_argument_wins_over_file_and_browser(
+    tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    cookies_file = tmp_path / "cookies.json"
+    cookies_file.write_text(
+        json.dumps([{"name": "session", "value": "from-file", "domain": "127.0.0.1"}])
+    )
+    build_firefox_profile(home, [Cookie("127.0.0.1", "session", "from-browser")])
+    await Aichat.create_async(
+        "",
+        USER,
+        cookies={"session": "from-argument"},
+        cookies_file=cookies_file,
+        base_url=service.base_url,
+    )
+    assert service.requests[0].cookies == {"session": "from-argument"}
+
+
+async def test_netscape_cookies_file_keeps_only_the_api_hosts_live_cookies(
+    tmp_path: Path, service: StandInService
+) -> None:
+    later, earlier = int(time.time()) + 3600, int(time.time()) - 3600
+    path = tmp_path / "cookies.txt"
+    path.write_text(
+        "# Netscape HTTP Cookie File\n"
+        "# written by a browser add-on\n\n"
+        f"127.0.0.1\tFALSE\t/\tFALSE\t{later}\tsession\t{SECRET_COOKIE}\n"
+        f"#HttpOnly_127.0.0.1\tFALSE\t/\tTRUE\t0\thttp_only\tyes\n"
+        f"127.0.0.1\tFALSE\t/\tFALSE\t{earlier}\texpired\tstale\n"
+        f".example.com\tTRUE\t/\tFALSE\t{later}\tforeign\tnot-for-us\n"
+    )
+    await Aichat.create_async("", USER, cookies_file=str(path), base_url=service.base_url)
+    assert service.requests[0].cookies == {"session": SECRET_COOKIE, "http_only": "yes"}
+
+
+@pytest.mark.parametrize("wrapped", [False, True], ids=["list", "playwright-storage-state"])
+async def test_json_cookie_export(wrapped: bool, tmp_path: Path, service: StandInService) -> None:
+    entries = [
+        {
+            "name": "session",
+            "value": SECRET_COOKIE,
+            "domain": "127.0.0.1",
+            "path": "/",
+            "expirationDate": time.time() + 3600,
+        },
+        {"name": "old", "value": "x", "domain": "127.0.0.1", "expires": time.time() - 10},
+        {"name": "foreign", "value": "x", "domain": ".example.com"},
+    ]
+    path = tmp_path / "cookies.json"
+    path.write_text(json.dumps({"cookies": entries, "origins": []} if wrapped else entries))
+    await Aichat.create_async("", USER, cookies_file=path, base_url=service.base_url)
+    assert service.requests[0].cookies == {"session": SECRET_COOKIE}
+
+
+async def test_cookies_file_from_the_environment(
+    tmp_path: Path, service: StandInService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "cookies.json"
+    path.write_text(json.dumps([{"name": "session", "value": "env", "domain": "127.0.0.1"}]))
+    monkeypatch.setenv("AICHAT_COOKIES_FILE", str(path))
+    await Aichat.create_async("", USER, base_url=service.base_url, browser=[])
+    assert service.requests[0].cookies == {"session": "env"}
+
+
+@pytest.mark.parametrize(
+    ("content", "phrase"),
+    [
+        ('[{"name": "a"}]', "string value"),
+        ('{"x": 1}', "JSON list"),
+        ("[1]", "not an object"),
+        ("{not json", "neither valid JSON"),
+        ("a\tb\n", "7 tab-separated fields"),
+    ],
+)
+async def test_broken_cookies_files_are_invalid_requests(
+    content: str, phrase: str, tmp_path: Path, service: StandInService
+) -> None:
+    path = tmp_path / "cookies"
+    path.write_text(content)
+    with pytest.raises(errors.InvalidRequestError, match=phrase):
+        await Aichat.create_async("", USER, cookies_file=path, base_url=service.base_url)
+    assert service.requests == []
+
+
+async def test_missing_cookies_file_is_an_invalid_request(
+    tmp_path: Path, service: StandInService
+) -> None:
+    with pytest.raises(errors.InvalidRequestError, match="does not exist"):
+        await Aichat.create_async(
+            "", USER, cookies_file=tmp_path / "nope.txt", base_url=service.base_url
+        )
+
+
+# --- no cookies anywhere -----------------------------------------------------------------------
+
+
+async def test_no_cookies_anywhere_names_all_three_ways(
+    tmp_path: Path, service: StandInService, without_dbus: None
+) -> None:
+    empty = tmp_path / "cookies.txt"
+    empty.write_text("# Netscape HTTP Cookie File\n")
+    with pytest.raises(errors.MissingCookiesError) as caught:
+        await Aichat.create_async("", USER, cookies_file=empty, base_url=service.base_url)
+    error = caught.value
+    assert isinstance(error, RuntimeError)
+    message = str(error)
+    assert "cookies=" in message
+    assert "cookies_file=" in message
+    assert "AICHAT_COOKIES_FILE" in message
+    assert "browser" in message
+    assert "has no cookies for 127.0.0.1" in error.reasons["cookies_file"]
+    assert error.reasons["firefox"] == "not installed (no profile found)"
+    assert service.requests == []
+
+
+async def test_empty_cookie_dict_falls_through_to_the_other_sources(
+    service: StandInService, without_dbus: None
+) -> None:
+    with pytest.raises(errors.MissingCookiesError):
+        await Aichat.create_async("", USER, cookies={}, base_url=service.base_url)
+
+
+async def test_chrome_without_dbus_says_what_to_do(
+    home: Path, local_service: StandInService, without_dbus: None
+) -> None:
+    build_chrome_profile(home, [Cookie("localhost", "session", SECRET_COOKIE)])
+    with pytest.raises(errors.MissingCookiesError) as caught:
+        await Aichat.create_async("", USER, browser="chrome", base_url=url_of(local_service))
+    reason = caught.value.reasons["chrome"]
+    assert "D-Bus" in reason
+    assert "cookies_file" in reason
+    assert "D-Bus" in str(caught.value)
+    assert_no_secrets(exposed_text(caught.value))
+
+
+# --- browsers --------------------------------------------------------------------------------
+
+
+async def test_firefox_profile_cookies_for_the_api_host_only(
+    home: Path, local_service: StandInService
+) -> None:
+    database = build_firefox_profile(
+        home,
+        [
+            Cookie("localhost", "session", SECRET_COOKIE),
+            Cookie(".localhost", "parent", "p"),
+            Cookie("notlocalhost.example", "foreign", "must-not-be-sent"),
+            Cookie("sub.localhost", "deeper", "must-not-be-sent"),
+            Cookie("localhost", "expired", "stale", expires=time.time() - 60),
+        ],
+    )
+    before = checksum(database)
+    await Aichat.create_async("", USER, browser="firefox", base_url=url_of(local_service))
+    assert local_service.requests[0].cookies == {"session": SECRET_COOKIE, "parent": "p"}
+    assert checksum(database) == before  # the profile is only read
+
+
+def test_get_cookies_filters_by_domain(home: Path) -> None:
+    build_firefox_profile(
+        home,
+        [
+            Cookie(".chat-gpt.org", "cf_clearance", "c"),
+            Cookie("chat-gpt.org", "session", "s"),
+            Cookie("evilchat-gpt.org", "evil", "x"),
+            Cookie("chat-gpt.org.evil.com", "evil2", "x"),
+            Cookie("example.com", "other", "x"),
+        ],
+    )
+    assert get_cookies("chat-gpt.org", browser="firefox") == {"cf_clearance": "c", "session": "s"}
+    assert get_cookies("www.chat-gpt.org", browser=["firefox"]) == {"cf_clearance": "c"}
+
+
+@pytest.mark.parametrize("version", [24, 18], ids=["host-hash-prefix", "plain-v10"])
+async def test_chrome_profile_with_linux_v10_encryption(
+    version: int, home: Path, local_service: StandInService, with_dbus: str
+) -> None:
+    database = build_chrome_profile(
+        home,
+        [
+            Cookie("localhost", "session", SECRET_COOKIE),
+            Cookie("elsewhere.example", "foreign", "must-not-be-sent"),
+        ],
+        version=version,
+    )
+    before = checksum(database)
+    await Aichat.create_async("", USER, browser="chrome", base_url=url_of(local_service))
+    assert local_service.requests[0].cookies == {"session": SECRET_COOKIE}
+    assert checksum(database) == before
+
+
+async def test_locked_chrome_database_is_still_read_without_hanging(
+    home: Path, local_service: StandInService, with_dbus: str
+) -> None:
+    database = build_chrome_profile(home, [Cookie("localhost", "session", "while-locked")])
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # what a running browser does while it writes
+    try:
+        started = time.monotonic()
+        await Aichat.create_async("", USER, browser="chrome", base_url=url_of(local_service))
+        assert time.monotonic() - started < 10
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert local_service.requests[0].cookies == {"session": "while-locked"}
+
+
+async def test_first_browser_with_cookies_wins(
+    home: Path, local_service: StandInService, with_dbus: str
+) -> None:
+    build_chrome_profile(home, [Cookie("localhost", "session", "chrome")])
+    build_firefox_profile(home, [Cookie("localhost", "session", "firefox")])
+    await Aichat.create_async(
+        "", USER, browser=["firefox", "chrome"], base_url=url_of(local_service)
+    )
+    await Aichat.create_async(
+        "", USER, browser=["chrome", "firefox"], base_url=url_of(local_service)
+    )
+    assert [r.cookies["session"] for r in local_service.requests] == ["firefox", "chrome"]
+
+
+# --- the cache -------------------------------------------------------------------------------
+
+
+def _set_firefox_value(database: Path, value: str) -> None:
+    with sqlite3.connect(database) as con:
+        con.execute("UPDATE moz_cookies SET value = ?", (value,))
+    con.close()
+
+
+async def test_browser_cookies_are_cached_and_dropped_when_rejected(
+    home: Path, local_service: StandInService
+) -> None:
+    database = build_firefox_profile(home, [Cookie("localhost", "session", "first")])
+    call = {"browser": "firefox", "base_url": url_of(local_service)}
+    await Aichat.create_async("", USER, **call)
+    _set_firefox_value(database, "second")
+    await Aichat.create_async("", USER, **call)  # cached: the profile is not read again
+    local_service.push(Reply.status(403, body=b"session expired"))
+    with pytest.raises(errors.AuthenticationError):
+        await Aichat.create_async("", USER, **call)
+    await Aichat.create_async("", USER, **call)  # the rejected cookies were dropped
+    sent = [r.cookies["session"] for r in local_service.requests]
+    assert sent == ["first", "first", "first", "second"]
+    assert browser_cookie_cache.loads == 2
+
+
+async def test_one_browser_read_for_many_waiting_calls(
+    home: Path, local_service: StandInService
+) -> None:
+    build_firefox_profile(home, [Cookie("localhost", "session", "shared")])
+    answers = await asyncio.gather(
+        *[
+            Aichat.create_async("", USER, browser="firefox", base_url=url_of(local_service))
+            for _ in range(20)
+        ]
+    )
+    assert len(answers) == 20
+    assert browser_cookie_cache.loads == 1
+    assert {r.cookies["session"] for r in local_service.requests} == {"shared"}
+
+
+async def test_cold_browser_read_does_not_block_the_event_loop(
+    home: Path, local_service: StandInService, with_dbus: str
+) -> None:
+    # Many cookies of other hosts that browser_cookie3 must decrypt before we filter them out.
+    decoys = [Cookie(f"x{i}.localhost", f"c{i}", "v" * 64) for i in range(6000)]
+    build_chrome_profile(home, [Cookie("localhost", "session", "slow"), *decoys])
+    lateness: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        while not done.is_set():
+            started = time.perf_counter()
+            await asyncio.sleep(0.005)
+            lateness.append(time.perf_counter() - started - 0.005)
+
+    tick = asyncio.create_task(ticker())
+    started = time.perf_counter()
+    await Aichat.create_async("", USER, browser="chrome", base_url=url_of(local_service))
+    elapsed = time.perf_counter() - started
+    done.set()
+    await tick
+    assert local_service.requests[0].cookies == {"session": "slow"}
+    assert elapsed > 0.1, "the read was too quick to show anything"
+    assert max(lateness) < 0.1, f"loop stalled {max(lateness):.3f} s during a {elapsed:.3f} s read"
+
+
+async def test_keyring_that_never_answers_is_given_up(
+    home: Path,
+    tmp_path: Path,
+    local_service: StandInService,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A D-Bus socket that accepts and then says nothing, as a stuck keyring daemon does."""
+    build_chrome_profile(home, [Cookie("localhost", "session", "unreachable")])
+    path = tmp_path / "silent-bus"
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(path))
+    listener.listen()
+    accepted: list[socket.socket] = []
+    threading.Thread(target=lambda: accepted.append(listener.accept()[0]), daemon=True).start()
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={path}")
+    monkeypatch.setattr(browser_cookie_cache, "load_timeout", 1.0)
+    try:
+        started = time.monotonic()
+        with pytest.raises(errors.MissingCookiesError) as caught:
+            await Aichat.create_async("", USER, browser="chrome", base_url=url_of(local_service))
+        assert time.monotonic() - started < 3
+        assert "took over 1 s" in str(caught.value)
+    finally:
+        for connection in accepted:
+            connection.close()
+        listener.close()
+    assert local_service.requests == []
+
+
+def test_cookie_values_never_appear_in_the_options_repr(service: StandInService) -> None:
+    from aichat_provider._options import parse_options
+
+    options = parse_options(
+        "",
+        USER,
+        f"http://u:{SECRET_COOKIE}@127.0.0.1:1",
+        {"cookies": COOKIES},
+        models=["gpt-3.5-turbo"],
+        default_model="gpt-3.5-turbo",
+    )
+    assert_no_secrets(repr(options))

@@ -1,0 +1,112 @@
+"""The provider registry: entry points, look-ups, and the fallback helper."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from _helpers import COOKIES, USER
+
+from aichat_provider import Aichat, AsyncProvider, errors
+from aichat_provider.registry import ProviderRegistry, registry
+from aichat_provider.testing import Reply, StandInService
+
+
+class Backup(AsyncProvider):
+    working: ClassVar[bool] = True
+    models: ClassVar[list[str]] = ["gpt-3.5-turbo"]
+    calls: ClassVar[list[dict[str, Any]]] = []
+
+    @classmethod
+    async def create_async(
+        cls, model: str, messages: Any, proxy: str | None = None, **kwargs: Any
+    ) -> str:
+        cls.calls.append(kwargs)
+        return "from backup"
+
+
+class Broken(AsyncProvider):
+    working: ClassVar[bool] = True
+    models: ClassVar[list[str]] = ["gpt-3.5-turbo"]
+
+    @classmethod
+    async def create_async(
+        cls, model: str, messages: Any, proxy: str | None = None, **kwargs: Any
+    ) -> str:
+        raise errors.ProviderConnectionError("down")
+
+
+def test_aichat_is_declared_as_an_entry_point() -> None:
+    found = {e.name: e.value for e in entry_points(group="gpt4free.providers")}
+    assert found.get("Aichat") == "aichat_provider:Aichat"
+    assert registry.get("aichat") is Aichat
+    assert registry.get("AICHAT") is Aichat
+    assert "aichat" in registry
+
+
+def test_unknown_name_is_a_key_error_listing_the_known_names() -> None:
+    with pytest.raises(errors.ProviderNotFoundError) as caught:
+        registry.get("nope")
+    assert isinstance(caught.value, KeyError)
+    assert "aichat" in str(caught.value)
+    assert "aichat" in caught.value.known
+
+
+def test_lookups_by_model_and_stable_order() -> None:
+    local = ProviderRegistry(group=None)
+    local.register(Backup)
+    local.register(Aichat)
+    assert list(local) == [Aichat, Backup]
+    assert local.for_model("gpt-3.5-turbo") == [Aichat, Backup]
+    assert local.for_model("gpt-4") == []
+    assert local.working() == [Aichat, Backup]
+
+
+def test_broken_plugin_is_reported_not_fatal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    dist = tmp_path / "broken_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(
+        "[test.providers]\nGhost = no_such_module_anywhere:Ghost\nAichat = aichat_provider:Aichat\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    local = ProviderRegistry(group="test.providers")
+    assert local.get("aichat") is Aichat
+    assert "Ghost" in local.broken
+    assert "ModuleNotFoundError" in local.broken["Ghost"]
+    assert any("Ghost" in r.getMessage() for r in caplog.records)
+
+
+async def test_fallback_moves_on_when_aichat_fails(service: StandInService) -> None:
+    service.set_default(Reply.status(403))
+    local = ProviderRegistry(group=None)
+    answer = await local.create_async(
+        "gpt-3.5-turbo",
+        USER,
+        providers=[Aichat, Backup],
+        cookies=COOKIES,
+        base_url=service.base_url,
+    )
+    assert answer == "from backup"
+    assert len(service.requests) == 1
+
+
+async def test_fallback_raises_every_providers_error(service: StandInService) -> None:
+    service.set_default(Reply.status(401))
+    local = ProviderRegistry(group=None)
+    local.register(Broken)
+    with pytest.raises(errors.AllProvidersFailedError) as caught:
+        await local.create_async(
+            "gpt-3.5-turbo",
+            USER,
+            providers=[Aichat, "broken"],
+            cookies=COOKIES,
+            base_url=service.base_url,
+        )
+    failures = caught.value.errors
+    assert isinstance(failures["Aichat"], errors.AuthenticationError)
+    assert isinstance(failures["Broken"], errors.ProviderConnectionError)
