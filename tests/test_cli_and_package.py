@@ -213,3 +213,58 @@ async def test_pytest_plugin_tls_fixture(aichat_service_tls: StandInService) -> 
         cookies={"s": "x"},
     )
     assert answer == "echo: Hi"
+
+
+def test_readme_offline_try_out(tmp_path: Path, home: Path) -> None:
+    """The README's three offline commands, as written (on a free port)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "aichat_provider.testing", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=subprocess_env(home),
+    )
+    try:
+        assert server.stdout is not None
+        assert server.stdout.readline().strip() == (
+            f"stand-in for chat-gpt.org at http://127.0.0.1:{port}"
+        )
+        cookies = tmp_path / "demo-cookies.json"
+        cookies.write_text('[{"name": "session", "value": "demo"}]\n')
+        result = run(
+            COMMANDS["console-script"],
+            "--base-url",
+            f"http://127.0.0.1:{port}",
+            "--cookies-file",
+            str(cookies),
+            "Hello",
+            home=home,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == "echo: Hello\n"
+    finally:
+        server.terminate()
+        assert server.wait(timeout=10) == 0
+
+
+def test_readme_testing_example_runs() -> None:
+    """The README's ``aichat_provider.testing`` example, executed from the README text."""
+    import asyncio
+    import re
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    block = re.search(
+        r"```python\n(from aichat_provider import Aichat\nfrom aichat_provider"
+        r"\.testing.*?)```",
+        readme,
+        re.S,
+    )
+    assert block is not None
+    namespace: dict[str, object] = {}
+    exec(compile(block.group(1), "README.md", "exec"), namespace)  # noqa: S102
+    test = namespace["test_my_app_survives_a_rate_limit"]
+    asyncio.run(test())  # type: ignore[operator]
