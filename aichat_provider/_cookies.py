@@ -268,10 +268,33 @@ def browser_search_term(host: str) -> str:
     return ".".join(labels[-2:]) if len(labels) > 2 else host
 
 
-def describe_browser_failure(exc: BaseException) -> str:
+#: Where the Chromium-family browsers keep their profiles on Linux (relative to the home
+#: directory). browser_cookie3 asks the keyring before it looks for a profile, so without D-Bus
+#: every one of them fails alike; these globs tell "not installed" from "keyring unreachable".
+_LINUX_CHROMIUM_PROFILES: dict[str, tuple[str, ...]] = {
+    "chrome": (".config/google-chrome*", ".var/app/com.google.Chrome"),
+    "chromium": (".config/chromium", ".var/app/org.chromium.Chromium"),
+    "brave": (".config/BraveSoftware/Brave-Browser*", ".var/app/com.brave.Browser"),
+    "edge": (".config/microsoft-edge*", ".var/app/com.microsoft.Edge"),
+    "opera": (".config/opera*", ".var/app/com.opera.Opera"),
+    "opera_gx": (),
+    "vivaldi": (".config/vivaldi*", ".var/app/com.vivaldi.Vivaldi"),
+    "arc": (),
+}
+NOT_INSTALLED = "not installed (no profile found)"
+
+
+def _has_linux_profile(browser: str) -> bool:
+    home = Path.home()
+    return any(any(home.glob(pattern)) for pattern in _LINUX_CHROMIUM_PROFILES.get(browser, ()))
+
+
+def describe_browser_failure(exc: BaseException, browser: str = "") -> str:
     """A reason a person can act on, without the exception text (which may quote cookie bytes)."""
     text = str(exc) if type(exc).__name__ == "BrowserCookieError" else ""
     if isinstance(exc, KeyError) and "DBUS_SESSION_BUS_ADDRESS" in str(exc):
+        if browser in _LINUX_CHROMIUM_PROFILES and not _has_linux_profile(browser):
+            return NOT_INSTALLED
         return (
             "no D-Bus session, so its keyring cannot be read (usual on servers and in containers); "
             "export the cookies to a file and pass cookies_file"
@@ -283,8 +306,8 @@ def describe_browser_failure(exc: BaseException) -> str:
         )
     if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
         return "its cookie database is locked by the running browser; close the browser and retry"
-    if "Failed to find" in text or "Could not find" in text or "not recognized" in text:
-        return "not installed (no profile found)"
+    if re.search(r"(?i)(can ?not|could not|failed to) find|not recognized", text):
+        return NOT_INSTALLED
     if "decrypt" in text or "key" in text.lower():
         return "its cookies cannot be decrypted (keyring unavailable or locked)"
     if text:
@@ -310,7 +333,7 @@ def load_browser_cookies(host: str, browsers: Sequence[str]) -> BrowserCookies:
             reasons[name] = "holds a cookie for the host that cannot be sent (bad name or value)"
             continue
         except Exception as exc:  # every loader fails in its own way; see describe_browser_failure
-            reasons[name] = describe_browser_failure(exc)
+            reasons[name] = describe_browser_failure(exc, name)
             logger.debug("browser %s: %s", name, reasons[name])
             continue
         if cookies:
@@ -408,7 +431,11 @@ browser_cookie_cache = BrowserCookieCache()
 
 
 def missing_cookies_message(host: str, reasons: Mapping[str, str]) -> str:
-    tried = "; ".join(f"{source}: {why}" for source, why in reasons.items())
+    """The three ways to supply cookies, then what each source said, alike reasons grouped."""
+    grouped: dict[str, list[str]] = {}
+    for source, why in reasons.items():
+        grouped.setdefault(why, []).append(source)
+    tried = "; ".join(f"{', '.join(sources)}: {why}" for why, sources in grouped.items())
     return (
         f"No cookies for {host} were found. Pass cookies={{...}} (or a 'name=value; ...' string), "
         f"point cookies_file= or {_config.ENV_COOKIES_FILE} at a cookies.txt or JSON export, "
