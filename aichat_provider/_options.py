@@ -304,7 +304,7 @@ def parse_verify(value: object) -> bool | str:
     if isinstance(value, bool):
         if not value:
             logger.warning(
-                "TLS certificate verification is off (verify=False); the connection to the "
+                "TLS certificate verification is off (verify is False); the connection to the "
                 "service and its cookies can be intercepted."
             )
         return value
