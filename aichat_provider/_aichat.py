@@ -37,22 +37,22 @@ class Aichat(AsyncProvider):
     supports_gpt_35_turbo: ClassVar[bool] = True
     default_model: ClassVar[str] = _config.DEFAULT_MODEL
     models: ClassVar[list[str]] = list(_config.SUPPORTED_MODELS)
-    parameters: ClassVar[dict[str, str]] = {
-        "proxy": "str | None = None",
-        "cookies": "dict | CookieJar | str | None = None",
-        "cookies_file": "str | PathLike | None = None",
-        "browser": "str | list[str] | None = None",
-        "temperature": f"float = {_config.DEFAULT_TEMPERATURE}",
-        "top_p": f"float = {_config.DEFAULT_TOP_P}",
-        "presence_penalty": f"float = {_config.DEFAULT_PRESENCE_PENALTY}",
-        "frequency_penalty": f"float = {_config.DEFAULT_FREQUENCY_PENALTY}",
-        "timeout": f"float = {_config.DEFAULT_TIMEOUT}",
-        "max_retries": f"int = {_config.DEFAULT_MAX_RETRIES}",
-        "impersonate": f"str = {_config.DEFAULT_IMPERSONATE!r}",
-        "user_agent": "str | None = None",
-        "headers": "dict | None = None",
-        "verify": "bool | str = True",
-        "base_url": f"str = {_config.DEFAULT_BASE_URL!r}",
+    parameters: ClassVar[dict[str, tuple[str, object]]] = {
+        "proxy": ("str | None", None),
+        "cookies": ("dict | CookieJar | str | None", None),
+        "cookies_file": ("str | PathLike | None", None),
+        "browser": ("str | list[str] | None", None),
+        "temperature": ("float", _config.DEFAULT_TEMPERATURE),
+        "top_p": ("float", _config.DEFAULT_TOP_P),
+        "presence_penalty": ("float", _config.DEFAULT_PRESENCE_PENALTY),
+        "frequency_penalty": ("float", _config.DEFAULT_FREQUENCY_PENALTY),
+        "timeout": ("float", _config.DEFAULT_TIMEOUT),
+        "max_retries": ("int", _config.DEFAULT_MAX_RETRIES),
+        "impersonate": ("str", _config.DEFAULT_IMPERSONATE),
+        "user_agent": ("str | None", None),
+        "headers": ("dict | None", None),
+        "verify": ("bool | str", True),
+        "base_url": ("str", _config.DEFAULT_BASE_URL),
     }
 
     @classmethod

@@ -7,6 +7,7 @@ or tested. The class attributes mirror what gpt4free's own ``BaseProvider`` decl
 from __future__ import annotations
 
 import asyncio
+import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, Generic, TypeVar
@@ -29,22 +30,41 @@ class classproperty(Generic[T]):
 
 
 class BaseProvider(ABC):
-    """What every provider declares, read by registries and by gpt4free's client."""
+    """What every provider declares, read by registries and by gpt4free's client.
+
+    gpt4free's ``Client``/``AsyncClient`` read ``get_parent()``, ``live``, ``use_stream_timeout``,
+    ``get_dict()``, ``working``, ``model_aliases``, ``default_model`` and ``label`` from the
+    provider, and fail with AttributeError on the first one missing.
+    """
 
     url: ClassVar[str | None] = None
     label: ClassVar[str | None] = None
+    #: The provider family, for per-family settings such as API keys (``get_parent()``).
+    #: Defaults to the class name of each subclass.
+    parent: ClassVar[str] = "BaseProvider"
     working: ClassVar[bool] = False
+    #: gpt4free's flag for providers its default routing may pick; None leaves it to gpt4free.
+    active_by_default: ClassVar[bool | None] = None
     needs_auth: ClassVar[bool] = False
     supports_stream: ClassVar[bool] = False
     supports_message_history: ClassVar[bool] = False
     supports_system_message: ClassVar[bool] = False
     supports_gpt_35_turbo: ClassVar[bool] = False
     supports_gpt_4: ClassVar[bool] = False
+    #: Whether gpt4free should bound a stream by ``stream_timeout`` instead of ``timeout``.
+    use_stream_timeout: ClassVar[bool] = False
+    #: How many requests gpt4free currently has in flight on this provider (it counts them).
+    live: ClassVar[int] = 0
     default_model: ClassVar[str] = ""
     models: ClassVar[list[str]] = []
     model_aliases: ClassVar[dict[str, str]] = {}
-    #: Keyword arguments the provider understands, name -> annotation, for ``params``.
-    parameters: ClassVar[dict[str, str]] = {}
+    #: Keyword arguments the provider understands: name -> (annotation, default).
+    parameters: ClassVar[dict[str, tuple[str, object]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "parent" not in cls.__dict__:
+            cls.parent = cls.__name__
 
     @classmethod
     @abstractmethod
@@ -56,17 +76,50 @@ class BaseProvider(ABC):
     @classproperty
     def params(cls) -> str:
         """A human-readable signature, as gpt4free prints it for every provider."""
-        lines = [
-            "    model: str",
-            "    messages: Messages",
-            *(f"    {name}: {kind}" for name, kind in cls.parameters.items()),
+        lines = ["    model: str", "    messages: Messages"]
+        lines += [
+            f"    {name}: {annotation} = {default!r}"
+            for name, (annotation, default) in cls.parameters.items()
         ]
         name = getattr(cls, "__name__", "Provider")
         return f"{cls.__module__}.{name} supports: (\n" + ",\n".join(lines) + "\n)"
 
     @classmethod
+    def get_parameters(cls, as_json: bool = False) -> dict[str, Any]:
+        """The call's parameters as ``inspect.Parameter`` objects, or (``as_json``) as example
+        values, the way gpt4free's GUI and API describe a provider."""
+        if as_json:
+            return {
+                "model": cls.default_model,
+                "messages": [{"role": "user", "content": "Hello"}],
+                **{name: default for name, (_, default) in cls.parameters.items()},
+                "provider": getattr(cls, "__name__", "Provider"),
+                "stream": cls.supports_stream,
+            }
+        positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
+        found = {
+            "model": inspect.Parameter("model", positional, annotation="str"),
+            "messages": inspect.Parameter("messages", positional, annotation="Messages"),
+        }
+        for name, (annotation, default) in cls.parameters.items():
+            kind = positional if name == "proxy" else inspect.Parameter.KEYWORD_ONLY
+            found[name] = inspect.Parameter(name, kind, default=default, annotation=annotation)
+        return found
+
+    @classmethod
+    def get_parent(cls) -> str:
+        return cls.parent
+
+    @classmethod
     def get_models(cls, **_: Any) -> list[str]:
         return list(cls.models)
+
+    @classmethod
+    def get_model(cls, model: str = "", **_: Any) -> str:
+        """The model id to use for ``model``: the default for "", aliases resolved."""
+        if not model:
+            return cls.default_model
+        return cls.model_aliases.get(model, model)
 
     @classmethod
     def get_dict(cls) -> dict[str, Any]:
