@@ -6,6 +6,7 @@ Skipped when g4f is not installed; ``.ci/run`` installs it, so CI runs every pat
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,17 +18,42 @@ from _helpers import COOKIES, USER
 from aichat_provider import Aichat, AsyncProvider, errors
 from aichat_provider.testing import Reply, StandInService
 
-g4f = pytest.importorskip("g4f", reason="gpt4free is not installed: pip install '.[g4f]'")
+if importlib.util.find_spec("g4f") is None:
+    pytest.skip("gpt4free is not installed: pip install '.[g4f]'", allow_module_level=True)
 
-from g4f.client import AsyncClient, Client  # noqa: E402
-from g4f.Provider import IterListProvider  # noqa: E402
+g4f: Any = None
+Client: Any = None
+AsyncClient: Any = None
+IterListProvider: Any = None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def gpt4free() -> Iterator[None]:
+    """Import gpt4free for this module only, and undo what its import does to browser_cookie3.
+
+    ``import g4f`` replaces browser_cookie3's keyring look-up process-wide when there is no D-Bus
+    session (``_LinuxPasswordManager.get_password = lambda: b"secret"``); the other test modules
+    test the real browser_cookie3, so the original is put back afterwards.
+    """
+    global g4f, Client, AsyncClient, IterListProvider
+    import browser_cookie3
+
+    original = browser_cookie3._LinuxPasswordManager.get_password
+    import g4f as imported
+    import g4f.client
+    import g4f.Provider
+
+    g4f, Client, AsyncClient = imported, g4f.client.Client, g4f.client.AsyncClient
+    IterListProvider = g4f.Provider.IterListProvider
+    try:
+        yield
+    finally:
+        browser_cookie3._LinuxPasswordManager.get_password = original
 
 
 @pytest.fixture(autouse=True)
-def no_g4f_network() -> Iterator[None]:
+def no_g4f_network(gpt4free: None) -> Iterator[None]:
     """gpt4free checks PyPI for a newer version on its first call; nothing here may go online."""
-    import g4f.debug
-
     before = g4f.debug.version_check
     g4f.debug.version_check = False
     yield
