@@ -14,6 +14,7 @@ from ._aichat import Aichat
 from ._base import AsyncProvider, BaseProvider
 from ._cookies import get_cookies
 from ._messages import Message, Messages, format_prompt
+from ._pool import aclose, connection_pool
 from ._session import StreamSession
 from .errors import ProviderError
 
@@ -28,6 +29,8 @@ __all__ = [
     "ProviderError",
     "StreamSession",
     "__version__",
+    "aclose",
+    "connection_pool",
     "errors",
     "format_prompt",
     "get_cookies",

@@ -11,10 +11,10 @@ from ._base import AsyncProvider
 from ._cookies import browser_cookie_cache, cookie_header, resolve_cookies
 from ._messages import Messages
 from ._options import RequestOptions, parse_options
+from ._pool import SessionKey, aclose, session_for
 from ._redact import Scrubber, proxy_secrets
 from ._responses import HttpReply, body_excerpt
 from ._retry import RetryPolicy, call_with_retries
-from ._session import StreamSession
 from .errors import AuthenticationError, CloudflareError, ResponseError
 
 logger = logging.getLogger("aichat_provider")
@@ -56,6 +56,11 @@ class Aichat(AsyncProvider):
     }
 
     @classmethod
+    async def aclose(cls) -> None:
+        """Close the connections this loop keeps open for later calls (they reopen on demand)."""
+        await aclose()
+
+    @classmethod
     async def create_async(
         cls, model: str, messages: Messages, proxy: str | None = None, **kwargs: Any
     ) -> str:
@@ -77,27 +82,26 @@ class Aichat(AsyncProvider):
         scrub = Scrubber([*resolved.cookies.values(), *proxy_secrets(options.proxy)])
         # 2. Headers that agree with the impersonated browser.
         headers = build_headers(options, cookie_header(resolved.cookies))
-        # 3. Session, 4. payload, 5. request with retries.
-        async with StreamSession(
-            impersonate=options.impersonate,
-            proxy=options.proxy,
-            verify=options.verify,
-            timeout=options.timeout,
-        ) as session:
+        # 3. Session: shared with other calls of the same configuration on this loop.
+        session = await session_for(
+            SessionKey(options.origin, options.impersonate, options.proxy, options.verify)
+        )
+        # 4. Payload, 5. request with retries.
+        payload = build_payload(options)
 
-            async def attempt() -> HttpReply:
-                return await session.post_json(
-                    options.api_url, build_payload(options), headers=headers, scrub=scrub
-                )
+        async def attempt() -> HttpReply:
+            return await session.post_json(
+                options.api_url, payload, headers=headers, scrub=scrub, timeout=options.timeout
+            )
 
-            try:
-                reply, attempts = await call_with_retries(
-                    attempt, RetryPolicy(max_retries=options.max_retries)
-                )
-            except (AuthenticationError, CloudflareError):
-                if resolved.source.startswith("browser:"):
-                    browser_cookie_cache.invalidate(options.host)
-                raise
+        try:
+            reply, attempts = await call_with_retries(
+                attempt, RetryPolicy(max_retries=options.max_retries)
+            )
+        except (AuthenticationError, CloudflareError):
+            if resolved.source.startswith("browser:"):
+                browser_cookie_cache.invalidate(options.host)
+            raise
         logger.debug("answer after %d attempt(s), cookies from %s", attempts, resolved.source)
         # 6. Response, 7. errors.
         return parse_answer(reply, scrub)
@@ -110,12 +114,11 @@ def build_headers(options: RequestOptions, cookies: str) -> dict[str, str | None
     fingerprint. A ``user_agent`` override (the browser that earned ``cf_clearance``) replaces
     the user agent and drops the client hints, which would otherwise name another browser.
     """
-    origin = options.base_url.split("/", 3)
     headers: dict[str, str | None] = {
         "accept": "*/*",
         "accept-language": "en-US,en;q=0.9",
         "content-type": "application/json",
-        "origin": "/".join(origin[:3]),
+        "origin": options.origin,
         "referer": f"{options.base_url}/chat",
         "sec-fetch-dest": "empty",
         "sec-fetch-mode": "cors",

@@ -82,6 +82,12 @@ class RequestOptions:
         return urlsplit(self.base_url).hostname or ""
 
     @property
+    def origin(self) -> str:
+        """``scheme://host[:port]`` of the API, the ``Origin`` a browser would send."""
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
     def api_url(self) -> str:
         return f"{self.base_url}/api/text"
 

@@ -133,12 +133,13 @@ class StreamSession:
             return len(chunk)
 
         started = time.monotonic()
+        timeout = self.timeout if timeout is None else timeout
         try:
             response = await self._session.post(
                 url,
                 content=body,
                 headers={"content-type": "application/json", **headers},
-                timeout=self.timeout if timeout is None else timeout,
+                timeout=timeout,
                 content_callback=collect,
             )
         except curl_errors.RequestException as exc:
@@ -148,7 +149,7 @@ class StreamSession:
                     f"The reply from {_host(url)} is larger than "
                     f"{self.max_body_bytes // (1024 * 1024)} MiB and was refused while reading.",
                 ) from None
-            raise self._transport_error(exc, url, scrub, started) from None
+            raise self._transport_error(exc, url, scrub, timeout) from None
         reply = HttpReply(
             status_code=response.status_code,
             headers={k.lower(): v for k, v in response.headers.items() if v is not None},
@@ -170,15 +171,14 @@ class StreamSession:
         exc: curl_errors.RequestException,
         url: str,
         scrub: Scrubber,
-        started: float,
+        timeout: float,
     ) -> ProviderError:
         code = getattr(exc, "code", 0)
         detail = scrub(_curl_detail(str(exc)))
         if self._proxy_shown:
             detail = detail.replace(self._proxy_shown, "the proxy")
         host = _host(url)
-        elapsed = time.monotonic() - started
-        logger.debug("POST %s failed after %.3f s: curl error %s", url, elapsed, code)
+        logger.debug("POST %s failed: curl error %s", url, code)
         if isinstance(exc, curl_errors.ImpersonateError):
             return InvalidRequestError(
                 f"impersonate={self.impersonate!r} is not a browser target this curl_cffi knows; "
@@ -186,7 +186,7 @@ class StreamSession:
             )
         if isinstance(exc, curl_errors.Timeout) or code == CurlECode.OPERATION_TIMEDOUT:
             return ProviderTimeoutError(
-                f"No complete answer from {host} within {self.timeout:g} s. Raise timeout= if the "
+                f"No complete answer from {host} within {timeout:g} s. Raise timeout= if the "
                 "service is slow, or check the network."
             )
         if code in _PROXY_CODES or isinstance(exc, curl_errors.ProxyError):

@@ -235,6 +235,8 @@ class StandInService:
         self._default: Reply | None = None
         self._lock = threading.Lock()
         self._connections = 0
+        self._open_count = 0
+        self._changed = threading.Condition(self._lock)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.AbstractServer | None = None
@@ -263,6 +265,17 @@ class StandInService:
         """How many TCP connections the server has accepted."""
         with self._lock:
             return self._connections
+
+    @property
+    def open_connections(self) -> int:
+        """How many accepted connections are still open."""
+        with self._lock:
+            return self._open_count
+
+    def wait_for_open_connections(self, count: int, timeout: float = 5.0) -> bool:
+        """Wait until exactly ``count`` connections are open; False if that never happens."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._open_count == count, timeout)
 
     def push(self, *replies: Reply) -> None:
         """Answer the next API requests with ``replies``, in order, then as before."""
@@ -367,6 +380,7 @@ class StandInService:
         self._handlers.add(task)
         with self._lock:
             self._connections += 1
+            self._open_count += 1
             connection = self._connections
         try:
             while True:
@@ -384,6 +398,9 @@ class StandInService:
             self._handlers.discard(task)
             with contextlib.suppress(Exception):
                 writer.close()
+            with self._changed:
+                self._open_count -= 1
+                self._changed.notify_all()
 
     def _choose_reply(self, request: RecordedRequest) -> Reply:
         with self._lock:

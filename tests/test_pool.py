@@ -1,0 +1,124 @@
+"""Connection reuse: one connection for many calls, no cookie bleed, clean close."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+from _helpers import COOKIES, USER
+from _proxy import ConnectProxy
+
+import aichat_provider
+from aichat_provider import Aichat
+from aichat_provider._pool import pooled_session_count
+from aichat_provider.testing import RecordedRequest, Reply, StandInService
+
+
+def kwargs_for(service: StandInService, **extra: object) -> dict[str, object]:
+    kwargs: dict[str, object] = {"cookies": COOKIES, "base_url": service.base_url, **extra}
+    if service.ca_path:
+        kwargs["verify"] = service.ca_path
+    return kwargs
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+async def test_sequential_calls_share_one_connection(
+    scheme: str, service: StandInService, tls_service: StandInService
+) -> None:
+    stand_in = tls_service if scheme == "https" else service
+    for _ in range(25):
+        assert await Aichat.create_async("", USER, **kwargs_for(stand_in)) == "echo: Hi"
+    assert len(stand_in.requests) == 25
+    assert stand_in.connections == 1
+    assert {r.connection for r in stand_in.requests} == {1}
+
+
+async def test_shared_connections_never_share_cookies(service: StandInService) -> None:
+    """Every reply sets a cookie; a later call on the same connection must not send it back."""
+    service.set_default(Reply(headers=(("Set-Cookie", "leaked=from-server; Path=/"),)))
+
+    def answer(request: RecordedRequest) -> str:
+        return f"{request.prompt}|{request.header('cookie')}"
+
+    service.answer = answer
+    rounds = []
+    for round_number in range(3):
+        calls = [
+            Aichat.create_async(
+                "",
+                [{"role": "user", "content": f"r{round_number}-{i}"}],
+                cookies={"session": f"user-{i}"},
+                base_url=service.base_url,
+            )
+            for i in range(50)
+        ]
+        rounds.append(await asyncio.gather(*calls))
+    for round_number, answers in enumerate(rounds):
+        assert answers == [f"r{round_number}-{i}|session=user-{i}" for i in range(50)]
+    assert service.connections < 150  # connections were reused across rounds
+
+
+async def test_configurations_that_must_not_share_get_separate_sessions(
+    tls_service: StandInService,
+) -> None:
+    base = kwargs_for(tls_service)
+    await Aichat.create_async("", USER, **base)
+    await Aichat.create_async("", USER, **base, impersonate="chrome131")
+    with ConnectProxy() as proxy:
+        await Aichat.create_async("", USER, **base, proxy=proxy.url)
+        assert len(proxy.tunnels) == 1
+        await Aichat.create_async("", USER, **base)  # not through the proxy
+        assert len(proxy.tunnels) == 1
+    assert pooled_session_count() == 3
+    await Aichat.create_async("", USER, **base, temperature=1.5, timeout=30)
+    assert pooled_session_count() == 3  # per-request settings share the session
+
+
+async def test_aclose_closes_the_loops_connections(service: StandInService) -> None:
+    await Aichat.create_async("", USER, **kwargs_for(service))
+    assert service.open_connections == 1
+    await Aichat.aclose()
+    assert pooled_session_count() == 0
+    assert service.wait_for_open_connections(0)
+    assert await Aichat.create_async("", USER, **kwargs_for(service)) == "echo: Hi"
+    assert service.connections == 2
+
+
+async def test_connection_pool_context_manager(service: StandInService) -> None:
+    async with aichat_provider.connection_pool():
+        await Aichat.create_async("", USER, **kwargs_for(service))
+        await Aichat.create_async("", USER, **kwargs_for(service))
+        assert service.open_connections == 1
+    assert service.wait_for_open_connections(0)
+
+
+def test_asyncio_run_many_times_closes_each_loops_connections(service: StandInService) -> None:
+    """Each ``asyncio.run`` gets its own pool, closed when that loop shuts down."""
+    errors: list[BaseException] = []
+
+    def one_run() -> None:
+        try:
+            answer = asyncio.run(Aichat.create_async("", USER, **kwargs_for(service)))
+            assert answer == "echo: Hi"
+        except BaseException as exc:
+            errors.append(exc)
+
+    for run in range(1, 6):
+        worker = threading.Thread(target=one_run)  # a thread, so no loop is running around it
+        worker.start()
+        worker.join(timeout=30)
+        assert errors == []
+        assert service.connections == run
+        assert service.wait_for_open_connections(0), f"run {run} left its connection open"
+
+
+async def test_concurrent_calls_reuse_a_bounded_number_of_connections(
+    service: StandInService,
+) -> None:
+    for _ in range(3):
+        await asyncio.gather(
+            *[Aichat.create_async("", USER, **kwargs_for(service)) for _ in range(100)]
+        )
+    assert len(service.requests) == 300
+    assert service.connections <= 100
