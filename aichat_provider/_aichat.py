@@ -148,29 +148,42 @@ def build_payload(options: RequestOptions) -> dict[str, Any]:
 
 def parse_answer(reply: HttpReply, scrub: Scrubber) -> str:
     """The ``message`` of a ``{"response": true, "message": "..."}`` reply, or ResponseError."""
-    excerpt = body_excerpt(reply.body, scrub)
-    facts: dict[str, Any] = {"status_code": reply.status_code, "body_excerpt": excerpt}
     try:
         data = json.loads(reply.body)
+        if isinstance(data, dict) and data.get("response") is True:
+            message = data.get("message")
+            if isinstance(message, str):
+                return message
     except (ValueError, RecursionError):
+        data = _NOT_JSON
+    raise _answer_error(reply, data, scrub)
+
+
+_NOT_JSON = object()
+
+
+def _answer_error(reply: HttpReply, data: object, scrub: Scrubber) -> ResponseError:
+    """Why a 2xx reply holds no answer, as the ResponseError to raise."""
+    facts: dict[str, Any] = {
+        "status_code": reply.status_code,
+        "body_excerpt": body_excerpt(reply.body, scrub),
+    }
+    if data is _NOT_JSON:
         kind = "an empty body" if not reply.body.strip() else "a body that is not JSON"
         content_type = reply.header("content-type").split(";")[0] or "no content type"
-        raise ResponseError(
+        return ResponseError(
             f"The service answered HTTP {reply.status_code} with {kind} ({content_type}) instead "
             "of its JSON reply; the API may have changed or base_url points elsewhere.",
             **facts,
-        ) from None
+        )
     if not isinstance(data, dict):
-        raise ResponseError(
+        return ResponseError(
             f"The service answered with JSON {type(data).__name__} instead of an object.", **facts
         )
     message = data.get("message")
     if data.get("response") is not True:
         said = scrub(message)[:300] if isinstance(message, str) else "no message"
-        raise ResponseError(f"The service reported a failure: {said}", **facts)
-    if not isinstance(message, str):
-        raise ResponseError(
-            "The service's reply has no answer text ('message' is missing or not a string).",
-            **facts,
-        )
-    return message
+        return ResponseError(f"The service reported a failure: {said}", **facts)
+    return ResponseError(
+        "The service's reply has no answer text ('message' is missing or not a string).", **facts
+    )

@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import re
-import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -291,6 +290,8 @@ def _has_linux_profile(browser: str) -> bool:
 
 def describe_browser_failure(exc: BaseException, browser: str = "") -> str:
     """A reason a person can act on, without the exception text (which may quote cookie bytes)."""
+    import sqlite3  # already loaded by browser_cookie3 whenever this runs
+
     text = str(exc) if type(exc).__name__ == "BrowserCookieError" else ""
     if isinstance(exc, KeyError) and "DBUS_SESSION_BUS_ADDRESS" in str(exc):
         if browser in _LINUX_CHROMIUM_PROFILES and not _has_linux_profile(browser):

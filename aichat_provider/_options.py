@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -77,17 +78,17 @@ class RequestOptions:
     headers: dict[str, str] = field(default_factory=dict, repr=False)
     verify: bool | str = True
 
-    @property
+    @cached_property
     def host(self) -> str:
         return urlsplit(self.base_url).hostname or ""
 
-    @property
+    @cached_property
     def origin(self) -> str:
         """``scheme://host[:port]`` of the API, the ``Origin`` a browser would send."""
         parts = urlsplit(self.base_url)
         return f"{parts.scheme}://{parts.netloc}"
 
-    @property
+    @cached_property
     def api_url(self) -> str:
         return f"{self.base_url}/api/text"
 
@@ -110,7 +111,7 @@ def parse_options(
     if unknown:
         logger.debug("ignoring keyword arguments this provider does not use: %s", unknown)
     base_url = parse_base_url(_from_env(kwargs.get("base_url"), _config.ENV_BASE_URL))
-    host = urlsplit(base_url).hostname or ""
+    host = _host_of(base_url)
     cookies = kwargs.get("cookies")
     return RequestOptions(
         model=parse_model(model, models, default_model),
@@ -197,6 +198,16 @@ def parse_base_url(value: object) -> str:
         return _config.DEFAULT_BASE_URL
     if not isinstance(value, str):
         raise InvalidRequestError(f"base_url must be a string, not {type(value).__name__}.")
+    return _parse_base_url(value)
+
+
+@lru_cache(maxsize=64)
+def _host_of(url: str) -> str:
+    return urlsplit(url).hostname or ""
+
+
+@lru_cache(maxsize=64)  # an app sends every call to the same few URLs
+def _parse_base_url(value: str) -> str:
     try:
         parts = urlsplit(value.strip())
         port = parts.port

@@ -138,7 +138,7 @@ class StreamSession:
             response = await self._session.post(
                 url,
                 content=body,
-                headers={"content-type": "application/json", **headers},
+                headers=headers,
                 timeout=timeout,
                 content_callback=collect,
             )
