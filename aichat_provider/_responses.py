@@ -30,7 +30,8 @@ _CHALLENGE_MARKERS = (
 
 @dataclass(frozen=True)
 class HttpReply:
-    """A complete HTTP reply: status, headers (lower-case names) and the decoded body."""
+    """A complete HTTP reply: status, headers (looked up by lower-case name) and the decoded
+    body."""
 
     status_code: int
     headers: Mapping[str, str]
@@ -38,7 +39,7 @@ class HttpReply:
     url: str = ""
 
     def header(self, name: str) -> str:
-        return self.headers.get(name.lower(), "")
+        return self.headers.get(name.lower()) or ""
 
 
 def body_excerpt(body: bytes, scrub: Scrubber, limit: int = _config.BODY_EXCERPT_CHARS) -> str:

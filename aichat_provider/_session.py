@@ -152,7 +152,7 @@ class StreamSession:
             raise self._transport_error(exc, url, scrub, timeout) from None
         reply = HttpReply(
             status_code=response.status_code,
-            headers={k.lower(): v for k, v in response.headers.items() if v is not None},
+            headers=response.headers,  # case-insensitive already
             body=b"".join(chunks),
             url=url,
         )
