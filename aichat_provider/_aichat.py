@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from . import _config
@@ -69,6 +71,14 @@ class Aichat(AsyncProvider):
         Keyword arguments are listed in the README and ``Aichat.params``; unknown ones are ignored.
         Raises the exceptions of :mod:`aichat_provider.errors`.
         """
+        return (await cls._ask(model, messages, proxy, **kwargs)).text
+
+    @classmethod
+    async def _ask(
+        cls, model: str, messages: Messages, proxy: str | None = None, **kwargs: Any
+    ) -> Answer:
+        """``create_async`` with the facts of the call (for the command line's ``--json``)."""
+        started = time.monotonic()
         options = parse_options(
             model, messages, proxy, kwargs, models=cls.models, default_model=cls.default_model
         )
@@ -104,7 +114,17 @@ class Aichat(AsyncProvider):
             raise
         logger.debug("answer after %d attempt(s), cookies from %s", attempts, resolved.source)
         # 6. Response, 7. errors.
-        return parse_answer(reply, scrub)
+        text = parse_answer(reply, scrub)
+        return Answer(text, options.model, attempts, time.monotonic() - started, resolved.source)
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    model: str
+    attempts: int
+    elapsed: float
+    cookie_source: str
 
 
 def build_headers(options: RequestOptions, cookies: str) -> dict[str, str | None]:

@@ -93,7 +93,14 @@ def parse_cookie_header(text: str, *, where: str = "cookies") -> dict[str, str]:
     return cookies
 
 
-def cookies_from_jar(jar: Iterable[Any], host: str) -> dict[str, str]:
+#: Name -> expiry (seconds since the epoch, None for a session cookie), filled in on request by
+#: the readers below for ``aichat doctor``, which shows names and expiry but never values.
+Expiries = dict[str, float | None]
+
+
+def cookies_from_jar(
+    jar: Iterable[Any], host: str, expiries: Expiries | None = None
+) -> dict[str, str]:
     """The unexpired cookies of a CookieJar that belong to ``host``."""
     now = time.time()
     cookies: dict[str, str] = {}
@@ -106,6 +113,8 @@ def cookies_from_jar(jar: Iterable[Any], host: str) -> dict[str, str]:
             continue
         name, value = check_cookie(cookie.name, cookie.value, where="cookies")
         cookies[name] = value
+        if expiries is not None:
+            expiries[name] = float(cookie.expires) if cookie.expires else None
     return cookies
 
 
@@ -134,7 +143,7 @@ def cookie_header(cookies: Mapping[str, str]) -> str:
 # --- cookies files ---------------------------------------------------------------------------
 
 
-def read_cookies_file(path: Path, host: str) -> dict[str, str]:
+def read_cookies_file(path: Path, host: str, expiries: Expiries | None = None) -> dict[str, str]:
     """Read a Netscape ``cookies.txt`` or a JSON export and keep the cookies for ``host``.
 
     Blocking: call it in a worker thread.
@@ -157,11 +166,13 @@ def read_cookies_file(path: Path, host: str) -> dict[str, str]:
         raise InvalidRequestError(f"{where} cannot be read ({exc.strerror}).") from None
     stripped = text.lstrip()
     if stripped.startswith(("[", "{")):
-        return parse_json_cookies(text, host, where=where)
-    return parse_netscape_cookies(text, host, where=where)
+        return parse_json_cookies(text, host, where=where, expiries=expiries)
+    return parse_netscape_cookies(text, host, where=where, expiries=expiries)
 
 
-def parse_netscape_cookies(text: str, host: str, *, where: str = "cookies file") -> dict[str, str]:
+def parse_netscape_cookies(
+    text: str, host: str, *, where: str = "cookies file", expiries: Expiries | None = None
+) -> dict[str, str]:
     """Parse the Netscape ``cookies.txt`` format that curl, wget and browser add-ons write."""
     now = time.time()
     cookies: dict[str, str] = {}
@@ -194,10 +205,14 @@ def parse_netscape_cookies(text: str, host: str, *, where: str = "cookies file")
             continue
         name, value = check_cookie(name, value, where=f"{where}, line {number}")
         cookies[name] = value
+        if expiries is not None:
+            expiries[name] = float(expiry) if expiry else None
     return cookies
 
 
-def parse_json_cookies(text: str, host: str, *, where: str = "cookies file") -> dict[str, str]:
+def parse_json_cookies(
+    text: str, host: str, *, where: str = "cookies file", expiries: Expiries | None = None
+) -> dict[str, str]:
     """Parse a JSON cookie export: a list of ``{"name", "value", "domain", ...}`` objects (browser
     add-ons, Selenium) or an object with a ``"cookies"`` list (Playwright's storage state)."""
     try:
@@ -228,6 +243,8 @@ def parse_json_cookies(text: str, host: str, *, where: str = "cookies file") -> 
             continue
         name, value = check_cookie(item.get("name"), item.get("value"), where=entry)
         cookies[name] = value
+        if expiries is not None:
+            expiries[name] = expiry if expiry is not None and expiry > 0 else None
     return cookies
 
 
@@ -253,6 +270,7 @@ class BrowserCookies:
     cookies: dict[str, str]
     browser: str | None
     reasons: dict[str, str] = field(default_factory=dict)
+    expiries: Expiries = field(default_factory=dict)
 
 
 def browser_search_term(host: str) -> str:
@@ -327,9 +345,10 @@ def load_browser_cookies(host: str, browsers: Sequence[str]) -> BrowserCookies:
         if loader is None:
             reasons[name] = "not supported by the installed browser_cookie3"
             continue
+        expiries: Expiries = {}
         try:
             jar = loader(domain_name=term)
-            cookies = cookies_from_jar(jar, host)
+            cookies = cookies_from_jar(jar, host, expiries)
         except InvalidRequestError:
             reasons[name] = "holds a cookie for the host that cannot be sent (bad name or value)"
             continue
@@ -339,7 +358,7 @@ def load_browser_cookies(host: str, browsers: Sequence[str]) -> BrowserCookies:
             continue
         if cookies:
             logger.debug("browser %s: %d cookies for %s", name, len(cookies), host)
-            return BrowserCookies(cookies, name, reasons)
+            return BrowserCookies(cookies, name, reasons, expiries)
         reasons[name] = f"no cookies for {host}"
     return BrowserCookies({}, None, reasons)
 

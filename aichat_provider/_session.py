@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, cast
+from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 from curl_cffi import CurlECode, CurlOpt
@@ -119,6 +119,30 @@ class StreamSession:
         """
         scrub = scrub or Scrubber()
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        reply = await self._send("POST", url, body, headers, scrub, timeout)
+        raise_for_status(reply, scrub)
+        return reply
+
+    async def get(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str | None] | None = None,
+        scrub: Scrubber | None = None,
+        timeout: float | None = None,
+    ) -> HttpReply:
+        """GET ``url`` and return the reply whatever its status (transport failures raise)."""
+        return await self._send("GET", url, None, headers or {}, scrub or Scrubber(), timeout)
+
+    async def _send(
+        self,
+        method: Literal["GET", "POST"],
+        url: str,
+        body: bytes | None,
+        headers: Mapping[str, str | None],
+        scrub: Scrubber,
+        timeout: float | None,
+    ) -> HttpReply:
         chunks: list[bytes] = []
         received = 0
         over_cap = False
@@ -135,7 +159,8 @@ class StreamSession:
         started = time.monotonic()
         timeout = self.timeout if timeout is None else timeout
         try:
-            response = await self._session.post(
+            response = await self._session.request(
+                method,
                 url,
                 content=body,
                 headers=headers,
@@ -157,13 +182,13 @@ class StreamSession:
             url=url,
         )
         logger.debug(
-            "POST %s -> %d (%d bytes, %.3f s)",
+            "%s %s -> %d (%d bytes, %.3f s)",
+            method,
             url,
             reply.status_code,
             len(reply.body),
             time.monotonic() - started,
         )
-        raise_for_status(reply, scrub)
         return reply
 
     def _transport_error(

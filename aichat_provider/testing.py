@@ -405,7 +405,10 @@ class StandInService:
     def _choose_reply(self, request: RecordedRequest) -> Reply:
         with self._lock:
             self._requests.append(request)
-            if request.path.split("?")[0] != self.api_path:
+            path = request.path.split("?")[0]
+            if request.method == "GET" and path in ("/", "/chat"):
+                return Reply.html()  # the site's pages, for "is it up?" checks
+            if path != self.api_path:
                 return Reply.status(404, body=b"Not Found")
             if self._script:
                 return self._script.popleft()

@@ -1,0 +1,276 @@
+"""``aichat doctor``: one line per check, a verdict and the next step; never a cookie value."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from . import _config, errors
+from ._aichat import Aichat
+from ._cli import add_connection_options, configure_logging, exit_code_for, provider_kwargs
+from ._cookies import (
+    NOT_INSTALLED,
+    BrowserCookies,
+    Expiries,
+    load_browser_cookies,
+    read_cookies_file,
+)
+from ._options import parse_base_url, parse_browsers, parse_proxy
+from ._redact import redact_url
+from ._responses import HttpReply, is_cloudflare_challenge
+from ._session import StreamSession
+
+T = TypeVar("T")
+MARKS = {"ok": "[ ok ]", "warn": "[warn]", "fail": "[FAIL]", "skip": "[ -- ]"}
+COLORS = {"ok": "\033[32m", "warn": "\033[33m", "fail": "\033[31m", "skip": "\033[2m"}
+
+
+@dataclass
+class Report:
+    color: bool
+    failed: bool = False
+
+    def line(self, verdict: str, check: str, detail: str) -> None:
+        mark = MARKS[verdict]
+        if self.color:
+            mark = f"{COLORS[verdict]}{mark}\033[0m"
+        print(f"{mark} {check}: {detail}", flush=True)
+
+
+def describe_cookies(cookies: dict[str, str], expiries: Expiries) -> str:
+    """Names and expiry dates, never values."""
+    parts = []
+    for name in cookies:
+        expiry = expiries.get(name)
+        when = "session" if expiry is None else time.strftime("%Y-%m-%d", time.gmtime(expiry))
+        parts.append(f"{name} (expires {when})")
+    return ", ".join(parts)
+
+
+def within(seconds: float, work: Callable[[], T]) -> T | None:
+    """Run blocking ``work`` in a daemon thread; None if it does not finish in time."""
+    result: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(work())
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if failure:
+        raise failure[0]
+    return result[0] if result else None
+
+
+def doctor_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="aichat doctor",
+        description="Check where cookies come from and whether chat-gpt.org can be reached, "
+        "then make one short test request. Exit 0 only if that request succeeds.",
+    )
+    add_connection_options(parser)
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose)
+    report = Report(color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+    try:
+        base_url = parse_base_url(args.base_url or os.environ.get(_config.ENV_BASE_URL) or None)
+        proxy = parse_proxy(args.proxy)
+        browsers = parse_browsers(args.browser)
+    except errors.InvalidRequestError as error:
+        report.line("fail", "options", str(error))
+        return 2
+    host = base_url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
+    print(f"aichat doctor for {base_url}", flush=True)
+
+    found_any = check_cookie_sources(report, args, host, browsers)
+    check_network(report, base_url, host, proxy, args)
+    return check_request(report, args, found_any)
+
+
+def check_cookie_sources(
+    report: Report, args: argparse.Namespace, host: str, browsers: tuple[str, ...]
+) -> bool:
+    found_any = False
+    clearance_from: list[str] = []
+    cookies_file = args.cookies_file or os.environ.get(_config.ENV_COOKIES_FILE)
+    if cookies_file:
+        expiries: Expiries = {}
+        try:
+            cookies = read_cookies_file(Path(cookies_file).expanduser(), host, expiries)
+        except errors.InvalidRequestError as error:
+            report.line("fail", "cookies file", f"{error} Fix or re-export it.")
+        else:
+            if cookies:
+                found_any = True
+                clearance_from += ["cookies file"] if "cf_clearance" in cookies else []
+                report.line(
+                    "ok",
+                    "cookies file",
+                    f"{len(cookies)} for {host}: {describe_cookies(cookies, expiries)}",
+                )
+            else:
+                report.line(
+                    "warn",
+                    "cookies file",
+                    f"{cookies_file!r} has no cookies for {host}; export them again "
+                    f"while logged in to {host}",
+                )
+    else:
+        report.line(
+            "skip", "cookies file", f"none given (--cookies-file or {_config.ENV_COOKIES_FILE})"
+        )
+
+    for browser in browsers:
+        try:
+            read = partial(load_browser_cookies, host, (browser,))
+            result = within(_config.BROWSER_LOAD_TIMEOUT, read)
+        except Exception as exc:  # a loader failing in a way browser_cookie3 does not wrap
+            report.line("warn", f"browser {browser}", f"could not be read ({type(exc).__name__})")
+            continue
+        if result is None:
+            report.line(
+                "warn",
+                f"browser {browser}",
+                f"reading it took over {_config.BROWSER_LOAD_TIMEOUT:g} s (locked profile "
+                "or a keyring that does not answer); close the browser or use a file",
+            )
+            continue
+        found: BrowserCookies = result
+        if found.cookies:
+            found_any = True
+            clearance_from += [browser] if "cf_clearance" in found.cookies else []
+            report.line(
+                "ok",
+                f"browser {browser}",
+                f"{len(found.cookies)} for {host}: "
+                f"{describe_cookies(found.cookies, found.expiries)}",
+            )
+            continue
+        reason = found.reasons.get(browser, "nothing found")
+        verdict = "skip" if reason == NOT_INSTALLED or reason.startswith("no cookies") else "warn"
+        report.line(verdict, f"browser {browser}", reason)
+
+    agent = args.user_agent or os.environ.get(_config.ENV_USER_AGENT)
+    if clearance_from:
+        if agent:
+            report.line(
+                "ok",
+                "cf_clearance",
+                f"found in {', '.join(clearance_from)}; it is sent "
+                f"with the user agent {agent!r}, which must be that browser's",
+            )
+        else:
+            report.line(
+                "warn",
+                "cf_clearance",
+                f"found in {', '.join(clearance_from)}, but no user agent is set: set "
+                f"{_config.ENV_USER_AGENT} (or --user-agent) to that browser's "
+                "navigator.userAgent, or Cloudflare will reject the cookie",
+            )
+    else:
+        report.line(
+            "skip", "cf_clearance", "not found (needed only when the site shows a Cloudflare check)"
+        )
+    if not found_any:
+        report.line(
+            "fail",
+            "cookies",
+            f"no cookies for {host} anywhere; log in to {host} in a "
+            f"browser here, or export cookies.txt and set {_config.ENV_COOKIES_FILE}",
+        )
+    return found_any
+
+
+def check_network(
+    report: Report, base_url: str, host: str, proxy: str | None, args: argparse.Namespace
+) -> None:
+    if proxy:
+        shown = redact_url(proxy)
+        proxy_host, proxy_port = _proxy_address(proxy)
+        try:
+            with socket.create_connection((proxy_host, proxy_port), timeout=10):
+                report.line("ok", "proxy", f"{shown} accepts connections")
+        except OSError as exc:
+            report.line(
+                "fail",
+                "proxy",
+                f"{shown} cannot be reached ({exc.strerror or exc}); check that it runs",
+            )
+    else:
+        try:
+            addresses = within(10, lambda: socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM))
+        except OSError as exc:
+            report.line(
+                "fail",
+                "DNS",
+                f"{host} does not resolve ({exc.strerror or exc}); check the network and base_url",
+            )
+            return
+        if addresses is None:
+            report.line("fail", "DNS", f"resolving {host} took over 10 s")
+            return
+        shown_addresses = sorted({str(a[4][0]) for a in addresses})[:3]
+        report.line("ok", "DNS", f"{host} resolves to {', '.join(shown_addresses)}")
+    verify: bool | str = args.ca_bundle or True
+    try:
+        reply = asyncio.run(_get(base_url, proxy, verify, args.timeout or 15.0))
+    except errors.ProviderError as error:
+        report.line("fail", "connection", str(error))
+        return
+    scheme = "TLS" if base_url.startswith("https") else "plain HTTP"
+    if is_cloudflare_challenge(reply):
+        report.line(
+            "warn",
+            "connection",
+            f"{host} answers over {scheme}, but with a Cloudflare "
+            "challenge: open the site in your browser, pass it, and use that browser's "
+            "cookies and user agent",
+        )
+    else:
+        report.line("ok", "connection", f"{host} answers over {scheme} (HTTP {reply.status_code})")
+
+
+async def _get(base_url: str, proxy: str | None, verify: bool | str, timeout: float) -> HttpReply:
+    """A cookie-less GET of the site, through the same session kind the provider uses."""
+    from ._redact import Scrubber
+
+    async with StreamSession(proxy=proxy, verify=verify, timeout=timeout) as session:
+        return await session.get(base_url + "/", scrub=Scrubber())
+
+
+def check_request(report: Report, args: argparse.Namespace, found_any: bool) -> int:
+    if not found_any:
+        report.line("fail", "request", "not attempted without cookies")
+        return 3
+    kwargs: dict[str, Any] = {**provider_kwargs(args), "max_retries": 0}
+    messages = [{"role": "user", "content": "Reply with the single word OK."}]
+    started = time.monotonic()
+    try:
+        asyncio.run(Aichat.create_async("", messages, args.proxy, **kwargs))
+    except errors.ProviderError as error:
+        report.line("fail", "request", f"{type(error).__name__}: {error}")
+        return exit_code_for(error)
+    report.line("ok", "request", f"answered in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def _proxy_address(proxy: str) -> tuple[str, int]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(proxy)
+    default = {"http": 80, "https": 443}.get(parts.scheme, 1080)
+    return parts.hostname or "", parts.port or default

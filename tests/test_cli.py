@@ -1,0 +1,374 @@
+"""The ``aichat`` command as a shell user drives it: flags, --json, a terminal chat, doctor."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+from _helpers import SECRET_CLEARANCE, SECRET_COOKIE, subprocess_env
+from _profiles import Cookie, build_chrome_profile, build_firefox_profile
+from test_cli_and_package import COMMANDS, cookies_file, run
+
+from aichat_provider.testing import RecordedRequest, Reply, StandInService
+
+AICHAT = COMMANDS["console-script"]
+
+
+def test_json_output_has_model_answer_elapsed_and_attempts(
+    tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    service.push(Reply.status(503))
+    result = run(
+        AICHAT,
+        "Hi",
+        "--json",
+        "--base-url",
+        service.base_url,
+        "--cookies-file",
+        str(cookies_file(tmp_path)),
+        home=home,
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["model"] == "gpt-3.5-turbo"
+    assert data["answer"] == "echo: Hi"
+    assert data["attempts"] == 2
+    assert isinstance(data["elapsed"], float)
+    assert data["elapsed"] >= 0
+    assert SECRET_COOKIE not in result.stdout + result.stderr
+
+
+def test_flags_reach_the_request(tmp_path: Path, home: Path, service: StandInService) -> None:
+    build_firefox_profile(home, [Cookie("127.0.0.1", "session", "from-firefox")])
+    result = run(
+        AICHAT,
+        "Question",
+        "--system",
+        "Be brief.",
+        "--temperature",
+        "1.2",
+        "--top-p",
+        "0.4",
+        "--max-retries",
+        "0",
+        "--timeout",
+        "10",
+        "--user-agent",
+        "Agent/1.0",
+        "--browser",
+        "firefox",
+        "--base-url",
+        service.base_url,
+        home=home,
+    )
+    assert result.returncode == 0, result.stderr
+    request = service.requests[0]
+    assert request.prompt == "System: Be brief.\nUser: Question\nAssistant:"
+    assert request.json["temperature"] == 1.2
+    assert request.json["top_p"] == 0.4
+    assert request.header("user-agent") == "Agent/1.0"
+    assert request.cookies == {"session": "from-firefox"}
+
+
+def test_timeout_exit_code(tmp_path: Path, home: Path, service: StandInService) -> None:
+    service.set_default(Reply.hang())
+    result = run(
+        AICHAT,
+        "Hi",
+        "--timeout",
+        "0.5",
+        "--base-url",
+        service.base_url,
+        "--cookies-file",
+        str(cookies_file(tmp_path)),
+        home=home,
+    )
+    assert result.returncode == 5
+    assert "0.5 s" in result.stderr
+
+
+def test_invalid_option_value_exit_code(
+    tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    result = run(
+        AICHAT,
+        "Hi",
+        "--temperature",
+        "7",
+        "--base-url",
+        service.base_url,
+        "--cookies-file",
+        str(cookies_file(tmp_path)),
+        home=home,
+    )
+    assert result.returncode == 2
+    assert "temperature must be between 0 and 2" in result.stderr
+    assert service.requests == []
+
+
+def test_verbose_logs_go_to_stderr_without_secrets(
+    tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    service.push(Reply.status(500))
+    result = run(
+        AICHAT,
+        "Hi",
+        "-v",
+        "--base-url",
+        service.base_url,
+        "--cookies-file",
+        str(cookies_file(tmp_path)),
+        home=home,
+    )
+    assert result.returncode == 0
+    assert result.stdout == "echo: Hi\n"
+    assert "DEBUG aichat_provider" in result.stderr
+    assert "retrying" in result.stderr
+    assert SECRET_COOKIE not in result.stderr
+
+
+# --- the terminal chat ------------------------------------------------------------------------
+
+
+def spawn(home: Path, *args: str, env: dict[str, str] | None = None) -> pexpect.spawn:
+    child = pexpect.spawn(
+        AICHAT[0],
+        list(args),
+        env=env or subprocess_env(home),
+        encoding="utf-8",
+        timeout=20,
+        dimensions=(40, 200),
+    )
+    return child
+
+
+def test_interactive_chat_keeps_the_conversation(
+    tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    turns: list[str] = []
+
+    def answer(request: RecordedRequest) -> str:
+        turns.append(request.prompt or "")
+        return f"answer-{len(turns)}"
+
+    service.answer = answer
+    child = spawn(
+        home, "--base-url", service.base_url, "--cookies-file", str(cookies_file(tmp_path))
+    )
+    child.expect("Ctrl-D quits")
+    child.expect("you> ")
+    child.sendline("Hello")
+    child.expect("answer-1")
+    child.expect("you> ")
+    child.sendline("And then?")
+    child.expect("answer-2")
+    child.expect("you> ")
+    child.sendline("/system Be brief.")
+    child.expect("system message set")
+    child.sendline("Third")
+    child.expect("answer-3")
+    child.expect("you> ")
+    child.sendline("/reset")
+    child.expect("conversation cleared")
+    child.sendline("Fresh start")
+    child.expect("answer-4")
+    child.expect("you> ")
+    child.sendintr()  # Ctrl-C at the prompt: the chat goes on
+    child.expect("you> ")
+    child.sendline("After Ctrl-C")
+    child.expect("answer-5")
+    child.expect("you> ")
+    child.sendeof()  # Ctrl-D: a clean exit
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert turns[0] == "Hello"
+    assert turns[1] == "User: Hello\nAssistant: answer-1\nUser: And then?\nAssistant:"
+    assert turns[2] == (
+        "System: Be brief.\nUser: Hello\nAssistant: answer-1\nUser: And then?\n"
+        "Assistant: answer-2\nUser: Third\nAssistant:"
+    )
+    assert turns[3] == "System: Be brief.\nUser: Fresh start\nAssistant:"
+    assert SECRET_COOKIE not in (child.before or "")
+
+
+def test_interactive_exit_command_and_errors_keep_the_session(
+    tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    service.push(Reply.status(403))
+    child = spawn(
+        home, "--base-url", service.base_url, "--cookies-file", str(cookies_file(tmp_path))
+    )
+    child.expect("you> ")
+    child.sendline("first")
+    child.expect("rejected the cookies")
+    child.expect("you> ")
+    child.sendline("second")
+    child.expect("echo: second")
+    child.sendline("/exit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_spinner_shows_elapsed_seconds_on_a_terminal(
+    tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    service.push(Reply.delayed(0.6))
+    child = spawn(
+        home,
+        "Slow one",
+        "--base-url",
+        service.base_url,
+        "--cookies-file",
+        str(cookies_file(tmp_path)),
+    )
+    child.expect(r"waiting +0\.\d s")
+    child.expect("echo: Slow one")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+# --- doctor ----------------------------------------------------------------------------------
+
+
+def test_doctor_on_a_profile_with_firefox_and_chrome(
+    home: Path, service: StandInService, with_dbus: str
+) -> None:
+    build_firefox_profile(
+        home,
+        [
+            Cookie("127.0.0.1", "session", SECRET_COOKIE),
+            Cookie("127.0.0.1", "cf_clearance", SECRET_CLEARANCE),
+        ],
+    )
+    build_chrome_profile(home, [Cookie("127.0.0.1", "session", SECRET_COOKIE)])
+    env = {**subprocess_env(home), "DBUS_SESSION_BUS_ADDRESS": with_dbus}
+    result = run_doctor(home, "--base-url", service.base_url, env=env)
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert "[ ok ] browser firefox: 2 for 127.0.0.1: session (expires" in out
+    assert "cf_clearance (expires" in out
+    assert "[ ok ] browser chrome: 1 for 127.0.0.1: session" in out
+    assert "[ -- ] browser brave: not installed" in out
+    assert "[warn] cf_clearance: found in firefox, but no user agent is set" in out
+    assert "[ ok ] connection: 127.0.0.1 answers over plain HTTP (HTTP 200)" in out
+    assert "[ ok ] request: answered" in out
+    assert SECRET_COOKIE not in out + result.stderr
+    assert SECRET_CLEARANCE not in out + result.stderr
+
+
+def test_doctor_with_user_agent_and_a_cookies_file(
+    tmp_path: Path, home: Path, tls_service: StandInService
+) -> None:
+    assert tls_service.ca_path is not None
+    result = run_doctor(
+        home,
+        "--base-url",
+        tls_service.base_url,
+        "--ca-bundle",
+        tls_service.ca_path,
+        "--cookies-file",
+        str(cookies_file(tmp_path)),
+        "--browser",
+        "firefox",
+        "--user-agent",
+        "Agent/2",
+    )
+    assert result.returncode == 0, result.stdout
+    assert "[ ok ] cookies file: 1 for 127.0.0.1: session (expires session)" in result.stdout
+    assert "answers over TLS (HTTP 200)" in result.stdout
+
+
+def test_doctor_without_any_cookies(
+    home: Path, service: StandInService, without_dbus: None
+) -> None:
+    result = run_doctor(home, "--base-url", service.base_url)
+    assert result.returncode == 3
+    assert "[FAIL] cookies: no cookies for 127.0.0.1 anywhere" in result.stdout
+    assert "[FAIL] request: not attempted without cookies" in result.stdout
+
+
+def test_doctor_reports_a_rejected_request(
+    tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    service.set_default(Reply.status(401))
+    result = run_doctor(
+        home,
+        "--base-url",
+        service.base_url,
+        "--cookies-file",
+        str(cookies_file(tmp_path)),
+        "--browser",
+        "firefox",
+    )
+    assert result.returncode == 3
+    assert "[FAIL] request: AuthenticationError" in result.stdout
+
+
+def test_doctor_reports_a_dead_proxy(tmp_path: Path, home: Path, service: StandInService) -> None:
+    result = run_doctor(
+        home,
+        "--base-url",
+        service.base_url,
+        "--proxy",
+        "http://user:hunter2-secret@127.0.0.1:9",
+        "--cookies-file",
+        str(cookies_file(tmp_path)),
+        "--browser",
+        "firefox",
+    )
+    assert result.returncode == 5
+    assert "[FAIL] proxy: http://[redacted]@127.0.0.1:9 cannot be reached" in result.stdout
+    assert "hunter2-secret" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("no_color", [False, True])
+def test_doctor_colours_only_on_a_terminal_without_no_color(
+    no_color: bool, home: Path, service: StandInService
+) -> None:
+    env = subprocess_env(home)
+    if no_color:
+        env["NO_COLOR"] = "1"
+    child = spawn(home, "doctor", "--base-url", service.base_url, "--browser", "firefox", env=env)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert ("\x1b[" in (child.before or "")) is not no_color
+
+
+def run_doctor(
+    home: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*AICHAT, "doctor", *args],
+        capture_output=True,
+        text=True,
+        env=env or subprocess_env(home),
+        timeout=60,
+    )
+
+
+def test_python_m_runs_doctor_too(home: Path, service: StandInService) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "aichat_provider",
+            "doctor",
+            "--base-url",
+            service.base_url,
+            "--browser",
+            "firefox",
+        ],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(home),
+        timeout=60,
+    )
+    assert result.returncode == 3
+    assert "aichat doctor for" in result.stdout
