@@ -272,6 +272,11 @@ class StandInService:
         with self._lock:
             return self._open_count
 
+    def wait_for_requests(self, count: int, timeout: float = 5.0) -> bool:
+        """Wait until at least ``count`` requests have arrived; False if they do not in time."""
+        with self._changed:
+            return self._changed.wait_for(lambda: len(self._requests) >= count, timeout)
+
     def wait_for_open_connections(self, count: int, timeout: float = 5.0) -> bool:
         """Wait until exactly ``count`` connections are open; False if that never happens."""
         with self._changed:
@@ -403,8 +408,9 @@ class StandInService:
                 self._changed.notify_all()
 
     def _choose_reply(self, request: RecordedRequest) -> Reply:
-        with self._lock:
+        with self._changed:
             self._requests.append(request)
+            self._changed.notify_all()
             path = request.path.split("?")[0]
             if request.method == "GET" and path in ("/", "/chat"):
                 return Reply.html()  # the site's pages, for "is it up?" checks

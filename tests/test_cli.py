@@ -215,6 +215,27 @@ def test_interactive_exit_command_and_errors_keep_the_session(
     assert child.exitstatus == 0
 
 
+def test_ctrl_c_during_a_request_abandons_it_and_the_chat_goes_on(
+    tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    service.push(Reply.hang())
+    child = spawn(
+        home, "--base-url", service.base_url, "--cookies-file", str(cookies_file(tmp_path))
+    )
+    child.expect("you> ")
+    child.sendline("never answered")
+    assert service.wait_for_requests(1)  # the request is at the server, which never answers
+    child.sendintr()
+    child.expect("interrupted")
+    child.expect("you> ")
+    child.sendline("answered")
+    child.expect("echo: answered")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
 def test_spinner_shows_elapsed_seconds_on_a_terminal(
     tmp_path: Path, home: Path, service: StandInService
 ) -> None:
