@@ -30,7 +30,9 @@ CookieInput = Mapping[str, str] | CookieJar | str
 
 #: RFC 6265 cookie-name token, and the characters a cookie value may not contain on the wire.
 _COOKIE_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_BAD_VALUE_CHARS = re.compile(r"[\x00-\x1f\x7f;]")
+_BAD_VALUE_CHARS = re.compile(r"[^\t\x20-\x7e]|;")
+#: What may not travel in a header value: anything but tab and printable ASCII.
+UNSENDABLE = re.compile(r"[^\t\x20-\x7e]")
 _MAX_COOKIES_FILE_BYTES = 10 * 1024 * 1024
 
 
@@ -45,7 +47,8 @@ def check_cookie(name: object, value: object, *, where: str) -> tuple[str, str]:
         )
     if _BAD_VALUE_CHARS.search(value):
         raise InvalidRequestError(
-            f"{where}: cookie {name!r} has a control character or ';' in its value."
+            f"{where}: cookie {name!r} has a control character, a non-ASCII character or ';' "
+            "in its value."
         )
     return name, value
 
@@ -317,6 +320,11 @@ def describe_browser_failure(exc: BaseException, browser: str = "") -> str:
         return (
             "no D-Bus session, so its keyring cannot be read (usual on servers and in containers); "
             "export the cookies to a file and pass cookies_file"
+        )
+    if isinstance(exc, TimeoutError):
+        return (
+            "its keyring did not answer over D-Bus in time (a locked or stuck keyring daemon); "
+            "unlock it, or export the cookies to a file and pass cookies_file"
         )
     if isinstance(exc, PermissionError):
         return (

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import _config
-from ._cookies import cookies_from_argument
+from ._cookies import UNSENDABLE, cookies_from_argument
 from ._messages import format_prompt
 from ._redact import redact_url
 from .errors import InvalidRequestError, ModelNotSupportedError
@@ -242,8 +242,10 @@ def parse_proxy(value: object) -> str | None:
         )
     if not parts.hostname:
         raise InvalidRequestError(f"proxy {shown!r} has no host.")
-    if re.search(r"[\s\x00-\x1f\x7f]", value):
-        raise InvalidRequestError(f"proxy {shown!r} contains white space or control characters.")
+    if re.search(r"[^\x21-\x7e]", value):
+        raise InvalidRequestError(
+            f"proxy {shown!r} contains white space, control or non-ASCII characters."
+        )
     del port
     return value
 
@@ -290,8 +292,10 @@ def parse_user_agent(value: object) -> str | None:
         return None
     if not isinstance(value, str) or not value.strip():
         raise InvalidRequestError("user_agent must be a non-empty string.")
-    if re.search(r"[\x00-\x1f\x7f]", value):
-        raise InvalidRequestError("user_agent must not contain control characters or newlines.")
+    if UNSENDABLE.search(value):
+        raise InvalidRequestError(
+            "user_agent must be printable ASCII (no control characters or newlines)."
+        )
     return value
 
 
@@ -309,9 +313,9 @@ def parse_headers(value: object) -> dict[str, str]:
                 "Pass cookies with cookies=..., not as a Cookie header, so they are only sent "
                 "to the API host and never shown in errors."
             )
-        if not isinstance(header_value, str) or re.search(r"[\x00-\x1f\x7f]", header_value):
+        if not isinstance(header_value, str) or UNSENDABLE.search(header_value):
             raise InvalidRequestError(
-                f"header {name!r} must have a string value without control characters."
+                f"header {name!r} must have a printable ASCII value (no control characters)."
             )
         headers[name] = header_value
     return headers

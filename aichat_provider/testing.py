@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import gzip
 import json
+import random
 import socket
 import ssl
 import struct
@@ -210,6 +211,11 @@ class StandInService:
     - ``tls``: serve HTTPS with a certificate from a throw-away CA (``ca_path``) for
       ``tls_hostnames``.
     - ``api_path``: where the API lives (``/api/text``, as on chat-gpt.org).
+    - ``fault_rate`` and ``faults``: answer that share of unscripted API requests with one of
+      ``faults``, drawn at random (``seed`` makes the draw repeatable); ``faults_served`` counts
+      them. For soak tests.
+    - ``max_recorded``: keep only the last this many requests (a long soak would otherwise
+      hold every one of them in memory).
     """
 
     def __init__(
@@ -221,6 +227,10 @@ class StandInService:
         tls_hostnames: Iterable[str] = ("127.0.0.1", "localhost"),
         host: str = "127.0.0.1",
         api_path: str = "/api/text",
+        fault_rate: float = 0.0,
+        faults: Iterable[Reply] = (),
+        seed: int | None = None,
+        max_recorded: int | None = None,
     ) -> None:
         self.answer = answer
         self.require_cookies = dict(require_cookies or {})
@@ -228,13 +238,20 @@ class StandInService:
         self.tls_hostnames = tuple(tls_hostnames)
         self.host = host
         self.api_path = api_path
+        self.fault_rate = fault_rate
+        self.faults = tuple(faults)
+        if fault_rate and not self.faults:
+            raise ValueError("fault_rate needs at least one Reply in faults")
+        self.faults_served = 0
+        self._random = random.Random(seed)
         self.port = 0
         self.ca_path: str | None = None
-        self._requests: list[RecordedRequest] = []
+        self._requests: deque[RecordedRequest] = deque(maxlen=max_recorded)
         self._script: deque[Reply] = deque()
         self._default: Reply | None = None
         self._lock = threading.Lock()
         self._connections = 0
+        self._received = 0
         self._open_count = 0
         self._changed = threading.Condition(self._lock)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -275,7 +292,7 @@ class StandInService:
     def wait_for_requests(self, count: int, timeout: float = 5.0) -> bool:
         """Wait until at least ``count`` requests have arrived; False if they do not in time."""
         with self._changed:
-            return self._changed.wait_for(lambda: len(self._requests) >= count, timeout)
+            return self._changed.wait_for(lambda: self._received >= count, timeout)
 
     def wait_for_open_connections(self, count: int, timeout: float = 5.0) -> bool:
         """Wait until exactly ``count`` connections are open; False if that never happens."""
@@ -296,6 +313,7 @@ class StandInService:
         """Forget recorded requests and scripted replies."""
         with self._lock:
             self._requests.clear()
+            self._received = 0
             self._script.clear()
             self._default = None
 
@@ -393,7 +411,7 @@ class StandInService:
                 if request is None:
                     break
                 reply = self._choose_reply(request)
-                if not await self._send(writer, request, reply):
+                if not await self._send(reader, writer, request, reply):
                     break
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, ValueError):
             pass
@@ -410,6 +428,7 @@ class StandInService:
     def _choose_reply(self, request: RecordedRequest) -> Reply:
         with self._changed:
             self._requests.append(request)
+            self._received += 1
             self._changed.notify_all()
             path = request.path.split("?")[0]
             if request.method == "GET" and path in ("/", "/chat"):
@@ -418,6 +437,9 @@ class StandInService:
                 return Reply.status(404, body=b"Not Found")
             if self._script:
                 return self._script.popleft()
+            if self.fault_rate and self._random.random() < self.fault_rate:
+                self.faults_served += 1
+                return self._random.choice(self.faults)
             scripted = self._default
         if scripted is not None:
             return scripted
@@ -430,14 +452,22 @@ class StandInService:
         return Reply()
 
     async def _send(
-        self, writer: asyncio.StreamWriter, request: RecordedRequest, reply: Reply
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        request: RecordedRequest,
+        reply: Reply,
     ) -> bool:
         """Write ``reply``; return whether the connection may serve another request."""
         if reply.delay:
             await asyncio.sleep(reply.delay)
-        if reply.action == "hang":
+        if reply.action == "hang":  # until the client gives up or the service stops
             assert self._stopping is not None
-            await self._stopping.wait()
+            stopping = asyncio.ensure_future(self._stopping.wait())
+            client_gone = asyncio.ensure_future(reader.read())
+            await asyncio.wait([stopping, client_gone], return_when=asyncio.FIRST_COMPLETED)
+            for waiter in (stopping, client_gone):
+                waiter.cancel()
             return False
         if reply.action == "close":
             return False

@@ -307,7 +307,7 @@ async def test_cold_browser_read_does_not_block_the_event_loop(
     home: Path, local_service: StandInService, with_dbus: str
 ) -> None:
     # Many cookies of other hosts that browser_cookie3 must decrypt before we filter them out.
-    decoys = [Cookie(f"x{i}.localhost", f"c{i}", "v" * 64) for i in range(6000)]
+    decoys = [Cookie(f"x{i}.localhost", f"c{i}", "v" * 64) for i in range(15000)]
     build_chrome_profile(home, [Cookie("localhost", "session", "slow"), *decoys])
     lateness: list[float] = []
     done = asyncio.Event()
@@ -325,32 +325,61 @@ async def test_cold_browser_read_does_not_block_the_event_loop(
     done.set()
     await tick
     assert local_service.requests[0].cookies == {"session": "slow"}
-    assert elapsed > 0.1, "the read was too quick to show anything"
-    assert max(lateness) < 0.1, f"loop stalled {max(lateness):.3f} s during a {elapsed:.3f} s read"
+    # On the loop, the read would delay the ticker by about its whole duration.
+    assert max(lateness) < elapsed / 3, (
+        f"loop stalled {max(lateness):.3f} s in a {elapsed:.3f} s read"
+    )
 
 
+def serve_silent_bus(
+    listener: socket.socket, authenticate: bool, accepted: list[socket.socket]
+) -> None:
+    """A D-Bus socket that says nothing, or that authenticates and then answers nothing."""
+    connection = listener.accept()[0]
+    accepted.append(connection)
+    if not authenticate:
+        return
+    received = b""
+    while b"AUTH" not in received or not received.endswith(b"\r\n"):
+        chunk = connection.recv(1024)
+        if not chunk:
+            return
+        received += chunk
+    connection.sendall(b"OK 0123456789abcdef0123456789abcdef\r\n")  # then silence
+
+
+@pytest.mark.parametrize(
+    ("authenticate", "phrase"),
+    [(False, "keyring did not answer"), (True, "took over 1 s")],
+    ids=["silent-at-auth", "silent-after-auth"],
+)
 async def test_keyring_that_never_answers_is_given_up(
+    authenticate: bool,
+    phrase: str,
     home: Path,
     tmp_path: Path,
     local_service: StandInService,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A D-Bus socket that accepts and then says nothing, as a stuck keyring daemon does."""
+    """jeepney gives up on a silent bus after 1 s of authentication; a bus that authenticates
+    and then never answers is cut off by the provider's own limit (set to 1 s here)."""
     build_chrome_profile(home, [Cookie("localhost", "session", "unreachable")])
     path = tmp_path / "silent-bus"
     listener = socket.socket(socket.AF_UNIX)
     listener.bind(str(path))
     listener.listen()
     accepted: list[socket.socket] = []
-    threading.Thread(target=lambda: accepted.append(listener.accept()[0]), daemon=True).start()
+    threading.Thread(
+        target=serve_silent_bus, args=(listener, authenticate, accepted), daemon=True
+    ).start()
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={path}")
-    monkeypatch.setattr(browser_cookie_cache, "load_timeout", 1.0)
+    monkeypatch.setattr(browser_cookie_cache, "load_timeout", 1.0 if authenticate else 5.0)
     try:
         started = time.monotonic()
         with pytest.raises(errors.MissingCookiesError) as caught:
             await Aichat.create_async("", USER, browser="chrome", base_url=url_of(local_service))
-        assert time.monotonic() - started < 3
-        assert "took over 1 s" in str(caught.value)
+        assert time.monotonic() - started < 4
+        assert phrase in str(caught.value)
     finally:
         for connection in accepted:
             connection.close()

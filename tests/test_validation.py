@@ -61,6 +61,10 @@ BAD_KWARGS: list[tuple[dict[str, Any], str]] = [
     ({"headers": {"Cookie": f"session={SECRET_COOKIE}"}}, "cookies=..."),
     ({"headers": {"X-A": "1\r\nX-B: 2"}}, "control characters"),
     ({"headers": {"bad header": "1"}}, "not valid"),
+    ({"headers": {"X-Name": "Ā"}}, "printable ASCII"),  # found by test_fuzz
+    ({"headers": {"X-Name": "\x80"}}, "printable ASCII"),  # found by test_fuzz
+    ({"cookies": {"session": "café"}}, "non-ASCII"),
+    ({"user_agent": "Agent/ü"}, "printable ASCII"),
     ({"verify": "/nonexistent/ca.pem"}, "no CA bundle"),
     ({"verify": 1}, "verify must be"),
     ({"base_url": "ftp://example.com"}, "http:// or https://"),
