@@ -31,6 +31,7 @@ EXIT_CODES = """exit codes:
   5  network failure or timeout
 
 aichat doctor   check cookies, browsers, DNS, TLS and the proxy, then make one test request
+aichat serve    an OpenAI-compatible API on 127.0.0.1:8000 (needs the server extra)
 environment:    AICHAT_COOKIES_FILE, AICHAT_BASE_URL, AICHAT_USER_AGENT, NO_COLOR
 """
 
@@ -166,6 +167,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ._doctor import doctor_main
 
         return doctor_main(arguments[1:])
+    if arguments[:1] == ["serve"]:
+        try:
+            from .server import serve_main
+        except ImportError:
+            report_error(
+                "aichat serve needs the server extra: pip install 'aichat-provider[server]'"
+            )
+            return 2
+        return serve_main(arguments[1:])
     args = build_parser().parse_args(arguments)
     configure_logging(args.verbose)
     kwargs = provider_kwargs(args)
