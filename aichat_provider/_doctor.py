@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from . import _config, errors
 from ._aichat import Aichat
@@ -26,7 +27,7 @@ from ._cookies import (
     read_cookies_file,
 )
 from ._options import parse_base_url, parse_browsers, parse_proxy
-from ._redact import redact_url
+from ._redact import Scrubber, redact_url
 from ._responses import HttpReply, is_cloudflare_challenge
 from ._session import StreamSession
 
@@ -93,7 +94,7 @@ def doctor_main(argv: list[str]) -> int:
     except errors.InvalidRequestError as error:
         report.line("fail", "options", str(error))
         return 2
-    host = base_url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
+    host = urlsplit(base_url).hostname or ""
     print(f"aichat doctor for {base_url}", flush=True)
 
     found_any = check_cookie_sources(report, args, host, browsers)
@@ -246,8 +247,6 @@ def check_network(
 
 async def _get(base_url: str, proxy: str | None, verify: bool | str, timeout: float) -> HttpReply:
     """A cookie-less GET of the site, through the same session kind the provider uses."""
-    from ._redact import Scrubber
-
     async with StreamSession(proxy=proxy, verify=verify, timeout=timeout) as session:
         return await session.get(base_url + "/", scrub=Scrubber())
 
@@ -269,8 +268,6 @@ def check_request(report: Report, args: argparse.Namespace, found_any: bool) -> 
 
 
 def _proxy_address(proxy: str) -> tuple[str, int]:
-    from urllib.parse import urlsplit
-
     parts = urlsplit(proxy)
     default = {"http": 80, "https": 443}.get(parts.scheme, 1080)
     return parts.hostname or "", parts.port or default

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import traceback
+from http.cookiejar import Cookie, CookieJar
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,30 @@ def subprocess_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AICHAT_")}
     env["HOME"] = str(home)
     return env
+
+
+def cookie_jar(*cookies: tuple[str, str, str]) -> CookieJar:
+    """A CookieJar holding ``(name, value, domain)`` cookies, as browser_cookie3 returns them."""
+    jar = CookieJar()
+    for name, value, domain in cookies:
+        jar.set_cookie(
+            Cookie(
+                0,
+                name,
+                value,
+                None,
+                False,
+                domain,
+                domain.startswith("."),
+                domain.startswith("."),
+                "/",
+                True,
+                False,
+                None,
+                False,
+                None,
+                None,
+                {},
+            )
+        )
+    return jar

@@ -134,6 +134,13 @@ def test_verbose_logs_go_to_stderr_without_secrets(
 # --- the terminal chat ------------------------------------------------------------------------
 
 
+def spawn_chat(home: Path, tmp_path: Path, service: StandInService, *args: str) -> pexpect.spawn:
+    """``aichat`` on a terminal, pointed at the stand-in with a cookies file."""
+    return spawn(
+        home, *args, "--base-url", service.base_url, "--cookies-file", str(cookies_file(tmp_path))
+    )
+
+
 def spawn(home: Path, *args: str, env: dict[str, str] | None = None) -> pexpect.spawn:
     child = pexpect.spawn(
         AICHAT[0],
@@ -156,9 +163,7 @@ def test_interactive_chat_keeps_the_conversation(
         return f"answer-{len(turns)}"
 
     service.answer = answer
-    child = spawn(
-        home, "--base-url", service.base_url, "--cookies-file", str(cookies_file(tmp_path))
-    )
+    child = spawn_chat(home, tmp_path, service)
     child.expect("Ctrl-D quits")
     child.expect("you> ")
     child.sendline("Hello")
@@ -200,9 +205,7 @@ def test_interactive_exit_command_and_errors_keep_the_session(
     tmp_path: Path, home: Path, service: StandInService
 ) -> None:
     service.push(Reply.status(403))
-    child = spawn(
-        home, "--base-url", service.base_url, "--cookies-file", str(cookies_file(tmp_path))
-    )
+    child = spawn_chat(home, tmp_path, service)
     child.expect("you> ")
     child.sendline("first")
     child.expect("rejected the cookies")
@@ -219,9 +222,7 @@ def test_ctrl_c_during_a_request_abandons_it_and_the_chat_goes_on(
     tmp_path: Path, home: Path, service: StandInService
 ) -> None:
     service.push(Reply.hang())
-    child = spawn(
-        home, "--base-url", service.base_url, "--cookies-file", str(cookies_file(tmp_path))
-    )
+    child = spawn_chat(home, tmp_path, service)
     child.expect("you> ")
     child.sendline("never answered")
     assert service.wait_for_requests(1)  # the request is at the server, which never answers
@@ -240,14 +241,7 @@ def test_spinner_shows_elapsed_seconds_on_a_terminal(
     tmp_path: Path, home: Path, service: StandInService
 ) -> None:
     service.push(Reply.delayed(0.6))
-    child = spawn(
-        home,
-        "Slow one",
-        "--base-url",
-        service.base_url,
-        "--cookies-file",
-        str(cookies_file(tmp_path)),
-    )
+    child = spawn_chat(home, tmp_path, service, "Slow one")
     child.expect(r"waiting +0\.\d s")
     child.expect("echo: Slow one")
     child.expect(pexpect.EOF)

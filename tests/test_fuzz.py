@@ -6,10 +6,11 @@ import asyncio
 import json
 import os
 from collections.abc import Iterator
-from http.cookiejar import Cookie, CookieJar
+from http.cookiejar import CookieJar
 from typing import Any
 
 import pytest
+from _helpers import cookie_jar
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -85,29 +86,7 @@ def stand_in() -> Iterator[StandInService]:
 
 
 def jar_of(pairs: list[tuple[str, str]]) -> CookieJar:
-    jar = CookieJar()
-    for name, value in pairs:
-        jar.set_cookie(
-            Cookie(
-                0,
-                name,
-                value,
-                None,
-                False,
-                "127.0.0.1",
-                False,
-                False,
-                "/",
-                True,
-                False,
-                None,
-                False,
-                None,
-                None,
-                {},
-            )
-        )
-    return jar
+    return cookie_jar(*[(name, value, "127.0.0.1") for name, value in pairs])
 
 
 cookies = (

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from http.cookiejar import Cookie, CookieJar
 from pathlib import Path
 
 import pytest
-from _helpers import COOKIES, SECRET_COOKIE, USER
+from _helpers import COOKIES, SECRET_COOKIE, USER, cookie_jar
 
 from aichat_provider import Aichat, AsyncProvider, errors
 from aichat_provider.testing import RecordedRequest, Reply, StandInService
@@ -164,9 +163,9 @@ async def test_cookie_header_string_and_cookiejar_are_accepted(service: StandInS
     await ask(service, cookies=f"session={SECRET_COOKIE}; theme=dark")
     assert service.requests[-1].cookies == {"session": SECRET_COOKIE, "theme": "dark"}
 
-    jar = CookieJar()
-    jar.set_cookie(_jar_cookie("session", SECRET_COOKIE, "127.0.0.1"))
-    jar.set_cookie(_jar_cookie("tracker", "elsewhere-only", "ads.example.com"))
+    jar = cookie_jar(
+        ("session", SECRET_COOKIE, "127.0.0.1"), ("tracker", "elsewhere-only", "ads.example.com")
+    )
     await ask(service, cookies=jar)
     assert service.requests[-1].cookies == {"session": SECRET_COOKIE}
 
@@ -230,27 +229,6 @@ async def test_two_hundred_concurrent_calls_each_send_only_their_own_cookies(
     seen = {r.prompt: r.cookies for r in service.requests}
     assert len(seen) == 200
     assert all(seen[f"prompt-{i}"] == {"session": f"cookie-{i}"} for i in range(200))
-
-
-def _jar_cookie(name: str, value: str, domain: str) -> Cookie:
-    return Cookie(
-        0,
-        name,
-        value,
-        None,
-        False,
-        domain,
-        True,
-        False,
-        "/",
-        True,
-        False,
-        None,
-        False,
-        None,
-        None,
-        {},
-    )
 
 
 def test_readme_stand_in_example_runs(tmp_path: Path) -> None:
