@@ -16,7 +16,7 @@ from ._options import RequestOptions, parse_options
 from ._pool import SessionKey, aclose, session_for
 from ._redact import Scrubber, proxy_secrets
 from ._responses import HttpReply, body_excerpt
-from ._retry import RetryPolicy, call_with_retries
+from ._retry import call_with_retries, retry_policy
 from .errors import AuthenticationError, CloudflareError, ResponseError
 
 logger = logging.getLogger("aichat_provider")
@@ -105,9 +105,7 @@ class Aichat(AsyncProvider):
             )
 
         try:
-            reply, attempts = await call_with_retries(
-                attempt, RetryPolicy(max_retries=options.max_retries)
-            )
+            reply, attempts = await call_with_retries(attempt, retry_policy(options.max_retries))
         except (AuthenticationError, CloudflareError):
             if resolved.source.startswith("browser:"):
                 browser_cookie_cache.invalidate(options.host)

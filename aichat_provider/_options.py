@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -78,19 +78,18 @@ class RequestOptions:
     headers: dict[str, str] = field(default_factory=dict, repr=False)
     verify: bool | str = True
 
-    @cached_property
+    @property
     def host(self) -> str:
-        return urlsplit(self.base_url).hostname or ""
+        return _endpoints(self.base_url)[0]
 
-    @cached_property
+    @property
     def origin(self) -> str:
         """``scheme://host[:port]`` of the API, the ``Origin`` a browser would send."""
-        parts = urlsplit(self.base_url)
-        return f"{parts.scheme}://{parts.netloc}"
+        return _endpoints(self.base_url)[1]
 
-    @cached_property
+    @property
     def api_url(self) -> str:
-        return f"{self.base_url}/api/text"
+        return _endpoints(self.base_url)[2]
 
     @property
     def shown_proxy(self) -> str | None:
@@ -111,7 +110,7 @@ def parse_options(
     if unknown:
         logger.debug("ignoring keyword arguments this provider does not use: %s", unknown)
     base_url = parse_base_url(_from_env(kwargs.get("base_url"), _config.ENV_BASE_URL))
-    host = _host_of(base_url)
+    host = _endpoints(base_url)[0]
     cookies = kwargs.get("cookies")
     return RequestOptions(
         model=parse_model(model, models, default_model),
@@ -202,8 +201,10 @@ def parse_base_url(value: object) -> str:
 
 
 @lru_cache(maxsize=64)
-def _host_of(url: str) -> str:
-    return urlsplit(url).hostname or ""
+def _endpoints(base_url: str) -> tuple[str, str, str]:
+    """The host, the origin and the API URL of a validated ``base_url``."""
+    parts = urlsplit(base_url)
+    return parts.hostname or "", f"{parts.scheme}://{parts.netloc}", f"{base_url}/api/text"
 
 
 @lru_cache(maxsize=64)  # an app sends every call to the same few URLs

@@ -15,7 +15,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ._session import StreamSession
 
@@ -25,8 +25,9 @@ MAX_SESSIONS_PER_LOOP = 16
 MAX_CLIENTS_PER_SESSION = 256
 
 
-@dataclass(frozen=True)
-class SessionKey:
+class SessionKey(NamedTuple):
+    """What calls must agree on to share a session (a tuple: built and hashed on every call)."""
+
     origin: str
     impersonate: str
     proxy: str | None

@@ -7,6 +7,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TypeVar
 
 from . import _config
@@ -46,6 +47,12 @@ class RetryPolicy:
             return retry_after if retry_after <= self.retry_after_limit else None
         backoff = min(self.initial_delay * 2.0**retries_done, self.max_delay)
         return backoff * (1 - 0.25 * random.random())
+
+
+@lru_cache(maxsize=16)
+def retry_policy(max_retries: int) -> RetryPolicy:
+    """The default policy with ``max_retries`` (shared: policies are immutable)."""
+    return RetryPolicy(max_retries=max_retries)
 
 
 def is_retryable(error: ProviderError) -> bool:
