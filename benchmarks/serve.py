@@ -1,6 +1,6 @@
 """Throughput of ``aichat serve`` at 100 concurrent clients, against calling Aichat directly.
 
-    pip install '.[server]' && python benchmarks/serve.py [--requests 3000] [--clients 100]
+    pip install '.[bench]' && python benchmarks/serve.py [--requests 3000] [--clients 100]
 
 The stand-in service and the server each run in their own process; the clients run here, on a
 reused curl_cffi session. Also measured: one client at a time (latency added by the server).
