@@ -404,3 +404,14 @@ async def test_explicit_proxy_is_used_even_when_no_proxy_lists_the_host(
             verify=tls_service.ca_path,
         )
         assert len(proxy.tunnels) == 1
+
+
+async def test_environment_proxy_applies_when_no_proxy_is_given(
+    tls_service: StandInService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with ConnectProxy() as proxy:
+        monkeypatch.setenv("https_proxy", proxy.url)
+        await Aichat.create_async(
+            "", USER, cookies=COOKIES, base_url=tls_service.base_url, verify=tls_service.ca_path
+        )
+        assert proxy.tunnels == [f"127.0.0.1:{tls_service.port}"]
