@@ -32,14 +32,14 @@ import struct
 import tempfile
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-__all__ = ["RecordedRequest", "Reply", "StandInService", "echo_answer"]
+__all__ = ["LoopServer", "RecordedRequest", "Reply", "StandInService", "echo_answer"]
 
 Action = Literal["reply", "reset", "close", "hang"]
 
@@ -203,7 +203,82 @@ class Reply:
         return cls(action="hang")
 
 
-class StandInService:
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+class LoopServer:
+    """A TCP server on its own event loop in a daemon thread, so it serves sync and async tests
+    alike. ``stop()`` cancels the connections still open. The base of :class:`StandInService`;
+    tests use it for other local servers (a proxy, a fake D-Bus)."""
+
+    def __init__(self, name: str) -> None:
+        self.port = 0
+        self._name = name
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._handlers: set[asyncio.Task[None]] = set()
+        self._stopping: asyncio.Event | None = None
+
+    def serve(
+        self, handle: Handler, host: str, port: int = 0, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        """Start listening; ``handle`` serves one connection (cancelled on stop)."""
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._thread = threading.Thread(target=loop.run_forever, name=self._name, daemon=True)
+        self._thread.start()
+
+        async def tracked(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._handlers.add(task)
+            try:
+                await handle(reader, writer)
+            except asyncio.CancelledError:
+                pass  # stopping; the handler's own cleanup has run
+            finally:
+                self._handlers.discard(task)
+                with contextlib.suppress(Exception):
+                    writer.close()
+
+        async def open_server() -> None:
+            self._stopping = asyncio.Event()
+            self._server = await asyncio.start_server(
+                tracked, host, port, ssl=ssl_context, backlog=1024
+            )
+            self.port = self._server.sockets[0].getsockname()[1]
+
+        asyncio.run_coroutine_threadsafe(open_server(), loop).result(timeout=10)
+
+    @property
+    def serving(self) -> bool:
+        return self._thread is not None
+
+    def stop(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+
+        async def close() -> None:
+            assert self._stopping is not None
+            assert self._server is not None
+            self._stopping.set()
+            self._server.close()
+            for task in list(self._handlers):
+                task.cancel()
+            await asyncio.gather(*self._handlers, return_exceptions=True)
+            await self._server.wait_closed()
+
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(close(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
+        self._loop = self._thread = None
+
+
+class StandInService(LoopServer):
     """The stand-in server. Start it with ``with StandInService() as service:`` or ``start()``.
 
     - ``answer``: how to answer a normal request (default :func:`echo_answer`).
@@ -232,6 +307,7 @@ class StandInService:
         seed: int | None = None,
         max_recorded: int | None = None,
     ) -> None:
+        super().__init__("aichat-stand-in")
         self.answer = answer
         self.require_cookies = dict(require_cookies or {})
         self.tls = tls
@@ -244,7 +320,6 @@ class StandInService:
             raise ValueError("fault_rate needs at least one Reply in faults")
         self.faults_served = 0
         self._random = random.Random(seed)
-        self.port = 0
         self.ca_path: str | None = None
         self._requests: deque[RecordedRequest] = deque(maxlen=max_recorded)
         self._script: deque[Reply] = deque()
@@ -254,12 +329,7 @@ class StandInService:
         self._received = 0
         self._open_count = 0
         self._changed = threading.Condition(self._lock)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._server: asyncio.AbstractServer | None = None
-        self._stopping: asyncio.Event | None = None
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
-        self._handlers: set[asyncio.Task[None]] = set()
 
     # --- what tests read and script ---------------------------------------------------------
 
@@ -332,28 +402,13 @@ class StandInService:
         self.stop()
 
     def start(self) -> StandInService:
-        if self._thread is not None:
-            return self
-        ssl_context = self._make_ssl_context() if self.tls else None
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._thread = threading.Thread(
-            target=loop.run_forever, name="aichat-stand-in", daemon=True
-        )
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._open(ssl_context), loop).result(timeout=10)
+        if not self.serving:
+            ssl_context = self._make_ssl_context() if self.tls else None
+            self.serve(self._serve_connection, self.host, self.port, ssl_context)
         return self
 
     def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        with contextlib.suppress(Exception):
-            asyncio.run_coroutine_threadsafe(self._close(), loop).result(timeout=10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        loop.close()
-        self._loop = self._thread = None
+        super().stop()
         if self._tempdir is not None:
             self._tempdir.cleanup()
             self._tempdir = None
@@ -376,31 +431,11 @@ class StandInService:
         context.set_alpn_protocols(["http/1.1"])
         return context
 
-    async def _open(self, ssl_context: ssl.SSLContext | None) -> None:
-        self._stopping = asyncio.Event()
-        self._server = await asyncio.start_server(
-            self._serve_connection, self.host, self.port, ssl=ssl_context, backlog=1024
-        )
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def _close(self) -> None:
-        assert self._stopping is not None
-        assert self._server is not None
-        self._stopping.set()
-        self._server.close()
-        for task in list(self._handlers):
-            task.cancel()
-        await asyncio.gather(*self._handlers, return_exceptions=True)
-        await self._server.wait_closed()
-
     # --- serving ----------------------------------------------------------------------------
 
     async def _serve_connection(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._handlers.add(task)
         with self._lock:
             self._connections += 1
             self._open_count += 1
@@ -415,12 +450,7 @@ class StandInService:
                     break
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, ValueError):
             pass
-        except asyncio.CancelledError:
-            pass  # the service is stopping; the finally below closes the connection
         finally:
-            self._handlers.discard(task)
-            with contextlib.suppress(Exception):
-                writer.close()
             with self._changed:
                 self._open_count -= 1
                 self._changed.notify_all()

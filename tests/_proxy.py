@@ -5,30 +5,26 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import threading
 from types import TracebackType
 
+from aichat_provider.testing import LoopServer
 
-class ConnectProxy:
+
+class ConnectProxy(LoopServer):
     """Tunnels ``CONNECT host:port`` requests. ``refuse=True`` answers every CONNECT with 403."""
 
     def __init__(
         self, *, username: str | None = None, password: str | None = None, refuse: bool = False
     ) -> None:
+        super().__init__("test-connect-proxy")
         self.username = username
         self.password = password
         self.refuse = refuse
-        self.port = 0
         self.tunnels: list[str] = []
         self.rejected_auth = 0
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._server: asyncio.AbstractServer | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
 
     def __enter__(self) -> ConnectProxy:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._open(), self._loop).result(timeout=10)
+        self.serve(self._handle, "127.0.0.1")
         return self
 
     def __exit__(
@@ -37,31 +33,14 @@ class ConnectProxy:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
+        self.stop()
 
     @property
     def url(self) -> str:
         credentials = f"{self.username}:{self.password}@" if self.username else ""
         return f"http://{credentials}127.0.0.1:{self.port}"
 
-    async def _open(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def _close(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
         try:
             head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
             request_line, *lines = head.split("\r\n")
@@ -92,13 +71,11 @@ class ConnectProxy:
             writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
             await writer.drain()
             await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError, OSError):
+        except (ConnectionError, asyncio.IncompleteReadError, OSError):
             pass
         finally:
-            self._tasks.discard(task)
             with contextlib.suppress(Exception):
                 await writer.drain()
-            writer.close()
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

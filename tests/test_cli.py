@@ -11,7 +11,7 @@ import pexpect
 import pytest
 from _helpers import SECRET_CLEARANCE, SECRET_COOKIE, subprocess_env
 from _profiles import Cookie, build_chrome_profile, build_firefox_profile
-from test_cli_and_package import COMMANDS, cookies_file, run
+from test_cli_and_package import COMMANDS, cookies_file, run, run_against
 
 from aichat_provider.testing import RecordedRequest, Reply, StandInService
 
@@ -22,16 +22,7 @@ def test_json_output_has_model_answer_elapsed_and_attempts(
     tmp_path: Path, home: Path, service: StandInService
 ) -> None:
     service.push(Reply.status(503))
-    result = run(
-        AICHAT,
-        "Hi",
-        "--json",
-        "--base-url",
-        service.base_url,
-        "--cookies-file",
-        str(cookies_file(tmp_path)),
-        home=home,
-    )
+    result = run_against(AICHAT, service, tmp_path, home, "Hi", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["model"] == "gpt-3.5-turbo"
@@ -76,17 +67,7 @@ def test_flags_reach_the_request(tmp_path: Path, home: Path, service: StandInSer
 
 def test_timeout_exit_code(tmp_path: Path, home: Path, service: StandInService) -> None:
     service.set_default(Reply.hang())
-    result = run(
-        AICHAT,
-        "Hi",
-        "--timeout",
-        "0.5",
-        "--base-url",
-        service.base_url,
-        "--cookies-file",
-        str(cookies_file(tmp_path)),
-        home=home,
-    )
+    result = run_against(AICHAT, service, tmp_path, home, "Hi", "--timeout", "0.5")
     assert result.returncode == 5
     assert "0.5 s" in result.stderr
 
@@ -94,17 +75,7 @@ def test_timeout_exit_code(tmp_path: Path, home: Path, service: StandInService) 
 def test_invalid_option_value_exit_code(
     tmp_path: Path, home: Path, service: StandInService
 ) -> None:
-    result = run(
-        AICHAT,
-        "Hi",
-        "--temperature",
-        "7",
-        "--base-url",
-        service.base_url,
-        "--cookies-file",
-        str(cookies_file(tmp_path)),
-        home=home,
-    )
+    result = run_against(AICHAT, service, tmp_path, home, "Hi", "--temperature", "7")
     assert result.returncode == 2
     assert "temperature must be between 0 and 2" in result.stderr
     assert service.requests == []
@@ -114,16 +85,7 @@ def test_verbose_logs_go_to_stderr_without_secrets(
     tmp_path: Path, home: Path, service: StandInService
 ) -> None:
     service.push(Reply.status(500))
-    result = run(
-        AICHAT,
-        "Hi",
-        "-v",
-        "--base-url",
-        service.base_url,
-        "--cookies-file",
-        str(cookies_file(tmp_path)),
-        home=home,
-    )
+    result = run_against(AICHAT, service, tmp_path, home, "Hi", "-v")
     assert result.returncode == 0
     assert result.stdout == "echo: Hi\n"
     assert "DEBUG aichat_provider" in result.stderr

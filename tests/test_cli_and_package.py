@@ -70,6 +70,27 @@ def run(
     )
 
 
+def run_against(
+    command: list[str],
+    service: StandInService,
+    tmp_path: Path,
+    home: Path,
+    *args: str,
+    stdin: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``command *args`` pointed at the stand-in, with a cookies file for it."""
+    return run(
+        command,
+        *args,
+        "--base-url",
+        service.base_url,
+        "--cookies-file",
+        str(cookies_file(tmp_path)),
+        home=home,
+        stdin=stdin,
+    )
+
+
 def cookies_file(tmp_path: Path) -> Path:
     path = tmp_path / "cookies.json"
     path.write_text(
@@ -82,15 +103,7 @@ def cookies_file(tmp_path: Path) -> Path:
 def test_prompt_argument_prints_only_the_answer(
     command: list[str], tmp_path: Path, home: Path, service: StandInService
 ) -> None:
-    result = run(
-        command,
-        "Hello",
-        "--base-url",
-        service.base_url,
-        "--cookies-file",
-        str(cookies_file(tmp_path)),
-        home=home,
-    )
+    result = run_against(command, service, tmp_path, home, "Hello")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "echo: Hello\n"
     assert result.stderr == ""
@@ -146,15 +159,7 @@ def test_failures_exit_with_their_code_and_one_line(
     reply: Reply, code: int, phrase: str, tmp_path: Path, home: Path, service: StandInService
 ) -> None:
     service.set_default(reply)
-    result = run(
-        COMMANDS["console-script"],
-        "Hi",
-        "--base-url",
-        service.base_url,
-        "--cookies-file",
-        str(cookies_file(tmp_path)),
-        home=home,
-    )
+    result = run_against(COMMANDS["console-script"], service, tmp_path, home, "Hi")
     assert result.returncode == code
     assert result.stdout == ""
     assert phrase in result.stderr
