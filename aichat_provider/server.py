@@ -114,6 +114,7 @@ def estimate_tokens(text: str) -> int:
 def create_app(config: ServerConfig | None = None) -> Starlette:
     """The ASGI application. Without ``config``, it is read from the environment."""
     config = config or ServerConfig.from_environment()
+    config.registry.names()  # read the entry points now, not inside the first request
 
     def check_key(request: Request) -> None:
         if not config.api_key:
