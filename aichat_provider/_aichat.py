@@ -92,14 +92,14 @@ class Aichat(AsyncProvider):
         scrub = Scrubber([*resolved.cookies.values(), *proxy_secrets(options.proxy)])
         # 2. Headers that agree with the impersonated browser.
         headers = build_headers(options, cookie_header(resolved.cookies))
-        # 3. Session: shared with other calls of the same configuration on this loop.
-        session = await session_for(
-            SessionKey(options.origin, options.impersonate, options.proxy, options.verify)
-        )
+        # 3. Session: shared with other calls of the same configuration on this loop (looked
+        # up per attempt, so a retry after a pause never uses a session retired meanwhile).
+        key = SessionKey(options.origin, options.impersonate, options.proxy, options.verify)
         # 4. Payload, 5. request with retries.
         payload = build_payload(options)
 
         async def attempt() -> HttpReply:
+            session = await session_for(key)
             return await session.post_json(
                 options.api_url, payload, headers=headers, scrub=scrub, timeout=options.timeout
             )

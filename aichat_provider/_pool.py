@@ -95,7 +95,7 @@ async def session_for(key: SessionKey) -> StreamSession:
         await pool.finaliser.__anext__()  # registers it with the loop's async-generator hooks
     session, evicted = pool.get(key)
     if evicted is not None:
-        await evicted.aclose()
+        await evicted.retire()  # calls still using it finish first
     return session
 
 

@@ -67,6 +67,8 @@ class StreamSession:
         self.impersonate = impersonate
         self.timeout = timeout
         self.max_body_bytes = max_body_bytes
+        self._in_flight = 0
+        self._retiring = False
         self._proxy_shown = None if proxy is None else redact_url(proxy)
         self._session: AsyncSession[Any] = AsyncSession(
             impersonate=impersonate,
@@ -101,7 +103,14 @@ class StreamSession:
         await self.aclose()
 
     async def aclose(self) -> None:
+        """Close now; requests still running fail."""
         await self._session.close()
+
+    async def retire(self) -> None:
+        """Close once the requests still running have finished (now, if there are none)."""
+        self._retiring = True
+        if self._in_flight == 0:
+            await self.aclose()
 
     async def post_json(
         self,
@@ -158,6 +167,7 @@ class StreamSession:
 
         started = time.monotonic()
         timeout = self.timeout if timeout is None else timeout
+        self._in_flight += 1
         try:
             response = await self._session.request(
                 method,
@@ -175,6 +185,14 @@ class StreamSession:
                     f"{self.max_body_bytes // (1024 * 1024)} MiB and was refused while reading.",
                 ) from None
             raise self._transport_error(exc, url, scrub, timeout) from None
+        finally:
+            self._in_flight -= 1
+            if self._retiring and self._in_flight == 0:
+                await self.aclose()
+        if not response.status_code:  # the transfer was torn down (session closed under it)
+            raise ProviderConnectionError(
+                f"The request to {_host(url)} ended without an HTTP reply; try again."
+            )
         reply = HttpReply(
             status_code=response.status_code,
             headers=response.headers,  # case-insensitive already

@@ -10,7 +10,7 @@ from _helpers import COOKIES, USER
 from _proxy import ConnectProxy
 
 import aichat_provider
-from aichat_provider import Aichat
+from aichat_provider import Aichat, errors
 from aichat_provider._pool import pooled_session_count
 from aichat_provider.testing import RecordedRequest, Reply, StandInService
 
@@ -122,3 +122,34 @@ async def test_concurrent_calls_reuse_a_bounded_number_of_connections(
         )
     assert len(service.requests) == 300
     assert service.connections <= 100
+
+
+async def test_an_evicted_session_finishes_its_calls_before_it_closes(
+    service: StandInService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the per-loop limit the least recently used session goes, but not under a call."""
+    from aichat_provider import _pool
+
+    monkeypatch.setattr(_pool, "MAX_SESSIONS_PER_LOOP", 1)
+    service.push(Reply.delayed(0.5))
+    slow = asyncio.create_task(Aichat.create_async("", USER, **kwargs_for(service)))
+    assert await asyncio.to_thread(service.wait_for_requests, 1)
+    # another configuration evicts the slow call's session while the call is running
+    other = await Aichat.create_async("", USER, **kwargs_for(service, impersonate="chrome131"))
+    assert other == "echo: Hi"
+    assert await slow == "echo: Hi"
+    assert pooled_session_count() == 1
+    assert service.wait_for_open_connections(1)  # the evicted session closed its connection
+
+
+async def test_aclose_under_a_running_call_fails_it_as_a_connection_error(
+    service: StandInService,
+) -> None:
+    service.push(Reply.delayed(1.0))
+    running = asyncio.create_task(
+        Aichat.create_async("", USER, **kwargs_for(service, max_retries=0))
+    )
+    assert await asyncio.to_thread(service.wait_for_requests, 1)
+    await Aichat.aclose()
+    with pytest.raises(errors.ProviderConnectionError, match="without an HTTP reply"):
+        await running
