@@ -251,6 +251,14 @@ class LoopServer:
 
         asyncio.run_coroutine_threadsafe(open_server(), loop).result(timeout=10)
 
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
     @property
     def serving(self) -> bool:
         return self._thread is not None
@@ -392,14 +400,6 @@ class StandInService(LoopServer):
     def __enter__(self) -> StandInService:
         self.start()
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self) -> StandInService:
         if not self.serving:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-from types import TracebackType
 
 from aichat_provider.testing import LoopServer
 
@@ -26,14 +25,6 @@ class ConnectProxy(LoopServer):
     def __enter__(self) -> ConnectProxy:
         self.serve(self._handle, "127.0.0.1")
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:

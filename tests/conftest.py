@@ -43,15 +43,14 @@ def home(isolated_environment: Path) -> Path:
 
 
 @pytest.fixture
-def service() -> Iterator[StandInService]:
-    with StandInService() as stand_in:
-        yield stand_in
+def service(aichat_service: StandInService) -> StandInService:
+    """The plugin's ``aichat_service``, under a shorter name."""
+    return aichat_service
 
 
 @pytest.fixture
-def tls_service() -> Iterator[StandInService]:
-    with StandInService(tls=True) as stand_in:
-        yield stand_in
+def tls_service(aichat_service_tls: StandInService) -> StandInService:
+    return aichat_service_tls
 
 
 @pytest.fixture
