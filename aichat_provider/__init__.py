@@ -4,24 +4,27 @@
     answer = await Aichat.create_async("gpt-3.5-turbo", [{"role": "user", "content": "Hi"}],
                                        cookies={"session": "..."})
 
-Importing this package reads no browser profile and touches no network.
+Importing this package reads no browser profile and touches no network. What is named in
+``__all__`` is the public surface; modules whose names start with an underscore are private.
 """
 
 from __future__ import annotations
 
 from . import errors
-from ._aichat import Aichat
+from ._aichat import Aichat, Answer
 from ._base import AsyncProvider, BaseProvider
-from ._cookies import get_cookies
+from ._config import VERSION as __version__
 from ._messages import Message, Messages, format_prompt
+from ._options import AichatOptions
 from ._pool import aclose, connection_pool
 from ._session import StreamSession
+from .cookies import get_cookies
 from .errors import ProviderError
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Aichat",
+    "AichatOptions",
+    "Answer",
     "AsyncProvider",
     "BaseProvider",
     "Message",

@@ -4,26 +4,50 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import time
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import _config
 from ._base import AsyncProvider
-from ._cookies import browser_cookie_cache, cookie_header, resolve_cookies
-from ._messages import Messages
-from ._options import RequestOptions, parse_options
-from ._pool import SessionKey, aclose, session_for
-from ._redact import Scrubber, proxy_secrets
+from ._messages import Messages, repair_text
+from ._options import PARAMETERS, RequestOptions, parse_options
+from ._pool import SessionKey, aclose, lease
+from ._redact import Scrubber
 from ._responses import HttpReply, body_excerpt
 from ._retry import call_with_retries, retry_policy
-from .errors import AuthenticationError, CloudflareError, ResponseError
+from .cookies import browser_cookie_cache, cookie_header, resolve_cookies
+from .errors import AuthenticationError, CloudflareError, ProviderError, ResponseError
+
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+elif TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Unpack
+
+if TYPE_CHECKING:
+    from ._options import AichatOptions
 
 logger = logging.getLogger("aichat_provider")
 
 _CLIENT_HINTS = ("sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform")
 #: Headers curl_cffi's Chrome profile sends for a page navigation, which a fetch() never sends.
 _NAVIGATION_ONLY = ("upgrade-insecure-requests", "sec-fetch-user", "cache-control")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A provider call's answer and the facts of the call.
+
+    ``cookie_source`` says where the cookies came from: ``"argument"``, ``"cookies_file"`` or
+    ``"browser:<name>"``; ``attempts`` counts the requests sent (1 plus the retries).
+    """
+
+    text: str
+    model: str
+    attempts: int
+    elapsed: float
+    cookie_source: str
 
 
 class Aichat(AsyncProvider):
@@ -39,23 +63,7 @@ class Aichat(AsyncProvider):
     supports_gpt_35_turbo: ClassVar[bool] = True
     default_model: ClassVar[str] = _config.DEFAULT_MODEL
     models: ClassVar[list[str]] = list(_config.SUPPORTED_MODELS)
-    parameters: ClassVar[dict[str, tuple[str, object]]] = {
-        "proxy": ("str | None", None),
-        "cookies": ("dict | CookieJar | str | None", None),
-        "cookies_file": ("str | PathLike | None", None),
-        "browser": ("str | list[str] | None", None),
-        "temperature": ("float", _config.DEFAULT_TEMPERATURE),
-        "top_p": ("float", _config.DEFAULT_TOP_P),
-        "presence_penalty": ("float", _config.DEFAULT_PRESENCE_PENALTY),
-        "frequency_penalty": ("float", _config.DEFAULT_FREQUENCY_PENALTY),
-        "timeout": ("float", _config.DEFAULT_TIMEOUT),
-        "max_retries": ("int", _config.DEFAULT_MAX_RETRIES),
-        "impersonate": ("str", _config.DEFAULT_IMPERSONATE),
-        "user_agent": ("str | None", None),
-        "headers": ("dict | None", None),
-        "verify": ("bool | str", True),
-        "base_url": ("str", _config.DEFAULT_BASE_URL),
-    }
+    parameters: ClassVar[dict[str, tuple[str, object]]] = PARAMETERS
 
     @classmethod
     async def aclose(cls) -> None:
@@ -63,66 +71,82 @@ class Aichat(AsyncProvider):
         await aclose()
 
     @classmethod
-    async def create_async(
-        cls, model: str, messages: Messages, proxy: str | None = None, **kwargs: Any
+    async def create_async(  # type: ignore[override]  # narrower, typed keywords
+        cls,
+        model: str,
+        messages: Messages,
+        proxy: str | None = None,
+        **kwargs: Unpack[AichatOptions],
     ) -> str:
         """Send ``messages`` to chat-gpt.org and return the answer.
 
         Keyword arguments are listed in the README and ``Aichat.params``; unknown ones are ignored.
         Raises the exceptions of :mod:`aichat_provider.errors`.
         """
-        return (await cls._ask(model, messages, proxy, **kwargs)).text
+        return (await cls.ask_async(model, messages, proxy, **kwargs)).text
 
     @classmethod
-    async def _ask(
-        cls, model: str, messages: Messages, proxy: str | None = None, **kwargs: Any
+    async def ask_async(
+        cls,
+        model: str,
+        messages: Messages,
+        proxy: str | None = None,
+        **kwargs: Unpack[AichatOptions],
     ) -> Answer:
-        """``create_async`` with the facts of the call (for the command line's ``--json``)."""
+        """``create_async``, returning the answer with the facts of the call (:class:`Answer`).
+
+        Every :class:`~aichat_provider.errors.ProviderError` it raises carries ``.provider`` and
+        ``.url``.
+        """
         started = time.monotonic()
-        options = parse_options(
-            model, messages, proxy, kwargs, models=cls.models, default_model=cls.default_model
-        )
+        url: str | None = None
+        try:
+            options = parse_options(
+                model, messages, proxy, kwargs, models=cls.models, default_model=cls.default_model
+            )
+            url = options.api_url
+            return await cls._ask(options, started)
+        except ProviderError as error:
+            error.add_context(provider=cls.__name__, url=url)
+            raise
+
+    @classmethod
+    async def _ask(cls, options: RequestOptions, started: float) -> Answer:
         # 1. Cookies: the argument, then a cookies file, then the browsers.
         resolved = await resolve_cookies(
+            url=options.api_url,
             host=options.host,
             argument=options.cookies,
             cookies_file=options.cookies_file,
-            browsers=options.browsers,
+            browsers=options.browser,
         )
-        scrub = Scrubber([*resolved.cookies.values(), *proxy_secrets(options.proxy)])
+        scrub = Scrubber([*resolved.cookies.values(), *options.secrets])
         # 2. Headers that agree with the impersonated browser.
         headers = build_headers(options, cookie_header(resolved.cookies))
-        # 3. Session: shared with other calls of the same configuration on this loop (looked
-        # up per attempt, so a retry after a pause never uses a session retired meanwhile).
-        key = SessionKey(options.origin, options.impersonate, options.proxy, options.verify)
+        # 3. Session: shared with other calls of the same configuration on this loop, leased
+        # per attempt, so a retry after a pause never uses a session retired meanwhile.
+        key = SessionKey(
+            options.base_url.origin, options.impersonate, options.proxy, options.verify
+        )
         # 4. Payload, 5. request with retries.
         payload = build_payload(options)
 
         async def attempt() -> HttpReply:
-            session = await session_for(key)
-            return await session.post_json(
-                options.api_url, payload, headers=headers, scrub=scrub, timeout=options.timeout
-            )
+            async with lease(key) as session:
+                return await session.post_json(
+                    options.api_url, payload, headers=headers, scrub=scrub, timeout=options.timeout
+                )
 
         try:
             reply, attempts = await call_with_retries(attempt, retry_policy(options.max_retries))
         except (AuthenticationError, CloudflareError):
             if resolved.source.startswith("browser:"):
-                browser_cookie_cache.invalidate(options.host)
+                browser_cookie_cache.invalidate(options.api_url)
             raise
         logger.debug("answer after %d attempt(s), cookies from %s", attempts, resolved.source)
         # 6. Response, 7. errors.
         text = parse_answer(reply, scrub)
         return Answer(text, options.model, attempts, time.monotonic() - started, resolved.source)
-
-
-@dataclass(frozen=True)
-class Answer:
-    text: str
-    model: str
-    attempts: int
-    elapsed: float
-    cookie_source: str
 
 
 def build_headers(options: RequestOptions, cookies: str) -> dict[str, str | None]:
@@ -136,8 +160,8 @@ def build_headers(options: RequestOptions, cookies: str) -> dict[str, str | None
         "accept": "*/*",
         "accept-language": "en-US,en;q=0.9",
         "content-type": "application/json",
-        "origin": options.origin,
-        "referer": f"{options.base_url}/chat",
+        "origin": options.base_url.origin,
+        "referer": options.base_url.referer,
         "sec-fetch-dest": "empty",
         "sec-fetch-mode": "cors",
         "sec-fetch-site": "same-origin",
@@ -154,24 +178,26 @@ def build_headers(options: RequestOptions, cookies: str) -> dict[str, str | None
 
 
 def build_payload(options: RequestOptions) -> dict[str, Any]:
-    sampling = options.sampling
     return {
         "message": options.prompt,
-        "temperature": sampling.temperature,
-        "presence_penalty": sampling.presence_penalty,
-        "top_p": sampling.top_p,
-        "frequency_penalty": sampling.frequency_penalty,
+        "temperature": options.temperature,
+        "presence_penalty": options.presence_penalty,
+        "top_p": options.top_p,
+        "frequency_penalty": options.frequency_penalty,
     }
 
 
 def parse_answer(reply: HttpReply, scrub: Scrubber) -> str:
-    """The ``message`` of a ``{"response": true, "message": "..."}`` reply, or ResponseError."""
+    """The ``message`` of a ``{"response": true, "message": "..."}`` reply, or ResponseError.
+
+    Lone surrogates in the answer (JSON may escape half an emoji) become U+FFFD.
+    """
     try:
         data = json.loads(reply.body)
         if isinstance(data, dict) and data.get("response") is True:
             message = data.get("message")
             if isinstance(message, str):
-                return message
+                return repair_text(message)
     except (ValueError, RecursionError):
         data = _NOT_JSON
     raise _answer_error(reply, data, scrub)
@@ -200,7 +226,7 @@ def _answer_error(reply: HttpReply, data: object, scrub: Scrubber) -> ResponseEr
         )
     message = data.get("message")
     if data.get("response") is not True:
-        said = scrub(message)[:300] if isinstance(message, str) else "no message"
+        said = repair_text(scrub(message))[:300] if isinstance(message, str) else "no message"
         return ResponseError(f"The service reported a failure: {said}", **facts)
     return ResponseError(
         "The service's reply has no answer text ('message' is missing or not a string).", **facts

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Final
 
+#: The package's version (``aichat_provider.__version__``; pyproject.toml says the same).
+VERSION: Final = "0.1.0"
+
 DEFAULT_BASE_URL: Final = "https://chat-gpt.org"
 DEFAULT_MODEL: Final = "gpt-3.5-turbo"
 SUPPORTED_MODELS: Final = ("gpt-3.5-turbo",)
@@ -12,6 +15,9 @@ SUPPORTED_MODELS: Final = ("gpt-3.5-turbo",)
 #: service takes tens of seconds; gpt4free's 6 s cuts those off.
 DEFAULT_TIMEOUT: Final = 120.0
 DEFAULT_MAX_RETRIES: Final = 2
+#: The largest ``timeout`` (a day) and ``max_retries`` accepted: beyond them a value is a mistake.
+MAX_TIMEOUT: Final = 86400.0
+MAX_RETRIES_LIMIT: Final = 100
 #: curl_cffi resolves "chrome" to its newest Chrome target, with the matching user agent and
 #: client hints, so the headers agree with the TLS fingerprint.
 DEFAULT_IMPERSONATE: Final = "chrome"
@@ -33,9 +39,16 @@ RETRY_AFTER_LIMIT: Final = 60.0
 
 #: How long cookies read from a browser profile are reused before the profile is read again.
 BROWSER_COOKIE_TTL: Final = 60.0
+#: A cookies file is looked at again (its modification time, then its content if it changed)
+#: at most this often.
+COOKIES_FILE_RECHECK: Final = 1.0
 #: A browser read that takes longer than this (a locked database, a keyring that never answers)
 #: is given up.
 BROWSER_LOAD_TIMEOUT: Final = 15.0
+
+#: ``aichat serve``: the API key clients must send, and the largest request body it reads.
+ENV_API_KEY: Final = "AICHAT_API_KEY"
+SERVER_MAX_BODY_BYTES: Final = 1024 * 1024
 
 ENV_BASE_URL: Final = "AICHAT_BASE_URL"
 ENV_COOKIES_FILE: Final = "AICHAT_COOKIES_FILE"

@@ -85,6 +85,36 @@ def format_prompt(messages: Messages) -> str:
     """
     pairs = normalize_messages(messages)
     if len(pairs) == 1:
-        return pairs[0][1]
-    lines = [f"{role.capitalize()}: {text}" for role, text in pairs]
-    return "\n".join(lines) + "\nAssistant:"
+        prompt = pairs[0][1]
+    else:
+        prompt = "\n".join(f"{role.capitalize()}: {text}" for role, text in pairs) + "\nAssistant:"
+    if not prompt.isascii():
+        _check_encodable(pairs)
+    return prompt
+
+
+def _check_encodable(pairs: Sequence[tuple[str, str]]) -> None:
+    """Lone surrogates (half of a cut emoji) cannot be sent as UTF-8: refuse them by message."""
+    for index, (_, text) in enumerate(pairs):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidRequestError(
+                f"messages[{index}].content has an invalid character at position {exc.start} "
+                "(a lone UTF-16 surrogate, such as half of an emoji); it cannot be sent as UTF-8."
+            ) from None
+
+
+def repair_text(text: str) -> str:
+    """``text`` with lone surrogates replaced by U+FFFD, as a browser shows broken UTF-16.
+
+    JSON may escape half of a surrogate pair (``"\\ud83d"``); Python decodes that into a string
+    that cannot be printed or encoded, so answers pass through here before anyone sees them.
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text

@@ -5,6 +5,10 @@ the browser fingerprint, the TLS settings and the API origin. Cookies are never 
 (they travel per request and nothing a server sets is kept), so sharing a connection never shares
 cookies. Each loop has its own sessions; they are closed when the loop shuts down (``asyncio.run``
 finalises the pool's async generator), on :func:`aclose`, or on leaving :func:`connection_pool`.
+
+A call holds a *lease* on its session from the moment it is handed out until its request ends.
+Taking the lease never awaits between the look-up and the count, and a session evicted to make
+room is closed only when its last lease ends, so the pool's housekeeping never fails a call.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import TracebackType
 from typing import NamedTuple
 
 from ._session import StreamSession
 
-#: Sessions kept per loop; the least recently used one is closed beyond this.
+#: Sessions kept per loop; the least recently used one is retired beyond this.
 MAX_SESSIONS_PER_LOOP = 16
 #: curl handles per session: how many requests of one configuration run at once.
 MAX_CLIENTS_PER_SESSION = 256
@@ -37,11 +42,20 @@ class SessionKey(NamedTuple):
         return f"SessionKey(origin={self.origin!r}, impersonate={self.impersonate!r})"
 
 
+class _Entry:
+    __slots__ = ("leases", "retiring", "session")
+
+    def __init__(self, session: StreamSession) -> None:
+        self.session = session
+        self.leases = 0
+        self.retiring = False
+
+
 class _LoopPool:
     """The sessions of one event loop."""
 
     def __init__(self) -> None:
-        self.sessions: OrderedDict[SessionKey, StreamSession] = OrderedDict()
+        self.sessions: OrderedDict[SessionKey, _Entry] = OrderedDict()
         self.finaliser: AsyncIterator[None] | None = None
 
     async def watch_shutdown(self) -> AsyncIterator[None]:
@@ -51,29 +65,41 @@ class _LoopPool:
         finally:
             await self.aclose()
 
-    def get(self, key: SessionKey) -> tuple[StreamSession, StreamSession | None]:
-        """The session for ``key`` (made on first use) and one evicted to make room, if any."""
-        session = self.sessions.get(key)
-        if session is not None:
+    def acquire(self, key: SessionKey) -> tuple[_Entry, _Entry | None]:
+        """The session for ``key`` (made on first use), leased, and a session evicted to make
+        room that no call holds (the caller closes it). Never awaits."""
+        evicted: _Entry | None = None
+        entry = self.sessions.get(key)
+        if entry is None:
+            entry = self.sessions[key] = _Entry(
+                StreamSession(
+                    impersonate=key.impersonate,
+                    proxy=key.proxy,
+                    verify=key.verify,
+                    max_clients=MAX_CLIENTS_PER_SESSION,
+                )
+            )
+            if len(self.sessions) > MAX_SESSIONS_PER_LOOP:
+                _, oldest = self.sessions.popitem(last=False)
+                oldest.retiring = True
+                if oldest.leases == 0:
+                    evicted = oldest
+        else:
             self.sessions.move_to_end(key)
-            return session, None
-        session = StreamSession(
-            impersonate=key.impersonate,
-            proxy=key.proxy,
-            verify=key.verify,
-            max_clients=MAX_CLIENTS_PER_SESSION,
-        )
-        self.sessions[key] = session
-        evicted = None
-        if len(self.sessions) > MAX_SESSIONS_PER_LOOP:
-            _, evicted = self.sessions.popitem(last=False)
-        return session, evicted
+        entry.leases += 1
+        return entry, evicted
+
+    def release(self, entry: _Entry) -> bool:
+        """End one lease; True when the session is retired and now unused (close it)."""
+        entry.leases -= 1
+        return entry.retiring and entry.leases == 0
 
     async def aclose(self) -> None:
-        sessions = list(self.sessions.values())
+        entries = list(self.sessions.values())
         self.sessions.clear()
-        for session in sessions:
-            await session.aclose()
+        for entry in entries:
+            entry.retiring = True
+        await asyncio.gather(*(entry.session.aclose() for entry in entries))
 
 
 _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = (
@@ -82,9 +108,11 @@ _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = (
 _pools_lock = threading.Lock()
 
 
-async def session_for(key: SessionKey) -> StreamSession:
-    """The running loop's shared session for ``key``."""
+async def _loop_pool() -> _LoopPool:
     loop = asyncio.get_running_loop()
+    pool = _pools.get(loop)
+    if pool is not None:
+        return pool
     with _pools_lock:
         pool = _pools.get(loop)
         new_pool = pool is None
@@ -93,10 +121,32 @@ async def session_for(key: SessionKey) -> StreamSession:
     if new_pool:
         pool.finaliser = pool.watch_shutdown()
         await pool.finaliser.__anext__()  # registers it with the loop's async-generator hooks
-    session, evicted = pool.get(key)
-    if evicted is not None:
-        await evicted.retire()  # calls still using it finish first
-    return session
+    return pool
+
+
+class lease:  # used like a function: ``async with lease(key) as session``
+    """``async with lease(key) as session:`` the running loop's shared session for ``key``."""
+
+    __slots__ = ("_entry", "_key", "_pool")
+
+    def __init__(self, key: SessionKey) -> None:
+        self._key = key
+
+    async def __aenter__(self) -> StreamSession:
+        self._pool = await _loop_pool()
+        self._entry, evicted = self._pool.acquire(self._key)
+        if evicted is not None:  # our lease is counted already: closing it cannot touch ours
+            await evicted.session.aclose()
+        return self._entry.session
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._pool.release(self._entry):
+            await self._entry.session.aclose()
 
 
 def pooled_session_count() -> int:

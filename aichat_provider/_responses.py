@@ -97,9 +97,14 @@ def raise_for_status(reply: HttpReply, scrub: Scrubber) -> None:
             body_excerpt=excerpt,
         )
     if 300 <= status < 400:
-        target = reply.header("location")
-        target_host = urlsplit(target).hostname if target else None
-        where = f"to {target_host}" if target_host else ("to " + target[:100] if target else "")
+        target = scrub(reply.header("location"))
+        try:
+            parts = urlsplit(target)
+            target_host, target_path = parts.hostname, parts.path
+        except ValueError:
+            target_host, target_path = None, ""
+        # The host or path is enough to fix base_url; the query may carry a session id.
+        where = f"to {target_host or target_path[:100] or 'elsewhere'}" if target else ""
         raise ResponseStatusError(
             f"{host} answered HTTP {status} redirecting {where or 'elsewhere'}; redirects are not "
             "followed, so cookies never leave the API host. Check base_url.",

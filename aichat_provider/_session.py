@@ -5,15 +5,18 @@
 - Cookies travel per request as a ``Cookie`` header and nothing a server sets is kept, so sharing a
   session never shares cookies, and curl's cookie engine never quotes a cookie in an error.
 - A reply body over ``max_body_bytes`` (after decompression) is refused while it is read.
-- ``timeout`` bounds one whole request: connect, headers and body.
+- ``timeout`` bounds one whole request, from asking for a connection (which waits while every
+  curl handle of the session is busy) to the last byte of the body.
 - Every curl failure becomes an exception from :mod:`aichat_provider.errors`, secrets removed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
+import sys
 import time
 from collections.abc import Mapping
 from types import TracebackType
@@ -67,8 +70,6 @@ class StreamSession:
         self.impersonate = impersonate
         self.timeout = timeout
         self.max_body_bytes = max_body_bytes
-        self._in_flight = 0
-        self._retiring = False
         self._proxy_shown = None if proxy is None else redact_url(proxy)
         self._session: AsyncSession[Any] = AsyncSession(
             impersonate=impersonate,
@@ -105,12 +106,6 @@ class StreamSession:
     async def aclose(self) -> None:
         """Close now; requests still running fail."""
         await self._session.close()
-
-    async def retire(self) -> None:
-        """Close once the requests still running have finished (now, if there are none)."""
-        self._retiring = True
-        if self._in_flight == 0:
-            await self.aclose()
 
     async def post_json(
         self,
@@ -167,16 +162,23 @@ class StreamSession:
 
         started = time.monotonic()
         timeout = self.timeout if timeout is None else timeout
-        self._in_flight += 1
+        request = self._session.request(
+            method,
+            url,
+            content=body,
+            headers=headers,
+            timeout=timeout,
+            content_callback=collect,
+        )
         try:
-            response = await self._session.request(
-                method,
-                url,
-                content=body,
-                headers=headers,
-                timeout=timeout,
-                content_callback=collect,
-            )
+            # curl's own timer starts only once a handle is free; this deadline covers the wait.
+            if sys.version_info >= (3, 11):
+                async with asyncio.timeout(timeout):
+                    response = await request
+            else:  # pragma: no cover - Python 3.10
+                response = await asyncio.wait_for(request, timeout)
+        except (TimeoutError, asyncio.TimeoutError):  # distinct classes before Python 3.11
+            raise self._timeout_error(url, timeout) from None
         except curl_errors.RequestException as exc:
             code = getattr(exc, "code", 0)
             if over_cap or code == CurlECode.FILESIZE_EXCEEDED:
@@ -185,10 +187,6 @@ class StreamSession:
                     f"{self.max_body_bytes // (1024 * 1024)} MiB and was refused while reading.",
                 ) from None
             raise self._transport_error(exc, url, scrub, timeout) from None
-        finally:
-            self._in_flight -= 1
-            if self._retiring and self._in_flight == 0:
-                await self.aclose()
         if not response.status_code:  # the transfer was torn down (session closed under it)
             raise ProviderConnectionError(
                 f"The request to {_host(url)} ended without an HTTP reply; try again."
@@ -228,10 +226,7 @@ class StreamSession:
                 "use 'chrome' or a versioned target such as 'chrome131'."
             )
         if isinstance(exc, curl_errors.Timeout) or code == CurlECode.OPERATION_TIMEDOUT:
-            return ProviderTimeoutError(
-                f"No complete answer from {host} within {timeout:g} s. Raise timeout= if the "
-                "service is slow, or check the network."
-            )
+            return self._timeout_error(url, timeout)
         if code in _PROXY_CODES or isinstance(exc, curl_errors.ProxyError):
             return ProviderConnectionError(
                 f"The proxy {self._proxy_shown or ''} failed ({detail}). Check that it runs and "
@@ -253,6 +248,12 @@ class StreamSession:
             )
         return ProviderConnectionError(
             f"Could not talk to {host} ({detail}). Check the network, base_url and proxy."
+        )
+
+    def _timeout_error(self, url: str, timeout: float) -> ProviderTimeoutError:
+        return ProviderTimeoutError(
+            f"No complete answer from {_host(url)} within {timeout:g} s. Raise timeout= if the "
+            "service is slow, or check the network."
         )
 
 

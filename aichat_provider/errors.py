@@ -3,7 +3,9 @@
 Every one derives from :class:`ProviderError`, and several also derive from the standard
 exception a generic handler would expect (``ValueError``, ``TimeoutError``, ``ConnectionError``,
 ``RuntimeError``). Messages say what happened and what to do next; none contains a cookie value,
-a ``Cookie`` header or a proxy password.
+a ``Cookie`` header or a proxy password. Like httpx's errors carry their request, every error
+raised by a provider call carries ``.provider`` (the provider's class name) and ``.url`` (the API
+URL it was talking to, without secrets; None when the call failed before one was known).
 
 ::
 
@@ -46,9 +48,22 @@ __all__ = [
 class ProviderError(Exception):
     """Base class of every exception the package raises on purpose."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(
+        self, message: str, *, provider: str | None = None, url: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
+        #: The class name of the provider whose call failed, e.g. ``"Aichat"``.
+        self.provider = provider
+        #: The API URL the call was talking to (no credentials), or None.
+        self.url = url
+
+    def add_context(self, *, provider: str, url: str | None) -> None:
+        """Record which provider call failed, unless a more precise record is already there."""
+        if self.provider is None:
+            self.provider = provider
+        if self.url is None:
+            self.url = url
 
     def __str__(self) -> str:
         return self.message
@@ -64,8 +79,8 @@ class InvalidRequestError(ProviderError, ValueError):
 class ModelNotSupportedError(InvalidRequestError):
     """The provider does not serve the requested model."""
 
-    def __init__(self, message: str, *, model: str) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, model: str, **context: str | None) -> None:
+        super().__init__(message, **context)
         self.model = model
 
 
@@ -76,8 +91,10 @@ class MissingCookiesError(ProviderError, RuntimeError):
     it gave nothing, so a caller can show it.
     """
 
-    def __init__(self, message: str, *, reasons: dict[str, str] | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, reasons: dict[str, str] | None = None, **context: str | None
+    ) -> None:
+        super().__init__(message, **context)
         self.reasons: dict[str, str] = dict(reasons or {})
 
 
@@ -100,8 +117,9 @@ class ResponseStatusError(ProviderError):
         status_code: int,
         body_excerpt: str = "",
         retry_after: float | None = None,
+        **context: str | None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, **context)
         self.status_code = status_code
         self.body_excerpt = body_excerpt
         self.retry_after = retry_after
@@ -128,9 +146,14 @@ class RateLimitError(ResponseStatusError):
         status_code: int = 429,
         body_excerpt: str = "",
         retry_after: float | None = None,
+        **context: str | None,
     ) -> None:
         super().__init__(
-            message, status_code=status_code, body_excerpt=body_excerpt, retry_after=retry_after
+            message,
+            status_code=status_code,
+            body_excerpt=body_excerpt,
+            retry_after=retry_after,
+            **context,
         )
 
     def __repr__(self) -> str:
@@ -144,8 +167,15 @@ class ResponseError(ProviderError):
     """A 2xx reply that is not the answer: not the expected JSON, ``"response": false``, no
     ``message`` string, or a body over the size cap."""
 
-    def __init__(self, message: str, *, status_code: int = 200, body_excerpt: str = "") -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int = 200,
+        body_excerpt: str = "",
+        **context: str | None,
+    ) -> None:
+        super().__init__(message, **context)
         self.status_code = status_code
         self.body_excerpt = body_excerpt
 
@@ -160,8 +190,8 @@ class ProviderConnectionError(ProviderError, ConnectionError):
     ``transient`` is False for failures a retry cannot fix (an untrusted TLS certificate).
     """
 
-    def __init__(self, message: str, *, transient: bool = True) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, transient: bool = True, **context: str | None) -> None:
+        super().__init__(message, **context)
         self.transient = transient
 
 

@@ -34,15 +34,15 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE.parent / "tests"))  # the test suite's cookie-database builders
 
-from _profiles import Cookie, build_chrome_profile, build_firefox_profile  # noqa: E402
-
 from aichat_provider import Aichat  # noqa: E402
 from aichat_provider._aichat import build_headers, build_payload  # noqa: E402
-from aichat_provider._cookies import browser_cookie_cache, cookie_header  # noqa: E402
 from aichat_provider._options import parse_options  # noqa: E402
 from aichat_provider._pool import MAX_CLIENTS_PER_SESSION  # noqa: E402
+from aichat_provider.cookies import browser_cookie_cache, cookie_header  # noqa: E402
+from support.profiles import Cookie, build_chrome_profile, build_firefox_profile  # noqa: E402
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
+API_URL = "https://chat-gpt.org/api/text"
 COOKIES = {"session": "benchmark-cookie"}
 
 
@@ -246,7 +246,7 @@ async def cookie_lookup(workdir: Path) -> dict[str, Any]:
             tick = asyncio.create_task(ticker())
             await asyncio.sleep(0.01)
             started = time.perf_counter()
-            found = await browser_cookie_cache.get("chat-gpt.org", (browser,))
+            found = await browser_cookie_cache.get(API_URL, (browser,), missing=str)
             colds.append(time.perf_counter() - started)
             done.set()
             await tick
@@ -255,7 +255,7 @@ async def cookie_lookup(workdir: Path) -> dict[str, Any]:
         warm = []
         for _ in range(2000):
             started = time.perf_counter()
-            await browser_cookie_cache.get("chat-gpt.org", (browser,))
+            await browser_cookie_cache.get(API_URL, (browser,), missing=str)
             warm.append(time.perf_counter() - started)
         return {
             "browser": browser,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from aichat_provider._cookies import browser_cookie_cache
+from aichat_provider.cookies import browser_cookie_cache, cookies_file_cache
 from aichat_provider.testing import StandInService
 
 
@@ -33,8 +33,10 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     ):
         monkeypatch.delenv(name, raising=False)
     browser_cookie_cache.clear()
+    cookies_file_cache.clear()
     yield home
     browser_cookie_cache.clear()
+    cookies_file_cache.clear()
 
 
 @pytest.fixture

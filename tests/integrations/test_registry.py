@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from _helpers import COOKIES, USER
 
 from aichat_provider import Aichat, AsyncProvider, errors
 from aichat_provider.registry import ProviderRegistry, registry
 from aichat_provider.testing import Reply, StandInService
+from support.secrets import COOKIES, USER
 
 
 class Backup(AsyncProvider):

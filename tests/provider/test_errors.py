@@ -11,11 +11,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from _helpers import COOKIES, PROXY_PASSWORD, USER, assert_no_secrets, exposed_text
-from _proxy import ConnectProxy
 
 from aichat_provider import Aichat, errors
 from aichat_provider.testing import Reply, StandInService
+from support.proxy import ConnectProxy
+from support.secrets import COOKIES, PROXY_PASSWORD, USER, assert_no_secrets, exposed_text
 
 
 async def fail(service: StandInService, **kwargs: object) -> errors.ProviderError:

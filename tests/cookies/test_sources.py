@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _helpers import COOKIES, SECRET_COOKIE, USER, assert_no_secrets, exposed_text
-from _profiles import Cookie, build_chrome_profile, build_firefox_profile
 
 from aichat_provider import Aichat, errors, get_cookies
-from aichat_provider._cookies import browser_cookie_cache
+from aichat_provider.cookies import browser_cookie_cache
 from aichat_provider.testing import Reply, StandInService
+from support.profiles import Cookie, build_chrome_profile, build_firefox_profile
+from support.secrets import COOKIES, SECRET_COOKIE, USER, assert_no_secrets, exposed_text
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ async def test_argument_wins_over_file_and_browser(
     assert service.requests[0].cookies == {"session": "from-argument"}
 
 
-async def test_netscape_cookies_file_keeps_only_the_api_hosts_live_cookies(
+async def test_netscape_cookies_file_keeps_only_what_a_browser_would_send_to_the_api(
     tmp_path: Path, service: StandInService
 ) -> None:
     later, earlier = int(time.time()) + 3600, int(time.time()) - 3600
@@ -66,7 +66,9 @@ async def test_netscape_cookies_file_keeps_only_the_api_hosts_live_cookies(
         "# Netscape HTTP Cookie File\n"
         "# written by a browser add-on\n\n"
         f"127.0.0.1\tFALSE\t/\tFALSE\t{later}\tsession\t{SECRET_COOKIE}\n"
-        f"#HttpOnly_127.0.0.1\tFALSE\t/\tTRUE\t0\thttp_only\tyes\n"
+        f"#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t0\thttp_only\tyes\n"
+        f"127.0.0.1\tFALSE\t/\tTRUE\t{later}\tsecure_only\tfor-https-only\n"
+        f"127.0.0.1\tFALSE\t/chat\tFALSE\t{later}\tpage_only\tfor-the-page\n"
         f"127.0.0.1\tFALSE\t/\tFALSE\t{earlier}\texpired\tstale\n"
         f".example.com\tTRUE\t/\tFALSE\t{later}\tforeign\tnot-for-us\n"
     )

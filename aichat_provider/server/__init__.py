@@ -29,15 +29,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from . import errors
-from ._base import AsyncProvider, BaseProvider
-from ._messages import format_prompt
-from .registry import ProviderRegistry, registry
+from .. import _config, errors
+from .._base import AsyncProvider, BaseProvider
+from .._messages import format_prompt
+from ..registry import ProviderRegistry, registry
 
 logger = logging.getLogger("aichat_provider.server")
 
-ENV_API_KEY = "AICHAT_API_KEY"
-DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+ENV_API_KEY = _config.ENV_API_KEY
+DEFAULT_MAX_BODY_BYTES = _config.SERVER_MAX_BODY_BYTES
 #: Request fields passed on to the provider; others (n=1, max_tokens, user, ...) are accepted
 #: and not used.
 SAMPLING_FIELDS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
@@ -290,53 +290,3 @@ async def sse_chunks(
     for chunk in (first, last):
         yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode()
     yield b"data: [DONE]\n\n"
-
-
-def serve_main(argv: list[str]) -> int:
-    """``aichat serve``."""
-    import argparse
-
-    from ._cli import add_connection_options, configure_logging, provider_kwargs
-
-    parser = argparse.ArgumentParser(
-        prog="aichat serve",
-        description="Serve an OpenAI-compatible API (POST /v1/chat/completions, GET /v1/models) "
-        "backed by Aichat, with this machine's cookies.",
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port (8000)")
-    parser.add_argument(
-        "--api-key", help=f"require 'Authorization: Bearer KEY' (default: ${ENV_API_KEY})"
-    )
-    parser.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES)
-    parser.add_argument("--max-retries", type=int, help="provider retries per request (2)")
-    add_connection_options(parser)
-    args = parser.parse_args(argv)
-    configure_logging(args.verbose)
-    kwargs = {k: v for k, v in provider_kwargs(args).items() if v is not None}
-    if args.proxy:
-        kwargs["proxy"] = args.proxy
-    config = ServerConfig(
-        api_key=args.api_key or os.environ.get(ENV_API_KEY) or None,
-        provider_kwargs=kwargs,
-        max_body_bytes=args.max_body_bytes,
-    )
-    serve(args.host, args.port, config)
-    return 0
-
-
-def serve(host: str, port: int, config: ServerConfig) -> None:
-    """Run the server with Uvicorn until interrupted."""
-    import uvicorn
-
-    if host not in ("127.0.0.1", "localhost", "::1") and not config.api_key:
-        logger.warning(
-            "Serving on %s without an API key: anyone who can reach this address can use your "
-            "cookies. Set --api-key or %s.",
-            host,
-            ENV_API_KEY,
-        )
-    print(f"aichat serve: OpenAI-compatible API at http://{host}:{port}/v1", flush=True)
-    uvicorn.run(
-        create_app(config), host=host, port=port, log_level="info", timeout_graceful_shutdown=5
-    )

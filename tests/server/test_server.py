@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from _helpers import SECRET_COOKIE, subprocess_env
 
 from aichat_provider.testing import Reply, StandInService
+from support.readme import readme_text
+from support.secrets import SECRET_COOKIE, subprocess_env
 
 openai = pytest.importorskip("openai", reason="the openai SDK is in the test extra")
 
@@ -388,7 +389,7 @@ def test_binding_beyond_loopback_without_a_key_warns(tmp_path: Path, home: Path)
 
 def test_readme_openai_example(server: Server) -> None:
     """The README's three-line client, with the server's address and key."""
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    readme = readme_text()
     code = re.search(r"```python\n(from openai import OpenAI\n.*?)```", readme, re.S)
     assert code is not None
     source = code.group(1).replace("http://127.0.0.1:8000/v1", server.base_url)

@@ -6,10 +6,10 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from _helpers import COOKIES, SECRET_COOKIE, USER, cookie_jar
 
 from aichat_provider import Aichat, AsyncProvider, errors
 from aichat_provider.testing import RecordedRequest, Reply, StandInService
+from support.secrets import COOKIES, SECRET_COOKIE, USER, cookie_jar
 
 CHROME_UA_PREFIX = "Mozilla/5.0"
 

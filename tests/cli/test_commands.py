@@ -9,13 +9,11 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from _helpers import SECRET_CLEARANCE, SECRET_COOKIE, subprocess_env
-from _profiles import Cookie, build_chrome_profile, build_firefox_profile
-from test_cli_and_package import COMMANDS, cookies_file, run, run_against
 
 from aichat_provider.testing import RecordedRequest, Reply, StandInService
-
-AICHAT = COMMANDS["console-script"]
+from support.cli import AICHAT, cookies_file, run, run_against, run_doctor, spawn, spawn_chat
+from support.profiles import Cookie, build_chrome_profile, build_firefox_profile
+from support.secrets import SECRET_CLEARANCE, SECRET_COOKIE, subprocess_env
 
 
 def test_json_output_has_model_answer_elapsed_and_attempts(
@@ -94,25 +92,6 @@ def test_verbose_logs_go_to_stderr_without_secrets(
 
 
 # --- the terminal chat ------------------------------------------------------------------------
-
-
-def spawn_chat(home: Path, tmp_path: Path, service: StandInService, *args: str) -> pexpect.spawn:
-    """``aichat`` on a terminal, pointed at the stand-in with a cookies file."""
-    return spawn(
-        home, *args, "--base-url", service.base_url, "--cookies-file", str(cookies_file(tmp_path))
-    )
-
-
-def spawn(home: Path, *args: str, env: dict[str, str] | None = None) -> pexpect.spawn:
-    child = pexpect.spawn(
-        AICHAT[0],
-        list(args),
-        env=env or subprocess_env(home),
-        encoding="utf-8",
-        timeout=20,
-        dimensions=(40, 200),
-    )
-    return child
 
 
 def test_interactive_chat_keeps_the_conversation(
@@ -316,18 +295,6 @@ def test_doctor_colours_only_on_a_terminal_without_no_color(
     child.expect(pexpect.EOF)
     child.close()
     assert ("\x1b[" in (child.before or "")) is not no_color
-
-
-def run_doctor(
-    home: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*AICHAT, "doctor", *args],
-        capture_output=True,
-        text=True,
-        env=env or subprocess_env(home),
-        timeout=60,
-    )
 
 
 def test_python_m_runs_doctor_too(home: Path, service: StandInService) -> None:

@@ -10,18 +10,15 @@ from http.cookiejar import CookieJar
 from typing import Any
 
 import pytest
-from _helpers import cookie_jar
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from aichat_provider import Aichat, errors
-from aichat_provider._cookies import (
-    cookies_from_argument,
-    parse_json_cookies,
-    parse_netscape_cookies,
-)
 from aichat_provider._options import parse_options
+from aichat_provider.cookies import cookies_from_argument, select_cookies
+from aichat_provider.cookies._files import parse_json_cookies, parse_netscape_cookies
 from aichat_provider.testing import Reply, StandInService
+from support.secrets import cookie_jar
 
 #: 150 examples a test in CI; FUZZ_EXAMPLES=5000 for a deeper run.
 FUZZ = settings(
@@ -115,7 +112,7 @@ async def call(stand_in: StandInService, **kwargs: Any) -> None:
     except errors.MissingCookiesError:
         # only a cookies argument that holds no cookie (None, {}, "", " ; ") may end here
         given = kwargs.get("cookies")
-        assert given is None or not cookies_from_argument(given, host="127.0.0.1")
+        assert given is None or not cookies_from_argument(given, url=stand_in.url)
         event("MissingCookiesError")
         return
     event("answered")
@@ -205,7 +202,7 @@ def test_cookie_file_parsers_on_random_and_truncated_files(body: str, cut: int) 
         (parse_json_cookies, VALID_JSON[:cut]),
     ):
         try:
-            found = parse(sample, "127.0.0.1")
+            found = select_cookies(parse(sample), "http://127.0.0.1/api/text").values
         except errors.InvalidRequestError:
             continue
         assert all(isinstance(k, str) and isinstance(v, str) for k, v in found.items())

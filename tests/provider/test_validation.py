@@ -7,10 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _helpers import COOKIES, PROXY_PASSWORD, SECRET_COOKIE, USER, assert_no_secrets, exposed_text
 
 from aichat_provider import Aichat, errors, format_prompt
 from aichat_provider.testing import StandInService
+from support.secrets import (
+    COOKIES,
+    PROXY_PASSWORD,
+    SECRET_COOKIE,
+    USER,
+    assert_no_secrets,
+    exposed_text,
+)
 
 BAD_MESSAGES: list[tuple[object, str]] = [
     ([], "empty"),

@@ -9,37 +9,58 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import urlsplit
 
-from . import _config, errors
-from ._aichat import Aichat
-from ._cli import add_connection_options, configure_logging, exit_code_for, provider_kwargs
-from ._cookies import (
+from .. import _config, errors
+from .._aichat import Aichat
+from .._options import parse_cookies_file, parse_verify
+from .._redact import Scrubber, redact_url
+from .._responses import HttpReply, is_cloudflare_challenge
+from .._session import StreamSession
+from .._urls import Endpoints, parse_base_url, parse_proxy
+from ..cookies import (
     NOT_INSTALLED,
     BrowserCookies,
-    Expiries,
     load_browser_cookies,
+    parse_browsers,
     read_cookies_file,
 )
-from ._options import parse_base_url, parse_browsers, parse_proxy
-from ._redact import Scrubber, redact_url
-from ._responses import HttpReply, is_cloudflare_challenge
-from ._session import StreamSession
+from ._common import (
+    EXIT_COOKIES,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_option_flags,
+    add_verbose_flag,
+    configure_logging,
+    exit_code_for,
+    provider_kwargs,
+    use_color,
+)
+
+NAME = "doctor"
+SUMMARY = "check cookies, browsers, DNS, TLS and the proxy, then make one test request"
 
 T = TypeVar("T")
 MARKS = {"ok": "[ ok ]", "warn": "[warn]", "fail": "[FAIL]", "skip": "[ -- ]"}
 COLORS = {"ok": "\033[32m", "warn": "\033[33m", "fail": "\033[31m", "skip": "\033[2m"}
 
 
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Check where cookies come from and whether chat-gpt.org can be reached, then make one "
+        "short test request. Exit 0 only if that request succeeds."
+    )
+    add_option_flags(parser, ("connection",))
+    add_verbose_flag(parser)
+
+
 @dataclass
 class Report:
     color: bool
-    failed: bool = False
 
     def line(self, verdict: str, check: str, detail: str) -> None:
         mark = MARKS[verdict]
@@ -48,7 +69,7 @@ class Report:
         print(f"{mark} {check}: {detail}", flush=True)
 
 
-def describe_cookies(cookies: dict[str, str], expiries: Expiries) -> str:
+def describe_cookies(cookies: Mapping[str, str], expiries: Mapping[str, float | None]) -> str:
     """Names and expiry dates, never values."""
     parts = []
     for name in cookies:
@@ -77,57 +98,67 @@ def within(seconds: float, work: Callable[[], T]) -> T | None:
     return result[0] if result else None
 
 
-def doctor_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="aichat doctor",
-        description="Check where cookies come from and whether chat-gpt.org can be reached, "
-        "then make one short test request. Exit 0 only if that request succeeds.",
-    )
-    add_connection_options(parser)
-    args = parser.parse_args(argv)
+@dataclass(frozen=True)
+class Checked:
+    """The doctor's options, checked before anything is looked at."""
+
+    endpoints: Endpoints
+    proxy: str | None
+    browsers: tuple[str, ...]
+    verify: bool | str
+
+
+def run(args: argparse.Namespace) -> int:
     configure_logging(args.verbose)
-    report = Report(color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+    report = Report(color=use_color(sys.stdout))
     try:
-        base_url = parse_base_url(args.base_url or os.environ.get(_config.ENV_BASE_URL) or None)
-        proxy = parse_proxy(args.proxy)
-        browsers = parse_browsers(args.browser)
+        checked = Checked(
+            parse_base_url(args.base_url or os.environ.get(_config.ENV_BASE_URL) or None),
+            parse_proxy(args.proxy),
+            parse_browsers(args.browser),
+            parse_verify(args.verify),
+        )
+        cookies_file = parse_cookies_file(
+            args.cookies_file or os.environ.get(_config.ENV_COOKIES_FILE) or None
+        )
     except errors.InvalidRequestError as error:
         report.line("fail", "options", str(error))
-        return 2
-    host = urlsplit(base_url).hostname or ""
-    print(f"aichat doctor for {base_url}", flush=True)
-
-    found_any = check_cookie_sources(report, args, host, browsers)
-    check_network(report, base_url, host, proxy, args)
+        return EXIT_USAGE
+    print(f"aichat doctor for {checked.endpoints.base_url}", flush=True)
+    found_any = check_cookie_sources(report, args, checked, cookies_file)
+    check_network(report, checked, args.timeout)
     return check_request(report, args, found_any)
 
 
 def check_cookie_sources(
-    report: Report, args: argparse.Namespace, host: str, browsers: tuple[str, ...]
+    report: Report,
+    args: argparse.Namespace,
+    checked: Checked,
+    cookies_file: os.PathLike[str] | None,
 ) -> bool:
+    host, url = checked.endpoints.host, checked.endpoints.api_url
     found_any = False
     clearance_from: list[str] = []
-    cookies_file = args.cookies_file or os.environ.get(_config.ENV_COOKIES_FILE)
-    if cookies_file:
-        expiries: Expiries = {}
+    if cookies_file is not None:
         try:
-            cookies = read_cookies_file(Path(cookies_file).expanduser(), host, expiries)
+            selected = read_cookies_file(cookies_file, url)  # type: ignore[arg-type]
         except errors.InvalidRequestError as error:
             report.line("fail", "cookies file", f"{error} Fix or re-export it.")
         else:
-            if cookies:
+            if selected.values:
                 found_any = True
-                clearance_from += ["cookies file"] if "cf_clearance" in cookies else []
+                clearance_from += ["cookies file"] if "cf_clearance" in selected.values else []
                 report.line(
                     "ok",
                     "cookies file",
-                    f"{len(cookies)} for {host}: {describe_cookies(cookies, expiries)}",
+                    f"{len(selected.values)} for {host}: "
+                    f"{describe_cookies(selected.values, selected.expiries)}",
                 )
             else:
                 report.line(
                     "warn",
                     "cookies file",
-                    f"{cookies_file!r} has no cookies for {host}; export them again "
+                    f"{os.fspath(cookies_file)!r} has no cookies for {host}; export them again "
                     f"while logged in to {host}",
                 )
     else:
@@ -135,10 +166,11 @@ def check_cookie_sources(
             "skip", "cookies file", f"none given (--cookies-file or {_config.ENV_COOKIES_FILE})"
         )
 
-    for browser in browsers:
+    for browser in checked.browsers:
         try:
-            read = partial(load_browser_cookies, host, (browser,))
-            result = within(_config.BROWSER_LOAD_TIMEOUT, read)
+            result = within(
+                _config.BROWSER_LOAD_TIMEOUT, partial(load_browser_cookies, url, (browser,))
+            )
         except Exception as exc:  # a loader failing in a way browser_cookie3 does not wrap
             report.line("warn", f"browser {browser}", f"could not be read ({type(exc).__name__})")
             continue
@@ -196,9 +228,8 @@ def check_cookie_sources(
     return found_any
 
 
-def check_network(
-    report: Report, base_url: str, host: str, proxy: str | None, args: argparse.Namespace
-) -> None:
+def check_network(report: Report, checked: Checked, timeout: float | None) -> None:
+    host, proxy = checked.endpoints.host, checked.proxy
     if proxy:
         shown = redact_url(proxy)
         proxy_host, proxy_port = _proxy_address(proxy)
@@ -226,13 +257,12 @@ def check_network(
             return
         shown_addresses = sorted({str(a[4][0]) for a in addresses})[:3]
         report.line("ok", "DNS", f"{host} resolves to {', '.join(shown_addresses)}")
-    verify: bool | str = args.ca_bundle or True
     try:
-        reply = asyncio.run(_get(base_url, proxy, verify, args.timeout or 15.0))
+        reply = asyncio.run(_get(checked, timeout or 15.0))
     except errors.ProviderError as error:
         report.line("fail", "connection", str(error))
         return
-    scheme = "TLS" if base_url.startswith("https") else "plain HTTP"
+    scheme = "TLS" if checked.endpoints.base_url.startswith("https") else "plain HTTP"
     if is_cloudflare_challenge(reply):
         report.line(
             "warn",
@@ -245,26 +275,28 @@ def check_network(
         report.line("ok", "connection", f"{host} answers over {scheme} (HTTP {reply.status_code})")
 
 
-async def _get(base_url: str, proxy: str | None, verify: bool | str, timeout: float) -> HttpReply:
+async def _get(checked: Checked, timeout: float) -> HttpReply:
     """A cookie-less GET of the site, through the same session kind the provider uses."""
-    async with StreamSession(proxy=proxy, verify=verify, timeout=timeout) as session:
-        return await session.get(base_url + "/", scrub=Scrubber())
+    async with StreamSession(
+        proxy=checked.proxy, verify=checked.verify, timeout=timeout
+    ) as session:
+        return await session.get(checked.endpoints.base_url + "/", scrub=Scrubber())
 
 
 def check_request(report: Report, args: argparse.Namespace, found_any: bool) -> int:
     if not found_any:
         report.line("fail", "request", "not attempted without cookies")
-        return 3
-    kwargs: dict[str, Any] = {**provider_kwargs(args), "max_retries": 0}
+        return EXIT_COOKIES
+    kwargs = {**provider_kwargs(args), "max_retries": 0}
     messages = [{"role": "user", "content": "Reply with the single word OK."}]
     started = time.monotonic()
     try:
-        asyncio.run(Aichat.create_async("", messages, args.proxy, **kwargs))
+        asyncio.run(Aichat.ask_async("", messages, **kwargs))
     except errors.ProviderError as error:
         report.line("fail", "request", f"{type(error).__name__}: {error}")
         return exit_code_for(error)
     report.line("ok", "request", f"answered in {time.monotonic() - started:.1f} s")
-    return 0
+    return EXIT_OK
 
 
 def _proxy_address(proxy: str) -> tuple[str, int]:

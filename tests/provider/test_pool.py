@@ -6,13 +6,13 @@ import asyncio
 import threading
 
 import pytest
-from _helpers import COOKIES, USER
-from _proxy import ConnectProxy
 
 import aichat_provider
 from aichat_provider import Aichat, errors
 from aichat_provider._pool import pooled_session_count
 from aichat_provider.testing import RecordedRequest, Reply, StandInService
+from support.proxy import ConnectProxy
+from support.secrets import COOKIES, USER
 
 
 def kwargs_for(service: StandInService, **extra: object) -> dict[str, object]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from _helpers import COOKIES, USER
 
 from aichat_provider import Aichat, errors
 from aichat_provider._retry import RetryPolicy
 from aichat_provider.testing import Reply, StandInService
+from support.secrets import COOKIES, USER
 
 
 async def ask(service: StandInService, **kwargs: object) -> str:

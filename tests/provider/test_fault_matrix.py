@@ -16,11 +16,11 @@ from email.utils import formatdate
 from typing import Any
 
 import pytest
-from _helpers import COOKIES, PROXY_PASSWORD, USER, assert_no_secrets, exposed_text
-from _proxy import ConnectProxy
 
 from aichat_provider import Aichat, errors
 from aichat_provider.testing import Reply, StandInService
+from support.proxy import ConnectProxy
+from support.secrets import COOKIES, PROXY_PASSWORD, USER, assert_no_secrets, exposed_text
 
 TIMEOUT = 2.0
 MARGIN = 1.5

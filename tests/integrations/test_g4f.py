@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from _helpers import COOKIES, USER
 
 from aichat_provider import Aichat, AsyncProvider, errors
 from aichat_provider.testing import Reply, StandInService
+from support.readme import readme_text
+from support.secrets import COOKIES, USER
 
 if importlib.util.find_spec("g4f") is None:
     pytest.skip("gpt4free is not installed: pip install '.[g4f]'", allow_module_level=True)
@@ -250,7 +251,7 @@ def test_readme_gpt4free_section_runs(
     cookies.write_text(f"127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\t{COOKIES['session']}\n")
     monkeypatch.setenv("AICHAT_BASE_URL", service.base_url)
     monkeypatch.setenv("AICHAT_COOKIES_FILE", str(cookies))
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    readme = readme_text()
     section = readme.split("## Use with gpt4free", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```python\n(.*?)```", section, re.S)
     assert blocks, "the README has no gpt4free example"

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from _helpers import SECRET_COOKIE, USER, subprocess_env
 
 from aichat_provider import Aichat
 from aichat_provider.testing import Reply, StandInService
-
-SCRIPT = Path(sys.executable).with_name("aichat")
-COMMANDS = {"console-script": [str(SCRIPT)], "python-m": [sys.executable, "-m", "aichat_provider"]}
+from support.cli import COMMANDS, cookies_file, run, run_against
+from support.readme import readme_text
+from support.secrets import SECRET_COOKIE, USER, subprocess_env
 
 
 def test_import_is_light_and_reads_no_browser(home: Path) -> None:
@@ -55,48 +53,6 @@ def test_public_names_of_the_contract() -> None:
     for cls in (errors.AuthenticationError, errors.CloudflareError, errors.RateLimitError):
         assert issubclass(cls, errors.ResponseStatusError)
     assert (Path(aichat_provider.__file__).parent / "py.typed").exists()
-
-
-def run(
-    command: list[str], *args: str, home: Path, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*command, *args],
-        capture_output=True,
-        text=True,
-        input=stdin,
-        env=subprocess_env(home),
-        timeout=60,
-    )
-
-
-def run_against(
-    command: list[str],
-    service: StandInService,
-    tmp_path: Path,
-    home: Path,
-    *args: str,
-    stdin: str | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """``command *args`` pointed at the stand-in, with a cookies file for it."""
-    return run(
-        command,
-        *args,
-        "--base-url",
-        service.base_url,
-        "--cookies-file",
-        str(cookies_file(tmp_path)),
-        home=home,
-        stdin=stdin,
-    )
-
-
-def cookies_file(tmp_path: Path) -> Path:
-    path = tmp_path / "cookies.json"
-    path.write_text(
-        json.dumps([{"name": "session", "value": SECRET_COOKIE, "domain": "127.0.0.1"}])
-    )
-    return path
 
 
 @pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS.keys())
@@ -261,7 +217,7 @@ def test_readme_testing_example_runs() -> None:
     import asyncio
     import re
 
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    readme = readme_text()
     block = re.search(
         r"```python\n(from aichat_provider import Aichat\nfrom aichat_provider"
         r"\.testing.*?)```",

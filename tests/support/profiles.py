@@ -22,6 +22,8 @@ class Cookie:
     name: str
     value: str
     expires: float | None = None  # seconds since 1970; None: a year from now
+    path: str = "/"
+    secure: bool = False
 
 
 def _expiry(cookie: Cookie) -> float:
@@ -49,8 +51,11 @@ def build_firefox_profile(home: Path, cookies: list[Cookie]) -> Path:
         now_us = int(time.time() * 1_000_000)
         con.executemany(
             "INSERT INTO moz_cookies (name, value, host, path, expiry, lastAccessed, "
-            "creationTime, isSecure, isHttpOnly) VALUES (?, ?, ?, '/', ?, ?, ?, 1, 1)",
-            [(c.name, c.value, c.host, int(_expiry(c)), now_us, now_us) for c in cookies],
+            "creationTime, isSecure, isHttpOnly) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            [
+                (c.name, c.value, c.host, c.path, int(_expiry(c)), now_us, now_us, int(c.secure))
+                for c in cookies
+            ],
         )
     con.close()
     return database
@@ -97,9 +102,9 @@ def build_chrome_profile(home: Path, cookies: list[Cookie], *, version: int = 24
                     c.name,
                     "",
                     encrypted,
-                    "/",
+                    c.path,
                     expires,
-                    1,
+                    int(c.secure),
                     1,
                     now,
                     1,

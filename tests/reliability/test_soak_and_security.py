@@ -6,12 +6,12 @@ import os
 from pathlib import Path
 
 import pytest
-from _helpers import COOKIES, SECRET_COOKIE, USER
-from _profiles import Cookie, build_firefox_profile
-from _soak import soak
 
 from aichat_provider import Aichat, errors
 from aichat_provider.testing import Reply, StandInService
+from support.profiles import Cookie, build_firefox_profile
+from support.secrets import COOKIES, SECRET_COOKIE, USER
+from support.soak import soak
 
 #: Full size by default (it takes a few seconds); AICHAT_SOAK_CALLS changes it.
 SOAK_CALLS = int(os.environ.get("AICHAT_SOAK_CALLS", "5000"))

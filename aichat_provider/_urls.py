@@ -1,0 +1,124 @@
+"""Checking the URLs a call names: the service's ``base_url`` and the ``proxy``.
+
+A base URL is normalised the way a browser would send it: the host in IDNA (``bücher.example`` ->
+``xn--bcher-kva.example``) and the path percent-encoded, so curl never sees a character it cannot
+put on the wire. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import NamedTuple
+from urllib.parse import quote, urlsplit
+
+from . import _config
+from ._redact import redact_url
+from .errors import InvalidRequestError
+
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+#: Anything but printable ASCII, which a proxy URL may not contain once it is checked.
+_NOT_PRINTABLE = re.compile(r"[^\x21-\x7e]")
+
+
+class Endpoints(NamedTuple):
+    """The parts of a checked ``base_url`` each call needs (computed once per base URL)."""
+
+    base_url: str
+    host: str
+    #: ``scheme://host[:port]``, the ``Origin`` a browser sends.
+    origin: str
+    api_url: str
+    referer: str
+
+
+def parse_base_url(value: object) -> Endpoints:
+    """Check ``base_url`` (None: the default) and return its endpoints, or InvalidRequestError."""
+    if value is None:
+        return _endpoints(_config.DEFAULT_BASE_URL)
+    if not isinstance(value, str):
+        raise InvalidRequestError(f"base_url must be a string, not {type(value).__name__}.")
+    return _endpoints(value)
+
+
+@lru_cache(maxsize=64)  # an app sends every call to the same few URLs
+def _endpoints(value: str) -> Endpoints:
+    shown = redact_url(value)[:200]
+    if not value.isprintable() or any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+        raise InvalidRequestError(
+            "base_url contains a control character, a line break or an invalid character."
+        )
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError:
+        raise InvalidRequestError(f"base_url {shown!r} is not a valid URL.") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidRequestError(
+            f"base_url must be an http:// or https:// URL with a host; got {shown!r}."
+        )
+    if parts.username is not None or parts.password is not None:
+        raise InvalidRequestError("base_url must not contain a user name or password.")
+    if parts.query or parts.fragment:
+        raise InvalidRequestError("base_url must not have a query string or fragment.")
+    host = _ascii_host(parts.hostname, shown)
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc += f":{port}"
+    # Percent-encode what is not ASCII in the path (as a browser does); keep existing escapes.
+    path = quote(parts.path, safe="/%:@!$&'()*+,;=-._~").rstrip("/")
+    base_url = f"{parts.scheme}://{netloc}{path}"
+    origin = f"{parts.scheme}://{netloc}"
+    return Endpoints(base_url, host, origin, f"{base_url}/api/text", f"{base_url}/chat")
+
+
+def _ascii_host(hostname: str, shown: str) -> str:
+    if hostname.isascii():
+        return hostname.lower()
+    try:
+        return hostname.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise InvalidRequestError(
+            f"base_url {shown!r} has a host name that is not a valid international domain name."
+        ) from None
+
+
+def parse_proxy(value: object) -> str | None:
+    """Check a proxy URL; messages never show its credentials."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidRequestError(f"proxy must be a URL string, not {type(value).__name__}.")
+    return _checked_proxy(value)
+
+
+@lru_cache(maxsize=64)
+def _checked_proxy(value: str) -> str:
+    shown = redact_url(value)[:200]
+    if _NOT_PRINTABLE.search(value):
+        raise InvalidRequestError(
+            f"proxy {_printable(shown)!r} contains white space, control or non-ASCII characters."
+        )
+    if "://" not in value:
+        raise InvalidRequestError(
+            f"proxy {shown!r} must start with one of {_schemes()} (for example 'http://host:3128')."
+        )
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise InvalidRequestError(f"proxy {shown!r} is not a valid URL (bad port?).") from None
+    if parts.scheme.lower() not in PROXY_SCHEMES:
+        raise InvalidRequestError(f"proxy {shown!r} must start with one of {_schemes()}.")
+    if not parts.hostname:
+        raise InvalidRequestError(f"proxy {shown!r} has no host.")
+    del port  # parsed only to validate it
+    return value
+
+
+def _schemes() -> str:
+    return ", ".join(scheme + "://" for scheme in PROXY_SCHEMES)
+
+
+def _printable(text: str) -> str:
+    return _NOT_PRINTABLE.sub("?", text)

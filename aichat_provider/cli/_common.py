@@ -1,0 +1,188 @@
+"""What the ``aichat`` commands share: option flags from the declared options, the exit codes,
+error reporting, logging and writing the answer."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import logging
+import os
+import sys
+import time
+from collections.abc import Collection
+from typing import Any, TextIO
+
+from .. import errors
+from .._aichat import Aichat, Answer
+from .._options import OPTIONS
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_COOKIES = 3
+EXIT_BLOCKED = 4
+EXIT_NETWORK = 5
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES = """exit codes:
+  0  success
+  1  any other failure (including an answer that could not be written out)
+  2  usage error or invalid input
+  3  cookies missing or rejected
+  4  rate limited or stopped by a Cloudflare challenge
+  5  network failure or timeout
+  130  interrupted (Ctrl-C)"""
+
+ENVIRONMENT = "environment:    AICHAT_COOKIES_FILE, AICHAT_BASE_URL, AICHAT_USER_AGENT, NO_COLOR"
+
+
+def add_option_flags(parser: argparse.ArgumentParser, scopes: Collection[str]) -> None:
+    """The flags of the declared options whose scope is in ``scopes``."""
+    for option in OPTIONS:
+        if option.flag is None or option.scope not in scopes:
+            continue
+        parser.add_argument(
+            option.flag,
+            dest=option.name,
+            type=option.flag_type,
+            action="append" if option.repeatable else "store",
+            help=option.cli_help,
+            metavar=option.flag.lstrip("-").upper().replace("-", "_"),
+        )
+
+
+def add_verbose_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="debug logs on stderr (secrets redacted)"
+    )
+
+
+def provider_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments (``proxy`` included) the flags ask for; absent flags are left out."""
+    kwargs: dict[str, Any] = {}
+    for option in OPTIONS:
+        value = getattr(args, option.name, None)
+        if value is None:
+            continue
+        if option.name == "headers":
+            value = dict(value)
+        kwargs[option.name] = value
+    return kwargs
+
+
+def exit_code_for(error: BaseException) -> int:
+    if isinstance(error, errors.InvalidRequestError):
+        return EXIT_USAGE
+    if isinstance(error, (errors.MissingCookiesError, errors.AuthenticationError)):
+        return EXIT_COOKIES
+    if isinstance(error, (errors.RateLimitError, errors.CloudflareError)):
+        return EXIT_BLOCKED
+    if isinstance(error, (errors.ProviderConnectionError, errors.ProviderTimeoutError)):
+        return EXIT_NETWORK
+    return EXIT_FAILURE
+
+
+def use_color(stream: TextIO | None) -> bool:
+    return stream is not None and stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+def report_error(error: BaseException | str) -> None:
+    """One line on stderr (if there is a stderr at all)."""
+    stream = sys.stderr
+    if stream is None:
+        return
+    prefix = "\033[31maichat: error:\033[0m" if use_color(stream) else "aichat: error:"
+    with contextlib.suppress(OSError, ValueError):  # stderr is gone too; the exit code tells
+        print(f"{prefix} {error}", file=stream, flush=True)
+
+
+def configure_logging(verbose: bool) -> None:
+    if verbose and sys.stderr is not None:
+        logging.basicConfig(
+            level=logging.DEBUG, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+        )
+
+
+class OutputClosedError(Exception):
+    """Standard output is closed or its reader went away (``| head``)."""
+
+
+def write_out(text: str) -> None:
+    """Write ``text`` and a newline to stdout, or raise OutputClosedError.
+
+    With stdout closed at start, Python sets ``sys.stdout`` to None and ``print`` writes nothing:
+    that must not look like success.
+    """
+    stream = sys.stdout
+    if stream is None:
+        raise OutputClosedError("standard output is closed")
+    try:
+        stream.write(text + "\n")
+        stream.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        raise OutputClosedError("the reader of standard output went away (broken pipe)") from None
+    except (OSError, ValueError) as exc:
+        _silence_stdout()
+        raise OutputClosedError(f"standard output cannot be written ({exc})") from None
+
+
+def _silence_stdout() -> None:
+    """Point fd 1 at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    except OSError:
+        pass
+
+
+def report_output_closed(error: OutputClosedError) -> int:
+    report_error(f"the answer could not be written: {error}.")
+    return EXIT_FAILURE
+
+
+async def spin_while(stream: TextIO) -> None:
+    """A spinner with the seconds waited, on a terminal only; cancelled when the answer comes."""
+    started = time.monotonic()
+    frames = itertools.cycle("|/-\\")
+    try:
+        while True:
+            stream.write(f"\r{next(frames)} waiting {time.monotonic() - started:4.1f} s")
+            stream.flush()
+            await asyncio.sleep(0.1)
+    finally:
+        stream.write("\r" + " " * 24 + "\r")
+        stream.flush()
+
+
+async def ask(messages: list[dict[str, str]], model: str, kwargs: dict[str, Any]) -> Answer:
+    """One provider call, with a spinner on stderr while it waits (on a terminal only)."""
+    stderr = sys.stderr
+    spinner = (
+        asyncio.create_task(spin_while(stderr)) if stderr is not None and stderr.isatty() else None
+    )
+    try:
+        return await Aichat.ask_async(model, messages, **kwargs)
+    finally:
+        if spinner is not None:
+            spinner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await spinner
+
+
+def conversation(
+    system: str | None, history: list[dict[str, str]], prompt: str
+) -> list[dict[str, str]]:
+    head = [{"role": "system", "content": system}] if system else []
+    return [*head, *history, {"role": "user", "content": prompt}]
+
+
+def add_question_flags(parser: argparse.ArgumentParser) -> None:
+    """What ``aichat ask`` and ``aichat chat`` take besides the provider's options."""
+    parser.add_argument("--system", help="a system message sent before the prompt")
+    parser.add_argument("--model", default="", help="model id (default: gpt-3.5-turbo)")
+    add_option_flags(parser, ("connection", "request"))
+    add_verbose_flag(parser)

@@ -1,0 +1,112 @@
+"""``aichat chat`` (and ``aichat`` alone on a terminal): a conversation that keeps its history.
+
+Every turn sends the whole conversation. ``/reset`` clears it, ``/system TEXT`` sets the system
+message, ``/exit`` or Ctrl-D quits; Ctrl-C at the prompt clears the line and during a request
+abandons it. A turn that fails is reported and the conversation goes on; options that can never
+work (a bad ``--temperature``) end the chat before it starts, with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+
+from .. import errors
+from .._aichat import Aichat
+from .._config import VERSION
+from .._options import parse_options
+from ._common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    OutputClosedError,
+    add_question_flags,
+    ask,
+    configure_logging,
+    conversation,
+    provider_kwargs,
+    report_error,
+    report_output_closed,
+    write_out,
+)
+
+NAME = "chat"
+SUMMARY = "chat in the terminal; the whole conversation is sent each turn"
+HELP = "commands: /reset clears the conversation, /system TEXT sets the system message, /exit"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_question_flags(parser)
+
+
+def _note(text: str) -> None:
+    if sys.stderr is not None:
+        print(text, file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    configure_logging(args.verbose)
+    kwargs = provider_kwargs(args)
+    try:  # options that would fail every turn end the chat before it starts
+        parse_options(
+            args.model,
+            [{"role": "user", "content": "check"}],
+            kwargs.get("proxy"),
+            kwargs,
+            models=Aichat.models,
+            default_model=Aichat.default_model,
+        )
+    except errors.InvalidRequestError as error:
+        report_error(error)
+        return EXIT_USAGE
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401  # line editing and in-session history for input()
+    system: str | None = args.system
+    history: list[dict[str, str]] = []
+    _note(f"aichat {VERSION}, chatting with chat-gpt.org. {HELP}; Ctrl-D quits.")
+    while True:
+        try:
+            line = input("you> ")
+        except EOFError:
+            _note("")
+            return EXIT_OK
+        except KeyboardInterrupt:
+            _note("^C")
+            continue
+        except UnicodeDecodeError:
+            report_error("that line is not UTF-8 text; type it again.")
+            continue
+        text = line.strip()
+        if not text:
+            continue
+        if text in ("/exit", "/quit"):
+            return EXIT_OK
+        if text == "/reset":
+            history.clear()
+            _note("(conversation cleared)")
+            continue
+        if text == "/system" or text.startswith("/system "):
+            system = text[len("/system") :].strip() or None
+            _note(f"(system message {'set' if system else 'cleared'})")
+            continue
+        if text.startswith("/"):
+            _note(f"(unknown command; {HELP})")
+            continue
+        messages = conversation(system, history, text)
+        try:
+            answer = asyncio.run(ask(messages, args.model, kwargs))
+        except KeyboardInterrupt:
+            _note("(interrupted)")
+            continue
+        except errors.ProviderError as error:
+            report_error(error)
+            continue
+        history += [
+            {"role": "user", "content": text},
+            {"role": "assistant", "content": answer.text},
+        ]
+        try:
+            write_out(answer.text)
+        except OutputClosedError as error:
+            return report_output_closed(error)

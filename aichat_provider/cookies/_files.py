@@ -1,0 +1,255 @@
+"""Cookies files: Netscape ``cookies.txt``, JSON exports, Playwright storage state and HAR.
+
+Only regular files are read, and at most :data:`MAX_COOKIES_FILE_BYTES` of them: a FIFO, a device
+(``/dev/zero``) or a directory is refused before a byte is read. Reading is blocking: the provider
+runs it in a worker thread. Every format becomes ``http.cookiejar.Cookie`` objects, and
+:func:`~._jar.select_cookies` keeps those a browser would send to the API URL.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import math
+import os
+import stat
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from http.cookiejar import Cookie
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ..errors import InvalidRequestError
+from ._jar import Selected, make_cookie, normalise_expiry, select_cookies
+from ._values import check_cookie, parse_cookie_header
+
+MAX_COOKIES_FILE_BYTES = 10 * 1024 * 1024
+
+
+def read_text_file(path: Path, *, what: str, limit: int = MAX_COOKIES_FILE_BYTES) -> str:
+    """The UTF-8 text of a regular file of at most ``limit`` bytes, or InvalidRequestError.
+
+    The file is opened without blocking (a FIFO would otherwise wait for a writer for ever) and
+    checked to be a regular file before anything is read.
+    """
+    where = f"{what} {str(path)!r}"
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise InvalidRequestError(f"{where} does not exist.") from None
+    except IsADirectoryError:
+        raise InvalidRequestError(f"{where} is a directory, not a file.") from None
+    except PermissionError:
+        raise InvalidRequestError(f"{where} is not readable (permission denied).") from None
+    except OSError as exc:
+        raise InvalidRequestError(f"{where} cannot be opened ({_reason(exc)}).") from None
+    with os.fdopen(descriptor, "rb") as file:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise InvalidRequestError(f"{where} is a directory, not a file.")
+        if not stat.S_ISREG(mode):
+            raise InvalidRequestError(
+                f"{where} is not a regular file (a pipe, socket or device); save the cookies "
+                "to a file and pass its path."
+            )
+        try:
+            data = file.read(limit + 1)
+        except OSError as exc:
+            raise InvalidRequestError(f"{where} cannot be read ({_reason(exc)}).") from None
+    if len(data) > limit:
+        raise InvalidRequestError(
+            f"{where} is over {limit // (1024 * 1024)} MiB; a cookies file is far smaller."
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidRequestError(f"{where} is not UTF-8 text.") from None
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+
+
+def read_cookies_file(path: Path, url: str) -> Selected:
+    """Read any supported cookies file and keep the cookies a browser would send to ``url``."""
+    where = f"cookies file {str(path)!r}"
+    text = read_text_file(path, what="cookies file")
+    return select_cookies(parse_cookies_text(text, where=where), url, where=where)
+
+
+def parse_cookies_text(text: str, *, where: str = "cookies file") -> list[Cookie]:
+    """Every cookie in a cookies file's text, whatever its format."""
+    if text.lstrip().startswith(("[", "{")):
+        return list(parse_json_cookies(text, where=where))
+    return list(parse_netscape_cookies(text, where=where))
+
+
+def parse_netscape_cookies(text: str, *, where: str = "cookies file") -> Iterator[Cookie]:
+    """The Netscape ``cookies.txt`` format that curl, wget and browser add-ons write."""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip("\r\n")
+        if line.startswith("#HttpOnly_"):
+            line = line[len("#HttpOnly_") :]
+        elif not line.strip() or line.lstrip().startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) != 7:
+            fields = line.split(None, 6)
+        if len(fields) == 6:
+            fields.append("")  # an empty value loses its trailing tab in some exports
+        at = f"{where}, line {number}"
+        if len(fields) != 7:
+            raise InvalidRequestError(
+                f"{at}: expected 7 tab-separated fields "
+                "(domain, subdomains, path, secure, expiry, name, value)."
+            )
+        domain, subdomains, path, secure, expires, name, value = fields
+        yield make_cookie(
+            name,
+            value,
+            domain=domain,
+            host_only=subdomains.strip().upper() != "TRUE",
+            path=path.strip() or "/",
+            secure=secure.strip().upper() == "TRUE",
+            expires=_expiry_number(expires.strip() or "0", at, "the expiry"),
+        )
+
+
+def parse_json_cookies(text: str, *, where: str = "cookies file") -> Iterator[Cookie]:
+    """A JSON cookie export: a list of ``{"name", "value", "domain", ...}`` objects (browser
+    add-ons, Selenium), Playwright's storage state (``{"cookies": [...]}``) or a HAR file."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise InvalidRequestError(
+            f"{where} is neither valid JSON nor a cookies.txt file."
+        ) from None
+    if isinstance(data, dict) and isinstance(data.get("log"), dict):
+        yield from _har_cookies(data["log"], where)
+        return
+    if isinstance(data, dict) and isinstance(data.get("cookies"), list):
+        data = data["cookies"]
+    if not isinstance(data, list):
+        raise InvalidRequestError(
+            f"{where}: expected a JSON list of cookie objects, Playwright's storage state or a "
+            "HAR file."
+        )
+    for index, item in enumerate(data):
+        yield _json_cookie(item, f"{where}, entry {index}")
+
+
+def _json_cookie(item: object, at: str, *, default_domain: str = "") -> Cookie:
+    if not isinstance(item, dict):
+        raise InvalidRequestError(f"{at} is not an object with 'name' and 'value'.")
+    name, value = item.get("name"), item.get("value")
+    if not isinstance(name, str):
+        raise InvalidRequestError(f"{at} needs a string 'name'.")
+    if not isinstance(value, str):
+        check_cookie(name, value, where=at)  # raises, naming the cookie that lacks a value
+        raise InvalidRequestError(f"{at} needs a string 'value'.")
+    domain = item.get("domain", item.get("host", default_domain))
+    path = item.get("path", "/")
+    if not isinstance(domain, str) or not isinstance(path, str):
+        raise InvalidRequestError(f"{at}: 'domain' and 'path' must be strings.")
+    host_only = item.get("hostOnly")
+    return make_cookie(
+        name,
+        value,
+        domain=domain,
+        host_only=host_only if isinstance(host_only, bool) else None,
+        path=path or "/",
+        secure=item.get("secure") is True,
+        expires=_json_expiry(item, at),
+    )
+
+
+def _json_expiry(item: Mapping[str, object], at: str) -> float | None:
+    if item.get("session") is True:
+        return None
+    for key in ("expirationDate", "expires", "expiry"):
+        raw = item.get(key)
+        if raw is None:
+            continue
+        if isinstance(raw, str):  # HAR writes ISO 8601 dates
+            return _iso_expiry(raw, at, key)
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+            raise InvalidRequestError(f"{at}: {key!r} must be a number of seconds.")
+        return _expiry_number(raw, at, repr(key))
+    return None
+
+
+def _expiry_number(raw: str | float, at: str, what: str) -> float | None:
+    try:
+        number = float(raw)
+    except OverflowError:  # an integer too large for a float: the far future (or past)
+        number = math.inf if raw > 0 else -math.inf  # type: ignore[operator]
+    except ValueError:
+        raise InvalidRequestError(f"{at}: {what} {str(raw)[:20]!r} is not a number.") from None
+    try:
+        return normalise_expiry(number)
+    except ValueError:
+        raise InvalidRequestError(f"{at}: {what} is not a number (NaN).") from None
+
+
+def _iso_expiry(raw: str, at: str, key: str) -> float | None:
+    try:
+        when = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+        seconds = when.timestamp()
+    except (ValueError, OverflowError, OSError):
+        raise InvalidRequestError(f"{at}: {key!r} {raw[:40]!r} is not a date.") from None
+    return normalise_expiry(seconds) if math.isfinite(seconds) else None
+
+
+def _har_cookies(log: Mapping[str, object], where: str) -> Iterator[Cookie]:
+    """Cookies a HAR recording saw: those each request sent (for its own host, path /) and
+    those each response set (with their attributes). Later entries win."""
+    entries = log.get("entries")
+    if not isinstance(entries, list):
+        raise InvalidRequestError(f"{where}: a HAR file needs a 'log.entries' list.")
+    for index, entry in enumerate(entries):
+        at = f"{where}, entry {index}"
+        if not isinstance(entry, dict):
+            raise InvalidRequestError(f"{at} is not an object.")
+        request = entry.get("request")
+        response = entry.get("response")
+        if not isinstance(request, dict):
+            continue
+        url = request.get("url")
+        host = _host(url) if isinstance(url, str) else ""
+        if not host:
+            continue
+        secure = isinstance(url, str) and url.lower().startswith("https:")
+        for name, value in _request_cookies(request, at):
+            yield make_cookie(name, value, domain=host, host_only=True, secure=secure)
+        if isinstance(response, dict):
+            for cookie in _list(response.get("cookies")):
+                yield _json_cookie(cookie, f"{at}, response cookie", default_domain=host)
+
+
+def _request_cookies(request: Mapping[str, object], at: str) -> Iterable[tuple[str, str]]:
+    listed = _list(request.get("cookies"))
+    if listed:
+        for cookie in listed:
+            if isinstance(cookie, dict):
+                name, value = cookie.get("name"), cookie.get("value")
+                if isinstance(name, str) and isinstance(value, str):
+                    yield name, value
+        return
+    for header in _list(request.get("headers")):
+        if (
+            isinstance(header, dict)
+            and str(header.get("name", "")).lower() == "cookie"
+            and isinstance(header.get("value"), str)
+        ):
+            yield from parse_cookie_header(str(header["value"]), where=f"{at}, Cookie").items()
+
+
+def _list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""

@@ -1,0 +1,170 @@
+"""Which stored cookies a browser would send with a request: the standard library decides.
+
+Every source (a browser profile, a cookies file, a ``CookieJar`` argument) becomes
+``http.cookiejar.Cookie`` objects, and ``http.cookiejar``'s own policy picks the ones that go
+with ``POST {base_url}/api/text``: domain and host-only cookies, path, ``Secure`` (https only)
+and expiry.
+Two quirks are smoothed over here: Firefox stores expiry in milliseconds, and ``http.cookiejar``
+calls a host without dots (``localhost``) ``localhost.local``.
+"""
+
+from __future__ import annotations
+
+import math
+import urllib.request
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
+
+from ._values import check_cookie
+
+#: 9999-12-31T23:59:59Z: later expiry dates are read as "never expires" (and fit every clock).
+MAX_EXPIRY = 253_402_300_799.0
+#: An expiry past this many seconds (year 5138) is a timestamp in milliseconds, as Firefox 153
+#: stores it.
+_MILLISECONDS_FROM = 1e11
+
+
+def normalise_expiry(raw: float) -> float | None:
+    """Seconds since the epoch from a stored expiry: None for a session cookie (0 or below).
+
+    Raises ValueError for NaN; milliseconds become seconds; the far future is capped.
+    """
+    if math.isnan(raw):
+        raise ValueError("not a number")
+    if raw <= 0:
+        return None
+    if raw > _MILLISECONDS_FROM:
+        raw = raw / 1000 if math.isfinite(raw) else raw
+    return min(float(raw), MAX_EXPIRY)
+
+
+def make_cookie(
+    name: str,
+    value: str,
+    *,
+    domain: str,
+    host_only: bool | None = None,
+    path: str = "/",
+    secure: bool = False,
+    expires: float | None = None,
+) -> Cookie:
+    """A version-0 cookie as a browser stores it.
+
+    ``host_only`` None reads the domain the browser way: a leading dot marks a domain cookie.
+    """
+    bare = domain.strip().lower().lstrip(".")
+    if host_only is None:
+        host_only = not domain.strip().startswith(".")
+    stored_domain = bare if host_only else "." + bare
+    return Cookie(
+        0,
+        name,
+        value,
+        None,
+        False,
+        stored_domain,
+        not host_only,
+        not host_only,
+        path if path.startswith("/") else "/",
+        True,
+        secure,
+        None if expires is None else int(expires),
+        False,
+        None,
+        None,
+        {},
+    )
+
+
+@dataclass(frozen=True, repr=False)
+class Selected:
+    """The cookies that go with one request, in the order a browser sends them."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    #: Name -> expiry in seconds since the epoch, None for a session cookie.
+    expiries: dict[str, float | None] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # names only: values are secrets
+        return f"Selected(names={list(self.values)})"
+
+
+def _policy() -> DefaultCookiePolicy:
+    # DomainStrictNonDomain: a host-only cookie goes to its own host only, not its subdomains.
+    return DefaultCookiePolicy(strict_ns_domain=DefaultCookiePolicy.DomainStrictNonDomain)
+
+
+def select_cookies(
+    cookies: Iterable[Cookie], url: str, *, where: str = "cookies", any_path: bool = False
+) -> Selected:
+    """The unexpired cookies among ``cookies`` that a browser would send to ``url``.
+
+    ``any_path`` keeps cookies of every path on the host (what "the site's cookies" means to a
+    person). A cookie that would be sent but cannot travel in a header (bad name or value)
+    raises InvalidRequestError; one that would not be sent is never looked at.
+    """
+    request = urllib.request.Request(url)  # noqa: S310  # built to ask the policy, never opened
+    host = (request.host or "").rsplit(":", 1)[0].strip("[]").lower()
+    dotless = "." not in host
+    jar = CookieJar(_policy())
+    originals: list[Cookie] = []
+    for cookie in cookies:
+        if cookie.value is None:
+            continue
+        # The jar sees a placeholder value, so what comes back names the cookie unambiguously
+        # whatever its real value holds.
+        domain = cookie.domain
+        if not domain.strip("."):
+            domain = host  # a cookie that names no domain is meant for the host asked about
+        if dotless and domain.lstrip(".") == host:
+            domain = domain.replace(host, host + ".local")  # http.cookiejar's name for it
+        jar.set_cookie(_stand_in(cookie, domain, f"c{len(originals)}", any_path))
+        originals.append(cookie)
+    if not originals:
+        return Selected()
+    jar.add_cookie_header(request)
+    header = request.get_header("Cookie") or ""
+    values: dict[str, str] = {}
+    expiries: dict[str, float | None] = {}
+    for part in header.split("; "):
+        placeholder = part.rpartition("=")[2]
+        if not placeholder.startswith("c"):
+            continue
+        cookie = originals[int(placeholder[1:])]
+        if cookie.name in values:
+            continue  # the same name for a shorter path: the longest path is sent first
+        name, value = check_cookie(cookie.name, cookie.value, where=where)
+        values[name] = value
+        expiries[name] = _expiry(cookie)
+    return Selected(values, expiries)
+
+
+def _expiry(cookie: Cookie) -> float | None:
+    if not cookie.expires:
+        return None
+    try:
+        return normalise_expiry(float(cookie.expires))
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _stand_in(cookie: Cookie, domain: str, value: str, any_path: bool) -> Cookie:
+    expires = _expiry(cookie)
+    return Cookie(
+        0,
+        cookie.name if isinstance(cookie.name, str) and cookie.name else "_",
+        value,
+        None,
+        False,
+        domain,
+        cookie.domain_specified,
+        cookie.domain_initial_dot,
+        "/" if any_path else cookie.path or "/",
+        cookie.path_specified,
+        bool(cookie.secure),
+        None if expires is None else int(expires),
+        cookie.discard,
+        None,
+        None,
+        {},
+    )
