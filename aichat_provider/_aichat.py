@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from . import _config
 from ._base import AsyncProvider
 from ._messages import Messages, repair_text
-from ._options import PARAMETERS, RequestOptions, parse_options
+from ._options import PARAMETERS, AichatOptions, RequestOptions, parse_options
 from ._pool import SessionKey, aclose, lease
 from ._redact import Scrubber
 from ._responses import HttpReply, body_excerpt
@@ -24,9 +24,6 @@ if sys.version_info >= (3, 11):
     from typing import Unpack
 elif TYPE_CHECKING:  # pragma: no cover
     from typing_extensions import Unpack
-
-if TYPE_CHECKING:
-    from ._options import AichatOptions
 
 logger = logging.getLogger("aichat_provider")
 

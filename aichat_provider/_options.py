@@ -365,8 +365,8 @@ OPTIONS: tuple[Option[Any], ...] = (
         _config.DEFAULT_MAX_RETRIES,
         f"`{_config.DEFAULT_MAX_RETRIES}`",
         "retries on 429, 5xx and connection failures, with exponential backoff and jitter, or "
-        "the server's `Retry-After` (a 429 whose `Retry-After` is over 60 s is raised at once as "
-        "`RateLimitError`)",
+        "the server's `Retry-After`; a `Retry-After` over 60 s is not waited out, the error is "
+        "raised at once (`RateLimitError` for a 429)",
         parse_max_retries,
         flag="--max-retries",
         flag_type=int,

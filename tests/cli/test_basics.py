@@ -15,46 +15,6 @@ from support.readme import readme_text
 from support.secrets import SECRET_COOKIE, USER, subprocess_env
 
 
-def test_import_is_light_and_reads_no_browser(home: Path) -> None:
-    code = (
-        "import sys, aichat_provider; from aichat_provider.registry import registry; "
-        "print('browser_cookie3' in sys.modules)"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env=subprocess_env(home),
-        check=True,
-    )
-    assert out.stdout.strip() == "False"
-
-
-def test_public_names_of_the_contract() -> None:
-    import aichat_provider
-    from aichat_provider import errors
-    from aichat_provider.registry import ProviderRegistry, registry
-
-    for name in (
-        "Aichat",
-        "AsyncProvider",
-        "BaseProvider",
-        "StreamSession",
-        "format_prompt",
-        "get_cookies",
-    ):
-        assert hasattr(aichat_provider, name)
-    assert isinstance(registry, ProviderRegistry)
-    assert issubclass(errors.ModelNotSupportedError, errors.InvalidRequestError)
-    assert issubclass(errors.InvalidRequestError, ValueError)
-    assert issubclass(errors.MissingCookiesError, RuntimeError)
-    assert issubclass(errors.ProviderTimeoutError, TimeoutError)
-    assert issubclass(errors.ProviderConnectionError, ConnectionError)
-    for cls in (errors.AuthenticationError, errors.CloudflareError, errors.RateLimitError):
-        assert issubclass(cls, errors.ResponseStatusError)
-    assert (Path(aichat_provider.__file__).parent / "py.typed").exists()
-
-
 @pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS.keys())
 def test_prompt_argument_prints_only_the_answer(
     command: list[str], tmp_path: Path, home: Path, service: StandInService

@@ -1,0 +1,111 @@
+"""The options are declared once: validation, parameters, CLI flags and the README agree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, get_type_hints
+
+import pytest
+
+from aichat_provider import Aichat, AichatOptions, errors
+from aichat_provider._options import KNOWN_KWARGS, OPTIONS
+from aichat_provider.cli import build_parser
+from aichat_provider.cli._common import provider_kwargs
+from aichat_provider.testing import StandInService
+from support.readme import options_table, readme_text, table_in_readme
+from support.secrets import USER
+
+OPTION_NAMES = [option.name for option in OPTIONS]
+
+#: A value each option must refuse before any I/O, and a word its message must contain.
+BAD_VALUES: dict[str, tuple[object, str]] = {
+    "proxy": ("ftp://proxy.example:21", "proxy"),
+    "cookies": (42, "cookies"),
+    "cookies_file": (3.5, "cookies_file"),
+    "browser": ("netscape-navigator", "browser"),
+    "temperature": (2.5, "temperature"),
+    "top_p": (-0.1, "top_p"),
+    "presence_penalty": (3, "presence_penalty"),
+    "frequency_penalty": ("high", "frequency_penalty"),
+    "timeout": (0, "timeout"),
+    "max_retries": (-1, "max_retries"),
+    "impersonate": ("chrome 131", "impersonate"),
+    "user_agent": ("Agent\r\nX-Injected: 1", "user_agent"),
+    "headers": ({"X-A": "b\nc"}, "header"),
+    "verify": ("/nonexistent/ca.pem", "verify"),
+    "base_url": ("ftp://example.com", "base_url"),
+}
+
+#: A value for each flag and what the keyword argument becomes.
+FLAG_VALUES: dict[str, tuple[list[str], object]] = {
+    "proxy": (["http://127.0.0.1:3128"], "http://127.0.0.1:3128"),
+    "cookies_file": (["c.txt"], "c.txt"),
+    "browser": (["firefox", "chrome"], ["firefox", "chrome"]),
+    "temperature": (["0.7"], 0.7),
+    "top_p": (["0.9"], 0.9),
+    "presence_penalty": (["1"], 1.0),
+    "frequency_penalty": (["-1"], -1.0),
+    "timeout": (["30"], 30.0),
+    "max_retries": (["4"], 4),
+    "impersonate": (["chrome131"], "chrome131"),
+    "user_agent": (["Agent/1"], "Agent/1"),
+    "headers": (["X-A: 1", "X-B:2"], {"X-A": "1", "X-B": "2"}),
+    "verify": (["/etc/ssl/ca.pem"], "/etc/ssl/ca.pem"),
+    "base_url": (["http://127.0.0.1:9"], "http://127.0.0.1:9"),
+}
+
+
+def test_readme_argument_table_is_the_declared_options() -> None:
+    """Fails when an option is added, renamed or re-documented without the README (or the
+    reverse); ``python tests/support/readme.py`` rewrites the table."""
+    assert table_in_readme(readme_text()) == options_table()
+
+
+def test_typed_keywords_are_the_declared_options() -> None:
+    assert set(AichatOptions.__annotations__) == KNOWN_KWARGS
+    assert set(OPTION_NAMES) == KNOWN_KWARGS | {"proxy"}
+    hints = get_type_hints(Aichat.create_async)
+    assert "kwargs" in hints  # typed through Unpack[AichatOptions]
+
+
+def test_parameters_params_and_get_parameters_come_from_the_table() -> None:
+    assert list(Aichat.parameters) == OPTION_NAMES
+    for option in OPTIONS:
+        assert Aichat.parameters[option.name] == (option.annotation, option.default)
+        assert f"    {option.name}: {option.annotation} = {option.default!r}" in Aichat.params
+    found = Aichat.get_parameters()
+    assert list(found) == ["model", "messages", *OPTION_NAMES]
+    assert Aichat.get_parameters(as_json=True)["temperature"] == 0.5
+
+
+def test_every_option_has_a_refusal_case() -> None:
+    assert set(BAD_VALUES) == set(OPTION_NAMES)
+
+
+@pytest.mark.parametrize("name", OPTION_NAMES)
+async def test_every_option_is_validated_before_any_io(
+    name: str, service: StandInService, tmp_path: Path
+) -> None:
+    value, word = BAD_VALUES[name]
+    kwargs: dict[str, Any] = {"cookies": {"session": "x"}, "base_url": service.base_url}
+    kwargs[name] = value
+    proxy = kwargs.pop("proxy", None)
+    with pytest.raises(errors.InvalidRequestError, match=word) as caught:
+        await Aichat.create_async("", USER, proxy, **kwargs)
+    assert caught.value.provider == "Aichat"
+    assert service.requests == []
+
+
+def test_every_flagged_option_has_a_flag_case() -> None:
+    assert set(FLAG_VALUES) == {option.name for option in OPTIONS if option.flag}
+
+
+@pytest.mark.parametrize("option", [o for o in OPTIONS if o.flag], ids=lambda o: o.name)
+def test_every_flag_becomes_its_keyword_argument(option: Any) -> None:
+    values, expected = FLAG_VALUES[option.name]
+    argv = ["ask", "hello"]
+    for value in values:
+        argv += [option.flag, value]
+    args = build_parser().parse_args(argv)
+    assert provider_kwargs(args) == {option.name: expected}
+    assert option.flag in build_parser()._subparsers._group_actions[0].choices["ask"].format_help()  # type: ignore[union-attr]
