@@ -7,6 +7,7 @@ import logging
 import sys
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import _config
@@ -17,7 +18,8 @@ from ._pool import SessionKey, aclose, lease
 from ._redact import Scrubber
 from ._responses import HttpReply, body_excerpt
 from ._retry import call_with_retries, retry_policy
-from .cookies import browser_cookie_cache, cookie_header, resolve_cookies
+from ._urls import Endpoints
+from .cookies import ResolvedCookies, browser_cookie_cache, cookie_header, resolve_cookies
 from .errors import AuthenticationError, CloudflareError, ProviderError, ResponseError
 
 if sys.version_info >= (3, 11):
@@ -110,14 +112,17 @@ class Aichat(AsyncProvider):
     @classmethod
     async def _ask(cls, options: RequestOptions, started: float) -> Answer:
         # 1. Cookies: the argument, then a cookies file, then the browsers.
-        resolved = await resolve_cookies(
-            url=options.api_url,
-            host=options.host,
-            argument=options.cookies,
-            cookies_file=options.cookies_file,
-            browsers=options.browser,
-        )
-        scrub = Scrubber([*resolved.cookies.values(), *options.secrets])
+        if options.cookies:
+            resolved = ResolvedCookies(options.cookies, "argument")
+        else:
+            resolved = await resolve_cookies(
+                url=options.api_url,
+                host=options.host,
+                argument=None,
+                cookies_file=options.cookies_file,
+                browsers=options.browser,
+            )
+        scrub = Scrubber((*resolved.cookies.values(), *options.secrets))
         # 2. Headers that agree with the impersonated browser.
         headers = build_headers(options, cookie_header(resolved.cookies))
         # 3. Session: shared with other calls of the same configuration on this loop, leased
@@ -153,24 +158,33 @@ def build_headers(options: RequestOptions, cookies: str) -> dict[str, str | None
     fingerprint. A ``user_agent`` override (the browser that earned ``cf_clearance``) replaces
     the user agent and drops the client hints, which would otherwise name another browser.
     """
+    extra = tuple(options.headers.items()) if options.headers else ()
+    headers = _base_headers(options.base_url, options.user_agent, extra).copy()
+    headers["cookie"] = cookies
+    return headers
+
+
+@lru_cache(maxsize=64)  # the same few configurations on every call
+def _base_headers(
+    endpoints: Endpoints, user_agent: str | None, extra: tuple[tuple[str, str], ...]
+) -> dict[str, str | None]:
     headers: dict[str, str | None] = {
         "accept": "*/*",
         "accept-language": "en-US,en;q=0.9",
         "content-type": "application/json",
-        "origin": options.base_url.origin,
-        "referer": options.base_url.referer,
+        "origin": endpoints.origin,
+        "referer": endpoints.referer,
         "sec-fetch-dest": "empty",
         "sec-fetch-mode": "cors",
         "sec-fetch-site": "same-origin",
         "priority": "u=1, i",
     }
     headers.update(dict.fromkeys(_NAVIGATION_ONLY))
-    if options.user_agent:
-        headers["user-agent"] = options.user_agent
+    if user_agent:
+        headers["user-agent"] = user_agent
         for hint in _CLIENT_HINTS:
             headers[hint] = None
-    headers.update({name.lower(): value for name, value in options.headers.items()})
-    headers["cookie"] = cookies
+    headers.update({name.lower(): value for name, value in extra})
     return headers
 
 

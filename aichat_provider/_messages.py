@@ -26,7 +26,7 @@ Messages = Sequence[Message | Mapping[str, Any]]
 
 def message_text(content: object, *, index: int) -> str:
     """The text of one message's content: a string, or a list of ``{"type": "text"}`` parts."""
-    if isinstance(content, str):
+    if type(content) is str or isinstance(content, str):
         return content
     if isinstance(content, Sequence) and not isinstance(content, (bytes, bytearray)):
         texts: list[str] = []
@@ -52,7 +52,10 @@ def message_text(content: object, *, index: int) -> str:
 
 def normalize_messages(messages: object) -> list[tuple[str, str]]:
     """Check ``messages`` and return ``(role, text)`` pairs, or raise InvalidRequestError."""
-    if isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Sequence):
+    # ``type(...) is`` first: the ABC checks are slow, and this runs on every call.
+    if type(messages) is not list and (
+        isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Sequence)
+    ):
         raise InvalidRequestError(
             "messages must be a list of {'role': ..., 'content': ...} dicts, "
             f"not {type(messages).__name__}."
@@ -61,15 +64,16 @@ def normalize_messages(messages: object) -> list[tuple[str, str]]:
         raise InvalidRequestError("messages is empty; give at least one message.")
     pairs: list[tuple[str, str]] = []
     for index, message in enumerate(messages):
-        if not isinstance(message, Mapping):
+        if type(message) is not dict and not isinstance(message, Mapping):
             raise InvalidRequestError(
                 f"messages[{index}] must be a dict with 'role' and 'content', "
                 f"not {type(message).__name__}."
             )
         role = message.get("role")
         if role not in ROLES:
+            shown = repr(role) if len(repr(role)) <= 40 else repr(role)[:37] + "..."
             raise InvalidRequestError(
-                f"messages[{index}] has role {role!r}; use one of {', '.join(ROLES)}."
+                f"messages[{index}] has role {shown}; use one of {', '.join(ROLES)}."
             )
         if "content" not in message:
             raise InvalidRequestError(f"messages[{index}] has no 'content'.")

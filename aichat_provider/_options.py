@@ -434,10 +434,11 @@ PARAMETERS: dict[str, tuple[str, object]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RequestOptions:
     """One call's validated settings, a field per option. ``repr`` hides cookies, headers and
-    the proxy."""
+    the proxy. Built once per call and not changed after (slots, not frozen: it is on the hot
+    path)."""
 
     model: str
     prompt: str
@@ -471,8 +472,11 @@ class RequestOptions:
         return [*(self.cookies or {}).values(), *url_secrets(self.proxy)]
 
 
-#: (name, parse, environment variable) for every option, in the table's order.
-_PARSERS = tuple((option.name, option.parse, option.env) for option in OPTIONS)
+#: Each option's parser, and the value it gives for an absent argument (options read from the
+#: environment are absent from the defaults: their value depends on it at every call).
+_PARSE = {option.name: option.parse for option in OPTIONS}
+_FROM_ENVIRONMENT = tuple((option.name, option.env) for option in OPTIONS if option.env)
+_DEFAULTS = {option.name: option.parse(None) for option in OPTIONS if not option.env}
 
 
 def parse_options(
@@ -486,19 +490,19 @@ def parse_options(
 ) -> RequestOptions:
     """Validate a call against :data:`OPTIONS`. Raises InvalidRequestError (or
     ModelNotSupportedError)."""
-    if not KNOWN_KWARGS.issuperset(kwargs):
-        logger.debug(
-            "ignoring keyword arguments this provider does not use: %s",
-            sorted(set(kwargs) - KNOWN_KWARGS),
-        )
-    given = {**kwargs, "proxy": proxy}
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = _DEFAULTS.copy()
+    parse = _PARSE
+    for name, raw in kwargs.items():
+        if raw is not None and name in parse:
+            values[name] = parse[name](raw)
+        elif name not in parse:
+            logger.debug("ignoring a keyword argument this provider does not use: %s", name)
+    if proxy is not None:
+        values["proxy"] = parse_proxy(proxy)
     environ = os.environ
-    for name, parse, variable in _PARSERS:
-        raw = given.get(name)
-        if raw is None and variable is not None:
-            raw = environ.get(variable) or None
-        values[name] = parse(raw)
+    for name, variable in _FROM_ENVIRONMENT:
+        if kwargs.get(name) is None:
+            values[name] = parse[name](environ.get(variable) or None)
     if isinstance(values["cookies"], CookieJar):
         values["cookies"] = cookies_from_argument(values["cookies"], url=values["base_url"].api_url)
     if values["verify"] is False:

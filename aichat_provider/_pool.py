@@ -110,9 +110,6 @@ _pools_lock = threading.Lock()
 
 async def _loop_pool() -> _LoopPool:
     loop = asyncio.get_running_loop()
-    pool = _pools.get(loop)
-    if pool is not None:
-        return pool
     with _pools_lock:
         pool = _pools.get(loop)
         new_pool = pool is None
@@ -133,7 +130,7 @@ class lease:  # used like a function: ``async with lease(key) as session``
         self._key = key
 
     async def __aenter__(self) -> StreamSession:
-        self._pool = await _loop_pool()
+        self._pool = _pools.get(asyncio.get_running_loop()) or await _loop_pool()
         self._entry, evicted = self._pool.acquire(self._key)
         if evicted is not None:  # our lease is counted already: closing it cannot touch ours
             await evicted.session.aclose()

@@ -49,23 +49,35 @@ def url_secrets(url: str | None) -> list[str]:
 
 
 class Scrubber:
-    """Removes a known set of secret strings from any text that is about to leave the package."""
+    """Removes a known set of secret strings from any text that is about to leave the package.
 
-    __slots__ = ("_secrets",)
+    Made on every call but used only when something goes wrong, so the secrets are sorted on
+    first use.
+    """
+
+    __slots__ = ("_given", "_secrets")
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        unique = {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}
-        # Longest first, so a secret that contains another is removed whole.
-        self._secrets = tuple(sorted(unique, key=len, reverse=True))
+        self._given = secrets
+        self._secrets: tuple[str, ...] | None = None
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        if self._secrets is None:
+            unique = {s for s in self._given if len(s) >= MIN_SECRET_LENGTH}
+            # Longest first, so a secret that contains another is removed whole.
+            self._secrets = tuple(sorted(unique, key=len, reverse=True))
+            self._given = ()
+        return self._secrets
 
     def __call__(self, text: str) -> str:
-        for secret in self._secrets:
+        for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
         return text
 
     def __bool__(self) -> bool:
-        return bool(self._secrets)
+        return bool(self.secrets)
 
     def __repr__(self) -> str:
-        return f"Scrubber(<{len(self._secrets)} secrets>)"
+        return f"Scrubber(<{len(self.secrets)} secrets>)"

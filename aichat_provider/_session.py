@@ -70,6 +70,9 @@ class StreamSession:
         self.impersonate = impersonate
         self.timeout = timeout
         self.max_body_bytes = max_body_bytes
+        self.max_clients = max_clients
+        #: Requests running now; past ``max_clients`` a request waits for a curl handle.
+        self._in_flight = 0
         self._proxy_shown = None if proxy is None else redact_url(proxy)
         self._session: AsyncSession[Any] = AsyncSession(
             impersonate=impersonate,
@@ -170,9 +173,14 @@ class StreamSession:
             timeout=timeout,
             content_callback=collect,
         )
+        self._in_flight += 1
         try:
-            # curl's own timer starts only once a handle is free; this deadline covers the wait.
-            if sys.version_info >= (3, 11):
+            if self._in_flight <= self.max_clients:
+                # A curl handle is free, so curl's own timer covers the whole request.
+                response = await request
+            elif sys.version_info >= (3, 11):
+                # Every handle is busy and curl's timer starts only once one is free: this
+                # deadline covers the wait as well.
                 async with asyncio.timeout(timeout):
                     response = await request
             else:  # pragma: no cover - Python 3.10
@@ -187,6 +195,8 @@ class StreamSession:
                     f"{self.max_body_bytes // (1024 * 1024)} MiB and was refused while reading.",
                 ) from None
             raise self._transport_error(exc, url, scrub, timeout) from None
+        finally:
+            self._in_flight -= 1
         if not response.status_code:  # the transfer was torn down (session closed under it)
             raise ProviderConnectionError(
                 f"The request to {_host(url)} ended without an HTTP reply; try again."
@@ -197,14 +207,15 @@ class StreamSession:
             body=b"".join(chunks),
             url=url,
         )
-        logger.debug(
-            "%s %s -> %d (%d bytes, %.3f s)",
-            method,
-            url,
-            reply.status_code,
-            len(reply.body),
-            time.monotonic() - started,
-        )
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> %d (%d bytes, %.3f s)",
+                method,
+                url,
+                reply.status_code,
+                len(reply.body),
+                time.monotonic() - started,
+            )
         return reply
 
     def _transport_error(

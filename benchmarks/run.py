@@ -43,6 +43,8 @@ from support.profiles import Cookie, build_chrome_profile, build_firefox_profile
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
 API_URL = "https://chat-gpt.org/api/text"
+#: Interleaved runs per way in the concurrency benchmark.
+ROUNDS = 5
 COOKIES = {"session": "benchmark-cookie"}
 
 
@@ -168,44 +170,45 @@ async def concurrent(server: Server, calls: int, in_flight: int) -> dict[str, di
         async def via_aichat() -> None:
             assert await Aichat.create_async("", MESSAGES, **kwargs, timeout=60)
 
-        for name, way in (
-            ("bare", via_bare),
-            ("aichat", via_aichat),
-            ("bare ", via_bare),
-            ("aichat ", via_aichat),
-        ):
-            gate = asyncio.Semaphore(in_flight)
-            latencies: list[float] = []
-            errors = 0
+        runs: dict[str, list[dict[str, float]]] = {"bare": [], "aichat": []}
+        # Five runs of each way, interleaved, so drift and the other process's load hit both
+        # alike; each way is reported by its median run.
+        for _ in range(ROUNDS):
+            for name, way in (("bare", via_bare), ("aichat", via_aichat)):
+                gate = asyncio.Semaphore(in_flight)
+                latencies: list[float] = []
+                errors = 0
 
-            async def one(
-                way: Callable[[], Awaitable[None]] = way,
-                gate: asyncio.Semaphore = gate,
-                latencies: list[float] = latencies,
-            ) -> None:
-                nonlocal errors
-                async with gate:
-                    started = time.perf_counter()
-                    try:
-                        await way()
-                    except Exception:
-                        errors += 1
-                    latencies.append(time.perf_counter() - started)
+                async def one(
+                    way: Callable[[], Awaitable[None]] = way,
+                    gate: asyncio.Semaphore = gate,
+                    latencies: list[float] = latencies,
+                ) -> None:
+                    nonlocal errors
+                    async with gate:
+                        started = time.perf_counter()
+                        try:
+                            await way()
+                        except Exception:
+                            errors += 1
+                        latencies.append(time.perf_counter() - started)
 
-            started = time.perf_counter()
-            await asyncio.gather(*[one() for _ in range(calls)])
-            elapsed = time.perf_counter() - started
-            key = name.strip()
-            previous = results.get(key)
-            current = {
-                "throughput": calls / elapsed,
-                "p99": quantile(latencies, 0.99),
-                "errors": errors,
+                started = time.perf_counter()
+                await asyncio.gather(*[one() for _ in range(calls)])
+                elapsed = time.perf_counter() - started
+                runs[name].append(
+                    {
+                        "throughput": calls / elapsed,
+                        "p99": quantile(latencies, 0.99),
+                        "errors": errors,
+                    }
+                )
+        for name, measured in runs.items():
+            ordered = sorted(measured, key=lambda run: run["throughput"])
+            results[name] = {
+                **ordered[len(ordered) // 2],
+                "errors": sum(run["errors"] for run in measured),
             }
-            # two runs each, interleaved; keep the better one of each (less noise from the other
-            # process on a 2-core machine)
-            if previous is None or current["throughput"] > previous["throughput"]:
-                results[key] = current
     return results
 
 
@@ -394,10 +397,12 @@ def main() -> int:
     for scheme, data in report["sequential"].items():
         lines.append(
             f"- {scheme}: Aichat / bare = **{data['ratio_aichat_over_bare']:.2f}** "
-            f"(target <= 1.15); new-session-per-call / Aichat = "
+            f"(target <= 1.10); new-session-per-call / Aichat = "
             f"**{data['speedup_over_new_session']:.2f}x** (target >= 2 on https)"
         )
-    lines.append(f"\n## 2. Concurrency ({concurrent_calls} calls)\n")
+    lines.append(
+        f"\n## 2. Concurrency ({concurrent_calls} calls, median of {ROUNDS} interleaved runs)\n"
+    )
     lines.append(
         "| scheme | in flight | Aichat calls/s | bare calls/s | ratio | Aichat p99 ms | "
         "bare p99 ms | errors (Aichat/bare) |\n|---|---|---|---|---|---|---|---|"
@@ -410,6 +415,7 @@ def main() -> int:
                 f"{ours['throughput'] / bare['throughput']:.2f} | {ours['p99'] * 1e3:.1f} | "
                 f"{bare['p99'] * 1e3:.1f} | {ours['errors']:.0f}/{bare['errors']:.0f} |"
             )
+    lines.append("\n- target: ratio >= 0.9 at 200 in flight")
     c = report["cookies"]
     lines.append(
         f"\n## 3. Browser cookie look-up ({c['browser']}, {c['cookies_in_db']} cookies "

@@ -71,12 +71,12 @@ def cookies_from_argument(value: object, *, url: str) -> dict[str, str]:
     A CookieJar may hold cookies of many sites (a browser_cookie3 jar does); only those a browser
     would send to ``url`` are kept. A dict or a header string is taken as meant for the service.
     """
+    if type(value) is dict or isinstance(value, Mapping):
+        return checked_mapping(value)
     if isinstance(value, CookieJar):
         return select_cookies(value, url).values
     if isinstance(value, str):
         return parse_cookie_header(value)
-    if isinstance(value, Mapping):
-        return checked_mapping(value)
     raise InvalidRequestError(
         "cookies must be a dict, an http.cookiejar.CookieJar or a 'name=value; ...' string, "
         f"not {type(value).__name__}."

@@ -74,7 +74,19 @@ def parse_cookie_header(text: str, *, where: str = "cookies") -> dict[str, str]:
 
 def checked_mapping(value: Mapping[object, object], *, where: str = "cookies") -> dict[str, str]:
     """A dict of cookies, each checked."""
-    return dict(check_cookie(name, item, where=where) for name, item in value.items())
+    checked: dict[str, str] = {}
+    for name, item in value.items():
+        if (
+            type(name) is str
+            and type(item) is str
+            and is_token(name)
+            and _COOKIE_VALUE.issuperset(item)
+        ):
+            checked[name] = item
+            continue
+        name, item = check_cookie(name, item, where=where)  # raises, saying what is wrong
+        checked[name] = item
+    return checked
 
 
 def cookie_header(cookies: Mapping[str, str]) -> str:
