@@ -17,10 +17,10 @@ TABLE = re.compile(r"(<!-- options:start -->\n)(.*?)(<!-- options:end -->)", re.
 
 #: The rows before the keyword arguments: the positional parameters.
 POSITIONAL_ROWS = (
-    "| `model` | — | `\"gpt-3.5-turbo\"`; `\"\"` means that default; anything else raises "
+    '| `model` | — | `"gpt-3.5-turbo"`; `""` means that default; anything else raises '
     "`ModelNotSupportedError` |",
-    "| `messages` | — | non-empty list of `{\"role\": \"system\" \\| \"user\" \\| \"assistant\", "
-    "\"content\": ...}` |",
+    '| `messages` | — | non-empty list of `{"role": "system" \\| "user" \\| "assistant", '
+    '"content": ...}` |',
 )
 
 
