@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
-from curl_cffi import CurlECode, CurlOpt
+from curl_cffi import CurlECode, CurlError, CurlOpt
 from curl_cffi.curl import CURL_WRITEFUNC_ERROR
 from curl_cffi.requests import AsyncSession
 from curl_cffi.requests import exceptions as curl_errors
@@ -187,7 +187,7 @@ class StreamSession:
                 response = await asyncio.wait_for(request, timeout)
         except (TimeoutError, asyncio.TimeoutError):  # distinct classes before Python 3.11
             raise self._timeout_error(url, timeout) from None
-        except curl_errors.RequestException as exc:
+        except CurlError as exc:  # RequestException and the raw CurlError curl_cffi lets escape
             code = getattr(exc, "code", 0)
             if over_cap or code == CurlECode.FILESIZE_EXCEEDED:
                 raise ResponseError(
@@ -220,7 +220,7 @@ class StreamSession:
 
     def _transport_error(
         self,
-        exc: curl_errors.RequestException,
+        exc: CurlError,
         url: str,
         scrub: Scrubber,
         timeout: float,

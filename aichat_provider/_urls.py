@@ -19,6 +19,8 @@ from .errors import InvalidRequestError
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 #: Anything but printable ASCII, which a proxy URL may not contain once it is checked.
 _NOT_PRINTABLE = re.compile(r"[^\x21-\x7e]")
+#: What a host name (after IDNA) or an IP address may be made of.
+_HOST = re.compile(r"[a-z0-9._\-]+|[0-9a-f:.]+(%[a-z0-9._~\-]+)?")
 
 
 class Endpoints(NamedTuple):
@@ -62,6 +64,8 @@ def _endpoints(value: str) -> Endpoints:
     if parts.query or parts.fragment:
         raise InvalidRequestError("base_url must not have a query string or fragment.")
     host = _ascii_host(parts.hostname, shown)
+    if not _HOST.fullmatch(host) or ".." in host or host.startswith("."):
+        raise InvalidRequestError(f"base_url {shown!r} does not name a valid host.")
     netloc = f"[{host}]" if ":" in host else host
     if port is not None:
         netloc += f":{port}"

@@ -24,12 +24,15 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=50_000)
     parser.add_argument("--in-flight", type=int, default=200)
     parser.add_argument("--fault-rate", type=float, default=0.05)
+    parser.add_argument("--configurations", type=int, default=32)
     args = parser.parse_args()
-    result = soak(args.calls, args.in_flight, args.fault_rate)
+    result = soak(
+        args.calls, args.in_flight, args.fault_rate, configuration_count=args.configurations
+    )
     print(result.summary())
     lost = result.calls - result.answered - sum(result.errors.values())
     leaked = result.fds[1] > result.fds[0] + 16 or result.threads[1] != result.threads[0]
-    return 1 if lost or result.wrong or leaked else 0
+    return 1 if lost or result.wrong or result.pool_failures or leaked else 0
 
 
 if __name__ == "__main__":

@@ -110,17 +110,29 @@ class OutputClosedError(Exception):
 
 
 def write_out(text: str) -> None:
-    """Write ``text`` and a newline to stdout, or raise OutputClosedError.
+    """Write ``text`` and a newline to stdout, all of it, or raise OutputClosedError.
 
-    With stdout closed at start, Python sets ``sys.stdout`` to None and ``print`` writes nothing:
-    that must not look like success.
+    With stdout closed at start, Python sets ``sys.stdout`` to None and ``print`` writes nothing;
+    and when the reader of a pipe goes away during a large write, ``BufferedWriter.write``
+    returns a short count instead of raising. Neither may look like success.
     """
     stream = sys.stdout
     if stream is None:
         raise OutputClosedError("standard output is closed")
     try:
-        stream.write(text + "\n")
+        buffer = getattr(stream, "buffer", None)
+        if buffer is None:  # a text-only stream, as some embedding hosts install
+            stream.write(text + "\n")
+            stream.flush()
+            return
         stream.flush()
+        data = memoryview((text + "\n").encode(stream.encoding or "utf-8", errors="replace"))
+        while data:
+            written = buffer.write(data)
+            if not written:
+                raise OSError("nothing could be written")
+            data = data[written:]
+        buffer.flush()
     except BrokenPipeError:
         _silence_stdout()
         raise OutputClosedError("the reader of standard output went away (broken pipe)") from None

@@ -43,7 +43,7 @@ def read_text_file(path: Path, *, what: str, limit: int = MAX_COOKIES_FILE_BYTES
         raise InvalidRequestError(f"{where} is not readable (permission denied).") from None
     except OSError as exc:
         raise InvalidRequestError(f"{where} cannot be opened ({_reason(exc)}).") from None
-    with os.fdopen(descriptor, "rb") as file:
+    try:
         mode = os.fstat(descriptor).st_mode
         if stat.S_ISDIR(mode):
             raise InvalidRequestError(f"{where} is a directory, not a file.")
@@ -52,10 +52,11 @@ def read_text_file(path: Path, *, what: str, limit: int = MAX_COOKIES_FILE_BYTES
                 f"{where} is not a regular file (a pipe, socket or device); save the cookies "
                 "to a file and pass its path."
             )
-        try:
-            data = file.read(limit + 1)
-        except OSError as exc:
-            raise InvalidRequestError(f"{where} cannot be read ({_reason(exc)}).") from None
+        data = _read_at_most(descriptor, limit + 1)
+    except OSError as exc:
+        raise InvalidRequestError(f"{where} cannot be read ({_reason(exc)}).") from None
+    finally:
+        os.close(descriptor)
     if len(data) > limit:
         raise InvalidRequestError(
             f"{where} is over {limit // (1024 * 1024)} MiB; a cookies file is far smaller."
@@ -64,6 +65,17 @@ def read_text_file(path: Path, *, what: str, limit: int = MAX_COOKIES_FILE_BYTES
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidRequestError(f"{where} is not UTF-8 text.") from None
+
+
+def _read_at_most(descriptor: int, size: int) -> bytes:
+    chunks: list[bytes] = []
+    while size > 0:
+        chunk = os.read(descriptor, min(size, 1024 * 1024))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
 
 
 def _reason(exc: OSError) -> str:

@@ -18,8 +18,9 @@ from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
 
 from ._values import check_cookie
 
-#: 9999-12-31T23:59:59Z: later expiry dates are read as "never expires" (and fit every clock).
-MAX_EXPIRY = 253_402_300_799.0
+#: 3000-01-01T00:00:00Z: later expiry dates are read as "never expires". It stays below
+#: ``_MILLISECONDS_FROM``, so normalising twice changes nothing.
+MAX_EXPIRY = 32_503_680_000.0
 #: An expiry past this many seconds (year 5138) is a timestamp in milliseconds, as Firefox 153
 #: stores it.
 _MILLISECONDS_FROM = 1e11

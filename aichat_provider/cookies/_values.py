@@ -57,8 +57,8 @@ def parse_cookie_header(text: str, *, where: str = "cookies") -> dict[str, str]:
     """Parse ``"a=1; b=2"`` into a dict. A part without ``=`` is refused without quoting it,
     since a bare token there is usually a cookie value pasted on its own."""
     cookies: dict[str, str] = {}
-    for number, part in enumerate(text.split(";"), start=1):
-        part = part.strip()
+    for number, part in enumerate(text.strip().split(";"), start=1):
+        part = part.strip(" \t")  # spaces around a cookie, never line breaks
         if not part:
             continue
         name, separator, value = part.partition("=")
@@ -67,7 +67,7 @@ def parse_cookie_header(text: str, *, where: str = "cookies") -> dict[str, str]:
                 f"{where}: part {number} has no '='; write cookies as "
                 "'name=value; name2=value2' (a value on its own cannot be sent)."
             )
-        name, value = check_cookie(name.strip(), value.strip(), where=where)
+        name, value = check_cookie(name.strip(" \t"), value.strip(" \t"), where=where)
         cookies[name] = value
     return cookies
 

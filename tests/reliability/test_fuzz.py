@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
+import socket
+import stat
+import tempfile
 from collections.abc import Iterator
 from http.cookiejar import CookieJar
 from typing import Any
@@ -27,7 +31,32 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
-text = st.text(max_size=40)
+#: Any code point, lone surrogates and control characters included, with the troublemakers
+#: drawn often.
+hostile_char = st.characters(exclude_categories=()) | st.sampled_from(
+    ["\ud800", "\udfff", "\ud83d", "\n", "\r", "\x00", "\x7f", "\u2028", "\t", ";", "=", "@", ":"]
+)
+hostile_text = st.text(alphabet=hostile_char, max_size=40)
+text = st.text(max_size=40) | hostile_text
+extreme_numbers = (
+    st.sampled_from(
+        [
+            10**400,
+            -(10**400),
+            2**63,
+            -(2**63),
+            1e308,
+            -1e308,
+            math.inf,
+            -math.inf,
+            math.nan,
+            0,
+            -0.0,
+        ]
+    )
+    | st.integers()
+    | st.floats()
+)
 anything = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | text | st.binary(max_size=8),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
@@ -55,9 +84,10 @@ numbers = (
     st.floats(min_value=-3, max_value=3)
     | st.integers(min_value=-3, max_value=3)
     | st.floats(allow_nan=True, allow_infinity=True)
+    | extreme_numbers
     | anything
 )
-cookie_names = st.text(min_size=1, max_size=12)
+cookie_names = st.text(min_size=1, max_size=12) | hostile_text
 token = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_-", min_size=1, max_size=12)
 cookie_dicts = st.dictionaries(token, token, min_size=1, max_size=3) | st.dictionaries(
     cookie_names, text | anything, max_size=3
@@ -68,10 +98,15 @@ cookie_strings = (
     )
     | text
 )
+header_names = (
+    st.sampled_from(["X-A", "Accept", "x-b", "Cookie", "cookie\n", "X-A\n", "X-A\r\nX-B", "X A"])
+    | token.map(lambda name: name + "\n")
+    | hostile_text
+)
 header_dicts = (
     st.none()
     | st.dictionaries(st.sampled_from(["X-A", "Accept", "x-b"]), token)
-    | st.dictionaries(text, text | anything, max_size=3)
+    | st.dictionaries(header_names, text | anything, max_size=3)
     | anything
 )
 
@@ -97,14 +132,15 @@ cookies = (
 async def call(stand_in: StandInService, **kwargs: Any) -> None:
     """The call succeeds (with the echo answer) or raises InvalidRequestError, nothing else."""
     try:
-        answer = await Aichat.create_async(
-            kwargs.pop("model", ""),
-            kwargs.pop("messages"),
-            base_url=stand_in.base_url,
-            max_retries=0,
-            timeout=10,
-            browser=[],
+        options = {
+            "base_url": stand_in.base_url,
+            "max_retries": 0,
+            "timeout": 10,
+            "browser": [],
             **kwargs,
+        }
+        answer = await Aichat.create_async(
+            options.pop("model", ""), options.pop("messages"), **options
         )
     except errors.InvalidRequestError:
         event("InvalidRequestError")
@@ -141,6 +177,141 @@ def test_sampling_values(
             frequency_penalty=frequency,
         )
     )
+
+
+@FUZZ
+@given(
+    field=st.sampled_from(
+        ["model", "user_agent", "impersonate", "base_url", "proxy", "cookies_file", "browser"]
+    ),
+    value=hostile_text | anything,
+)
+def test_hostile_text_in_every_text_field(stand_in: StandInService, field: str, value: Any) -> None:
+    """Surrogates, control characters and line breaks in any text argument: an answer or
+    InvalidRequestError, never a raw exception (and never a request with the bad value)."""
+    kwargs: dict[str, Any] = {"messages": [{"role": "user", "content": "x"}], "cookies": {"s": "x"}}
+    if field == "base_url":
+        asyncio.run(call_anywhere(stand_in, base_url=value, **kwargs))
+        return
+    kwargs[field] = value
+    asyncio.run(call(stand_in, **kwargs))
+
+
+async def call_anywhere(stand_in: StandInService, **kwargs: Any) -> None:
+    """A call whose base_url is fuzzed: refused before I/O, or sent to a valid URL (which may
+    refuse, or not exist: a typed error either way, and no DNS query leaves the machine since
+    a base_url that names no loopback host goes through a dead proxy)."""
+    try:
+        await Aichat.create_async(
+            "",
+            kwargs.pop("messages"),
+            "http://127.0.0.1:9",  # nothing listens there: no request leaves the machine
+            max_retries=0,
+            timeout=5,
+            browser=[],
+            **kwargs,
+        )
+    except errors.InvalidRequestError:
+        event("InvalidRequestError")
+    except errors.ProviderError as error:
+        event(type(error).__name__)
+
+
+@FUZZ
+@given(
+    role=hostile_text,
+    content=hostile_text,
+    parts=st.lists(hostile_text, max_size=3),
+)
+def test_hostile_text_in_messages(
+    stand_in: StandInService, role: str, content: str, parts: list[str]
+) -> None:
+    messages = [
+        {"role": "system", "content": content},
+        {"role": "user", "content": [{"type": "text", "text": part} for part in parts]},
+        {"role": role, "content": content},
+    ]
+    asyncio.run(call(stand_in, messages=messages, cookies={"s": "x"}))
+
+
+@FUZZ
+@given(timeout=numbers, max_retries=numbers)
+def test_extreme_timeouts_and_retry_counts(
+    stand_in: StandInService, timeout: Any, max_retries: Any
+) -> None:
+    asyncio.run(
+        call(
+            stand_in,
+            messages=[{"role": "user", "content": "x"}],
+            cookies={"s": "x"},
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+    )
+
+
+FILE_KINDS = [
+    "regular",
+    "empty",
+    "binary",
+    "directory",
+    "fifo",
+    "socket",
+    "symlink-to-fifo",
+    "dangling-symlink",
+    "dev-null",
+    "dev-zero",
+]
+
+
+@FUZZ
+@given(kind=st.sampled_from(FILE_KINDS), body=st.binary(max_size=200) | text.map(str.encode))
+def test_odd_cookies_file_kinds(stand_in: StandInService, kind: str, body: bytes) -> None:
+    """Whatever sits at the path, the call answers or refuses at once; it never blocks."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "cookies")
+        if kind in ("regular", "binary"):
+            with open(path, "wb") as file:
+                file.write(body if kind == "binary" else b"127.0.0.1\tFALSE\t/\tFALSE\t0\ts\tx\n")
+        elif kind == "empty":
+            open(path, "wb").close()
+        elif kind == "directory":
+            os.mkdir(path)
+        elif kind == "fifo":
+            os.mkfifo(path)
+        elif kind == "socket":
+            listener = socket.socket(socket.AF_UNIX)
+            listener.bind(path)
+            listener.close()
+        elif kind == "symlink-to-fifo":
+            os.mkfifo(path + ".fifo")
+            os.symlink(path + ".fifo", path)
+        elif kind == "dangling-symlink":
+            os.symlink(path + ".missing", path)
+        else:
+            path = "/dev/null" if kind == "dev-null" else "/dev/zero"
+        if os.path.exists(path) and stat.S_ISFIFO(os.stat(path).st_mode):
+            event("fifo")
+
+        async def main() -> None:
+            try:
+                answer = await asyncio.wait_for(
+                    Aichat.create_async(
+                        "",
+                        [{"role": "user", "content": "x"}],
+                        cookies_file=path,
+                        base_url=stand_in.base_url,
+                        browser=[],
+                        max_retries=0,
+                    ),
+                    10,
+                )
+            except (errors.InvalidRequestError, errors.MissingCookiesError) as error:
+                event(type(error).__name__)
+                return
+            assert answer == "echo: x"
+
+        asyncio.run(main())
 
 
 @FUZZ
@@ -212,6 +383,9 @@ def test_cookie_file_parsers_on_random_and_truncated_files(body: str, cut: int) 
 @given(
     body=st.binary(max_size=300)
     | anything.map(lambda v: json.dumps(v, default=str).encode())
+    | st.fixed_dictionaries({"response": st.just(True), "message": hostile_text}).map(
+        lambda v: json.dumps(v).encode()
+    )
     | st.fixed_dictionaries({"response": anything, "message": anything}).map(
         lambda v: json.dumps(v, default=str).encode()
     ),
@@ -237,6 +411,9 @@ def test_response_parser_on_random_bodies(
         event("answered")
         data = json.loads(body)
         assert data["response"] is True
-        assert answer == data["message"]
+        # lone surrogates (JSON escapes half an emoji) arrive as U+FFFD, as a browser shows them
+        expected = data["message"].encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        assert answer == expected
+        answer.encode("utf-8")
 
     asyncio.run(main())

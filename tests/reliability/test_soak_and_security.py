@@ -21,9 +21,11 @@ SOAK_CALLS = int(os.environ.get("AICHAT_SOAK_CALLS", "5000"))
 def test_soak_with_faults_loses_nothing_and_leaks_nothing(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    result = soak(calls=SOAK_CALLS, in_flight=200, fault_rate=0.05)
+    result = soak(calls=SOAK_CALLS, in_flight=200, fault_rate=0.05, configuration_count=32)
     with capsys.disabled():
         print(f"\nsoak: {result.summary()}")
+    assert result.configurations == 32  # more than the pool keeps: sessions churn all along
+    assert result.pool_failures == 0
     assert result.wrong == []  # every answer is its own prompt's, with its own cookie
     assert result.answered + sum(result.errors.values()) == result.calls  # nothing lost
     assert result.faults_served > SOAK_CALLS * 0.02

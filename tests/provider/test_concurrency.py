@@ -1,0 +1,81 @@
+"""Promises that must hold at any load: the deadline, and the pool's housekeeping.
+
+Regression tests for issue 12, items 1 and 2: past 256 concurrent calls of one configuration
+the wait for a curl handle was outside the deadline; with more configurations in use than the
+pool keeps, an eviction closed a session another call had just been handed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+from aichat_provider import Aichat, errors
+from aichat_provider._pool import MAX_CLIENTS_PER_SESSION, MAX_SESSIONS_PER_LOOP
+from aichat_provider.testing import Reply, StandInService
+from support.secrets import COOKIES, USER
+
+
+@pytest.mark.timeout(60)
+async def test_timeout_holds_for_600_concurrent_calls_to_a_server_that_never_answers(
+    service: StandInService,
+) -> None:
+    """600 calls is more than twice the curl handles of a session: each still ends on time."""
+    calls = 600
+    assert calls > 2 * MAX_CLIENTS_PER_SESSION
+    timeout = 2.0
+    service.set_default(Reply.hang())
+    started = time.monotonic()
+
+    async def one() -> float:
+        with pytest.raises(errors.ProviderTimeoutError) as caught:
+            await Aichat.create_async(
+                "", USER, cookies=COOKIES, base_url=service.base_url, timeout=timeout, max_retries=0
+            )
+        assert f"within {timeout:g} s" in str(caught.value)
+        return time.monotonic() - started
+
+    ended = await asyncio.gather(*[one() for _ in range(calls)])
+    assert max(ended) < timeout + 1.0, f"the last call ended after {max(ended):.1f} s"
+
+
+@pytest.fixture
+def stand_ins() -> Iterator[list[StandInService]]:
+    """24 services, so 24 configurations (origins) are in use at once: more than the pool keeps."""
+    with contextlib.ExitStack() as stack:
+        yield [stack.enter_context(StandInService(max_recorded=100)) for _ in range(24)]
+
+
+@pytest.mark.timeout(120)
+async def test_rotating_through_more_configurations_than_the_pool_keeps_loses_no_call(
+    stand_ins: list[StandInService],
+) -> None:
+    """24 configurations x 40 concurrent calls, four rounds, no retries to hide a failure."""
+    assert len(stand_ins) > MAX_SESSIONS_PER_LOOP
+    outcomes: Counter[str] = Counter()
+    for round_number in range(4):
+
+        async def one(index: int, round_number: int = round_number) -> None:
+            service = stand_ins[index % len(stand_ins)]
+            prompt = f"r{round_number}-{index}"
+            try:
+                answer = await Aichat.create_async(
+                    "",
+                    [{"role": "user", "content": prompt}],
+                    cookies=COOKIES,
+                    base_url=service.base_url,
+                    max_retries=0,
+                    timeout=30,
+                )
+            except errors.ProviderError as error:
+                outcomes[f"{type(error).__name__}: {error}"] += 1
+            else:
+                outcomes["answered" if answer == f"echo: {prompt}" else "wrong answer"] += 1
+
+        await asyncio.gather(*[one(index) for index in range(len(stand_ins) * 40)])
+    assert outcomes == Counter({"answered": 4 * 24 * 40})
