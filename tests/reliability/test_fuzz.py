@@ -219,7 +219,7 @@ async def call_anywhere(stand_in: StandInService, **kwargs: Any) -> None:
 
 @FUZZ
 @given(
-    role=hostile_text,
+    role=st.sampled_from(["system", "user", "assistant"]) | hostile_text,
     content=hostile_text,
     parts=st.lists(hostile_text, max_size=3),
 )
