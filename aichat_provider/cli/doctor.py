@@ -79,6 +79,12 @@ def describe_cookies(cookies: Mapping[str, str], expiries: Mapping[str, float | 
     return ", ".join(parts)
 
 
+def shown_path(path: os.PathLike[str]) -> str:
+    """``path`` with the home directory written ``~``, as people write it."""
+    text, home = os.fspath(path), os.path.expanduser("~")
+    return "~" + text[len(home) :] if text.startswith(home + os.sep) else text
+
+
 def within(seconds: float, work: Callable[[], T]) -> T | None:
     """Run blocking ``work`` in a daemon thread; None if it does not finish in time."""
     result: list[T] = []
@@ -186,9 +192,10 @@ def check_cookie_sources(
         if found.cookies:
             found_any = True
             clearance_from += [browser] if "cf_clearance" in found.cookies else []
+            where = f" ({shown_path(found.profile)})" if found.profile else ""
             report.line(
                 "ok",
-                f"browser {browser}",
+                f"browser {browser}{where}",
                 f"{len(found.cookies)} for {host}: "
                 f"{describe_cookies(found.cookies, found.expiries)}",
             )

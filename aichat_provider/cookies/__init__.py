@@ -22,6 +22,7 @@ from ._browsers import NOT_INSTALLED, BrowserCookies, load_browser_cookies
 from ._cache import BrowserCookieCache, FileCookieCache
 from ._files import parse_cookies_text, read_cookies_file, read_text_file
 from ._jar import Selected, select_cookies
+from ._profiles import available_browsers
 from ._values import (
     check_cookie,
     checked_mapping,
@@ -156,9 +157,10 @@ def get_cookies(domain_name: str, browser: str | Sequence[str] | None = None) ->
 
 
 def parse_browsers(value: object) -> tuple[str, ...]:
-    """The browsers to read, from a name or a list of names (None: all supported)."""
+    """The browsers to read, from a name or a list of names (None: every supported browser
+    that has a version for this operating system)."""
     if value is None:
-        return _config.SUPPORTED_BROWSERS
+        return available_browsers()
     names = [value] if isinstance(value, str) else value
     if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
         raise InvalidRequestError("browser must be a browser name or a list of names.")

@@ -1,9 +1,13 @@
-"""Cookies from the browsers on this machine, through browser_cookie3.
+"""Cookies from the browsers on this machine: found by ``_profiles``, copied by ``_snapshot``,
+decrypted by browser_cookie3, chosen by ``_jar``.
 
-browser_cookie3 is imported only here, the first time a browser is read. Every loader fails in its
-own way (a ``KeyError`` for a missing D-Bus session, a ``TypeError`` for a half-written profile
-list, ...), so every call is guarded and each failure becomes a reason a person can act on.
-Blocking: the provider runs this in a worker thread (see ``_cache``).
+browser_cookie3 is imported only here, the first time a browser is read. It is never patched:
+where it cannot work as it is (a Chromium-family profile on Linux when the desktop keyring cannot
+be reached), this module uses browser_cookie3's own reader with the key a missing keyring leaves
+(Chromium's fixed ``v10`` key), which reads every cookie the browser wrote without a keyring.
+Every loader fails in its own way (a ``KeyError`` for a missing D-Bus session, a ``TypeError`` for
+a half-written profile list, ...), so every call is guarded and each failure becomes a reason a
+person can act on. Blocking: the provider runs this in a worker thread (see ``_cache``).
 """
 
 from __future__ import annotations
@@ -11,34 +15,49 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-from collections.abc import Iterable, Sequence
+import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.cookiejar import Cookie
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import InvalidRequestError
 from ._jar import Selected, make_cookie, normalise_expiry, select_cookies
+from ._profiles import (
+    BROWSERS,
+    LINUX,
+    Profile,
+    current_platform,
+    find_profiles,
+    installed_roots,
+    listed_profile_names,
+)
+from ._snapshot import snapshot
 
 logger = logging.getLogger("aichat_provider")
 
 NOT_INSTALLED = "not installed (no profile found)"
+_PLATFORM_NAMES = {"linux": "Linux", "darwin": "macOS", "win32": "Windows"}
 
 
 @dataclass(frozen=True, repr=False)
 class BrowserCookies:
-    """What a read of the browser profiles gave: the cookies (maybe none), the browser they came
-    from, and why every other browser gave nothing."""
+    """What a read of the browser profiles gave: the cookies (maybe none), the browser and the
+    profile they came from, and why every other browser gave nothing."""
 
     cookies: dict[str, str]
     browser: str | None
     reasons: dict[str, str] = field(default_factory=dict)
     expiries: dict[str, float | None] = field(default_factory=dict)
+    profile: Path | None = None
 
     def __repr__(self) -> str:  # names only: values are secrets
         return (
-            f"BrowserCookies(browser={self.browser!r}, names={list(self.cookies)}, "
-            f"reasons={self.reasons!r})"
+            f"BrowserCookies(browser={self.browser!r}, profile={self.profile!r}, "
+            f"names={list(self.cookies)}, reasons={self.reasons!r})"
         )
 
 
@@ -62,60 +81,7 @@ def _is_ip(host: str) -> bool:
     return True
 
 
-#: Where the Chromium-family browsers keep their profiles on Linux (relative to the home
-#: directory). browser_cookie3 asks the keyring before it looks for a profile, so without D-Bus
-#: every one of them fails alike; these globs tell "not installed" from "keyring unreachable".
-_LINUX_CHROMIUM_PROFILES: dict[str, tuple[str, ...]] = {
-    "chrome": (".config/google-chrome*", ".var/app/com.google.Chrome"),
-    "chromium": (".config/chromium", ".var/app/org.chromium.Chromium"),
-    "brave": (".config/BraveSoftware/Brave-Browser*", ".var/app/com.brave.Browser"),
-    "edge": (".config/microsoft-edge*", ".var/app/com.microsoft.Edge"),
-    "opera": (".config/opera*", ".var/app/com.opera.Opera"),
-    "opera_gx": (),
-    "vivaldi": (".config/vivaldi*", ".var/app/com.vivaldi.Vivaldi"),
-    "arc": (),
-}
-
-
-def _has_linux_profile(browser: str) -> bool:
-    home = Path.home()
-    return any(any(home.glob(pattern)) for pattern in _LINUX_CHROMIUM_PROFILES.get(browser, ()))
-
-
-def describe_browser_failure(exc: BaseException, browser: str = "") -> str:
-    """A reason a person can act on, without the exception text (which may quote cookie bytes)."""
-    import sqlite3  # already loaded by browser_cookie3 whenever this runs
-
-    text = str(exc) if type(exc).__name__ == "BrowserCookieError" else ""
-    if isinstance(exc, KeyError) and "DBUS_SESSION_BUS_ADDRESS" in str(exc):
-        if browser in _LINUX_CHROMIUM_PROFILES and not _has_linux_profile(browser):
-            return NOT_INSTALLED
-        return (
-            "no D-Bus session, so its keyring cannot be read (usual on servers and in containers); "
-            "export the cookies to a file and pass cookies_file"
-        )
-    if isinstance(exc, TimeoutError):
-        return (
-            "its keyring did not answer over D-Bus in time (a locked or stuck keyring daemon); "
-            "unlock it, or export the cookies to a file and pass cookies_file"
-        )
-    if isinstance(exc, PermissionError):
-        return (
-            "permission denied reading its profile (the running browser may hold it); "
-            "close the browser or export the cookies to a file"
-        )
-    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-        return "its cookie database is locked by the running browser; close the browser and retry"
-    if re.search(r"(?i)(can ?not|could not|failed to) find|not recognized", text):
-        return NOT_INSTALLED
-    if "decrypt" in text or "key" in text.lower():
-        return "its cookies cannot be decrypted (keyring unavailable or locked)"
-    if text:
-        return text[:200]
-    return f"could not be read ({type(exc).__name__})"
-
-
-def browser_cookies(jar: Iterable[Cookie]) -> list[Cookie]:
+def browser_cookies(jar: Any) -> list[Cookie]:
     """A loader's cookies as browsers mean them (Firefox's millisecond expiry made seconds)."""
     found: list[Cookie] = []
     for cookie in jar:
@@ -123,7 +89,7 @@ def browser_cookies(jar: Iterable[Cookie]) -> list[Cookie]:
             continue
         try:
             expires = normalise_expiry(float(cookie.expires)) if cookie.expires else None
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             expires = None
         found.append(
             make_cookie(
@@ -138,6 +104,14 @@ def browser_cookies(jar: Iterable[Cookie]) -> list[Cookie]:
     return found
 
 
+class _KeyringNeeded(Exception):
+    """Cookies encrypted with the desktop keyring (Chromium's ``v11``), which cannot be reached."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
 def load_browser_cookies(
     url: str, browsers: Sequence[str], *, any_path: bool = False
 ) -> BrowserCookies:
@@ -146,28 +120,199 @@ def load_browser_cookies(
 
     host = (urlsplit(url).hostname or "").lower()
     term = browser_search_term(host)
+    platform = current_platform()
     reasons: dict[str, str] = {}
     for name in browsers:
-        loader = getattr(browser_cookie3, name, None)
-        if loader is None:
-            reasons[name] = "not supported by the installed browser_cookie3"
+        kind = BROWSERS[name]
+        if not kind.available_on(platform):
+            reasons[name] = f"has no {_PLATFORM_NAMES.get(platform, platform)} version"
             continue
-        try:
-            selected: Selected = select_cookies(
-                browser_cookies(loader(domain_name=term)),
-                url,
-                where=f"browser {name}",
-                any_path=any_path,
+        if kind.family == "other":
+            selected, profile, reason = _read_by_browser_cookie3(
+                browser_cookie3, name, url, term, any_path
             )
-        except InvalidRequestError:
-            reasons[name] = "holds a cookie for the host that cannot be sent (bad name or value)"
+        else:
+            selected, profile, reason = _read_profiles(
+                browser_cookie3, name, url, host, term, any_path, platform
+            )
+        if selected is not None and selected.values:
+            logger.debug("browser %s: %d cookies for %s", name, len(selected.values), host)
+            return BrowserCookies(selected.values, name, reasons, selected.expiries, profile)
+        reasons[name] = reason
+        logger.debug("browser %s: %s", name, reason)
+    return BrowserCookies({}, None, reasons)
+
+
+def _read_by_browser_cookie3(
+    module: ModuleType, name: str, url: str, term: str, any_path: bool
+) -> tuple[Selected | None, Path | None, str]:
+    """Browsers whose files browser_cookie3 finds and reads alone (Safari, lynx, w3m)."""
+    try:
+        jar = getattr(module, name)(domain_name=term)
+        selected = select_cookies(
+            browser_cookies(jar), url, where=f"browser {name}", any_path=any_path
+        )
+    except InvalidRequestError:
+        return None, None, _UNSENDABLE
+    except Exception as exc:  # every loader fails in its own way
+        return None, None, describe_browser_failure(exc)
+    return selected, None, selected.why_none(_host(url))
+
+
+_UNSENDABLE = "holds a cookie for the host that cannot be sent (bad name or value)"
+
+
+def _read_profiles(
+    module: ModuleType,
+    name: str,
+    url: str,
+    host: str,
+    term: str,
+    any_path: bool,
+    platform: str,
+) -> tuple[Selected | None, Path | None, str]:
+    """Each profile of a Chromium- or Firefox-family browser, the one in use first."""
+    profiles = find_profiles(name)
+    if not profiles:
+        return None, None, _no_profile_reason(name)
+    reasons: list[str] = []
+    for profile in profiles:
+        try:
+            with snapshot(profile) as copy:
+                jar = _load(module, name, profile, copy, term, platform)
+            selected = select_cookies(
+                browser_cookies(jar), url, where=f"browser {name}", any_path=any_path
+            )
+        except _KeyringNeeded as needed:
+            reasons.append(needed.why)
             continue
-        except Exception as exc:  # every loader fails in its own way; see describe_browser_failure
-            reasons[name] = describe_browser_failure(exc, name)
-            logger.debug("browser %s: %s", name, reasons[name])
+        except InvalidRequestError:
+            reasons.append(_UNSENDABLE)
+            continue
+        except Exception as exc:  # every loader fails in its own way
+            reasons.append(describe_browser_failure(exc))
             continue
         if selected.values:
-            logger.debug("browser %s: %d cookies for %s", name, len(selected.values), host)
-            return BrowserCookies(selected.values, name, reasons, selected.expiries)
-        reasons[name] = f"no cookies for {host}"
-    return BrowserCookies({}, None, reasons)
+            return selected, profile.path, ""
+        reasons.append(selected.why_none(host))
+    return None, None, _most_useful(reasons, host)
+
+
+def _most_useful(reasons: list[str], host: str) -> str:
+    """Of the reasons each profile gave, the one that says most (an empty profile says least)."""
+    plain = f"no cookies for {host}"
+    informative = [reason for reason in reasons if reason != plain]
+    return informative[0] if informative else plain
+
+
+def _no_profile_reason(name: str) -> str:
+    roots = installed_roots(name)
+    if not roots:
+        return NOT_INSTALLED
+    if BROWSERS[name].family == "firefox":
+        listed = listed_profile_names(name, roots[0])
+        if listed:
+            return (
+                f"its profiles.ini in {roots[0]} lists {', '.join(listed[:5])}, but none of them "
+                "has a cookie database yet; start the browser once and log in"
+            )
+    return f"{roots[0]} holds no profile with a cookie database yet; start the browser and log in"
+
+
+def _load(
+    module: ModuleType, name: str, profile: Profile, copy: Path, term: str, platform: str
+) -> Any:
+    """browser_cookie3's reader on the private copy of ``profile``."""
+    loader = getattr(module, name)
+    key_file = str(profile.key_file) if profile.key_file else None
+    try:
+        return loader(cookie_file=str(copy), domain_name=term, key_file=key_file)
+    except Exception as exc:
+        if BROWSERS[name].family != "chromium" or platform != LINUX or not _keyring_failed(exc):
+            raise
+        keyring = describe_keyring_failure(exc)
+    logger.debug("browser %s: %s; reading the cookies written without a keyring", name, keyring)
+    try:
+        return _read_without_keyring(module, name, copy, term)
+    except module.BrowserCookieError as exc:
+        if "key" in str(exc).lower():
+            raise _KeyringNeeded(
+                f"its cookies are encrypted with the desktop keyring, and {keyring}; unlock or "
+                "start the keyring (log in to the desktop session), or export the cookies to a "
+                "file and pass cookies_file"
+            ) from None
+        raise
+
+
+def _keyring_failed(exc: BaseException) -> bool:
+    """Whether browser_cookie3 failed asking the desktop keyring (before reading any cookie)."""
+    if isinstance(exc, KeyError):
+        return True  # no D-Bus session, or a locked keyring's object path
+    if isinstance(exc, (ConnectionError, FileNotFoundError, TimeoutError, PermissionError)):
+        return True  # a stale bus address, an unreachable or slow bus
+    return type(exc).__module__.startswith(("jeepney", "dbus", "secretstorage"))
+
+
+def describe_keyring_failure(exc: BaseException) -> str:
+    if isinstance(exc, KeyError) and "DBUS_SESSION_BUS_ADDRESS" in str(exc):
+        return "there is no D-Bus session to reach it (usual on servers and in containers)"
+    if isinstance(exc, KeyError):
+        return "it is locked"
+    if isinstance(exc, (FileNotFoundError, ConnectionError)):
+        return "the D-Bus session it names (DBUS_SESSION_BUS_ADDRESS) is gone"
+    if isinstance(exc, TimeoutError):
+        return "it did not answer over D-Bus in time"
+    return f"it could not be asked ({type(exc).__name__})"
+
+
+def _read_without_keyring(module: ModuleType, name: str, copy: Path, term: str) -> Any:
+    """browser_cookie3's own Chromium reader, given the keys it uses when no keyring answers:
+    ``v10`` cookies (the basic password store) decrypt; ``v11`` ones raise BrowserCookieError."""
+    reader_class = {
+        "chrome": module.Chrome,
+        "chromium": module.Chromium,
+        "brave": module.Brave,
+        "edge": module.Edge,
+        "opera": module.Opera,
+        "opera_gx": module.OperaGX,
+        "vivaldi": module.Vivaldi,
+        "arc": module.Arc,
+    }[name]
+    reader = reader_class.__new__(reader_class)  # skips the constructor's keyring lookup
+    reader.salt, reader.iv, reader.length = b"saltysalt", b" " * 16, 16
+    reader.browser, reader.cookie_file, reader.domain_name = name, str(copy), term
+    reader.key_file = None
+    reader.v10_key = module.PBKDF2(module.CHROMIUM_DEFAULT_PASSWORD, reader.salt, 16, 1)
+    reader.v11_key = reader.v10_key
+    reader.v11_empty_key = module.PBKDF2(b"", reader.salt, 16, 1)
+    return reader.load()
+
+
+def describe_browser_failure(exc: BaseException) -> str:
+    """A reason a person can act on, without the exception text (which may quote cookie bytes)."""
+    text = str(exc) if type(exc).__name__ == "BrowserCookieError" else ""
+    if isinstance(exc, PermissionError):
+        return (
+            "the running browser holds its cookie database (Windows locks it while the browser "
+            "runs); close the browser and try again, or export the cookies to a file"
+        )
+    if isinstance(exc, sqlite3.DatabaseError):
+        if "locked" in str(exc) or "busy" in str(exc):
+            return "its cookie database is busy (locked by the browser); close it and try again"
+        return "its cookie database is damaged or not a cookie database"
+    if isinstance(exc, OSError):
+        return f"its cookie database cannot be copied ({exc.strerror or type(exc).__name__})"
+    if re.search(r"(?i)(can ?not|could not|failed to) find|not recognized", text):
+        return NOT_INSTALLED
+    if "decrypt" in text or "key" in text.lower():
+        return (
+            "its cookies cannot be decrypted (the keyring is unavailable or locked); export "
+            "the cookies to a file and pass cookies_file"
+        )
+    if text:
+        return text[:200]
+    return f"could not be read ({type(exc).__name__}); export the cookies to a file instead"
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()

@@ -11,6 +11,7 @@ calls a host without dots (``localhost``) ``localhost.local``.
 from __future__ import annotations
 
 import math
+import time
 import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -80,14 +81,38 @@ def make_cookie(
 
 @dataclass(frozen=True, repr=False)
 class Selected:
-    """The cookies that go with one request, in the order a browser sends them."""
+    """The cookies that go with one request, in the order a browser sends them, and why the
+    others stay behind (``skipped``: reason -> cookie names, for messages)."""
 
     values: dict[str, str] = field(default_factory=dict)
     #: Name -> expiry in seconds since the epoch, None for a session cookie.
     expiries: dict[str, float | None] = field(default_factory=dict)
+    skipped: dict[str, list[str]] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # names only: values are secrets
-        return f"Selected(names={list(self.values)})"
+        return f"Selected(names={list(self.values)}, skipped={self.skipped!r})"
+
+    def why_none(self, host: str) -> str:
+        """Why no cookie goes to ``host``, in words with the next step."""
+        skipped = self.skipped
+        if skipped.get(EXPIRED):
+            names = ", ".join(skipped[EXPIRED][:5])
+            return f"its cookies for {host} have expired ({names}); log in to {host} again"
+        if skipped.get(HTTPS_ONLY):
+            return (
+                f"its cookies for {host} are Secure (sent over https only) and base_url uses "
+                "http; use the https:// address"
+            )
+        if skipped.get(OTHER_PATH):
+            return f"its cookies for {host} belong to other paths than /api/text"
+        if skipped.get(OTHER_HOST):
+            domains = ", ".join(sorted(set(skipped[OTHER_HOST]))[:3])
+            return f"it has cookies only for {domains}, not for {host}; check base_url"
+        return f"no cookies for {host}"
+
+
+#: Why a cookie was not sent (the keys of ``Selected.skipped``).
+EXPIRED, HTTPS_ONLY, OTHER_PATH, OTHER_HOST = "expired", "https", "path", "host"
 
 
 def _policy() -> DefaultCookiePolicy:
@@ -127,17 +152,38 @@ def select_cookies(
     header = request.get_header("Cookie") or ""
     values: dict[str, str] = {}
     expiries: dict[str, float | None] = {}
+    sent: set[int] = set()
     for part in header.split("; "):
         placeholder = part.rpartition("=")[2]
         if not placeholder.startswith("c"):
             continue
+        sent.add(int(placeholder[1:]))
         cookie = originals[int(placeholder[1:])]
         if cookie.name in values:
             continue  # the same name for a shorter path: the longest path is sent first
         name, value = check_cookie(cookie.name, cookie.value, where=where)
         values[name] = value
         expiries[name] = _expiry(cookie)
-    return Selected(values, expiries)
+    skipped: dict[str, list[str]] = {}
+    for index, cookie in enumerate(originals):
+        if index not in sent:
+            reason, label = _why_not_sent(cookie, request, host)
+            skipped.setdefault(reason, []).append(label)
+    return Selected(values, expiries, skipped)
+
+
+def _why_not_sent(cookie: Cookie, request: urllib.request.Request, host: str) -> tuple[str, str]:
+    """The first rule a browser would have applied to keep ``cookie`` back, and what to name."""
+    bare = cookie.domain.lstrip(".").lower()
+    host_only = not cookie.domain.startswith(".")
+    if bare and not (host == bare or (not host_only and host.endswith("." + bare))):
+        return OTHER_HOST, bare
+    expiry = _expiry(cookie)
+    if expiry is not None and expiry <= time.time():
+        return EXPIRED, str(cookie.name)
+    if cookie.secure and request.type != "https":
+        return HTTPS_ONLY, str(cookie.name)
+    return OTHER_PATH, str(cookie.name)
 
 
 def _expiry(cookie: Cookie) -> float | None:

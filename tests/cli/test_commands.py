@@ -208,9 +208,14 @@ def test_doctor_on_a_profile_with_firefox_and_chrome(
     result = run_doctor(home, "--base-url", service.base_url, env=env)
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
-    assert "[ ok ] browser firefox: 2 for 127.0.0.1: session (expires" in out
+    assert (
+        "[ ok ] browser firefox (~/.mozilla/firefox/t3st.default-release): 2 for 127.0.0.1: "
+        "session (expires" in out
+    )
     assert "cf_clearance (expires" in out
-    assert "[ ok ] browser chrome: 1 for 127.0.0.1: session" in out
+    assert (
+        "[ ok ] browser chrome (~/.config/google-chrome/Default): 1 for 127.0.0.1: session" in out
+    )
     assert "[ -- ] browser brave: not installed" in out
     assert "[warn] cf_clearance: found in firefox, but no user agent is set" in out
     assert "[ ok ] connection: 127.0.0.1 answers over plain HTTP (HTTP 200)" in out

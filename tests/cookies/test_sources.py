@@ -9,7 +9,6 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,13 +18,6 @@ from aichat_provider.cookies import browser_cookie_cache
 from aichat_provider.testing import Reply, StandInService
 from support.profiles import Cookie, build_chrome_profile, build_firefox_profile
 from support.secrets import COOKIES, SECRET_COOKIE, USER, assert_no_secrets, exposed_text
-
-
-@pytest.fixture
-def local_service() -> Iterator[StandInService]:
-    """The stand-in addressed as ``localhost``, the host the browser cookies are stored for."""
-    with StandInService() as stand_in:
-        yield stand_in
 
 
 def url_of(service: StandInService) -> str:
@@ -152,10 +144,13 @@ async def test_no_cookies_anywhere_names_all_three_ways(
     assert "AICHAT_COOKIES_FILE" in message
     assert "browser" in message
     assert "has no cookies for 127.0.0.1" in error.reasons["cookies_file"]
-    # without D-Bus every Chromium loader fails alike; no profile means "not installed"
-    for browser in ("firefox", "chrome", "brave", "safari", "lynx"):
+    # no profile anywhere: every browser with a version for this system says so, alike
+    for browser in ("firefox", "chrome", "brave", "lynx"):
         assert error.reasons[browser] == "not installed (no profile found)"
     assert "chrome, chromium, brave" in message  # alike reasons are grouped
+    # browsers with no version for this system are not probed at all
+    for browser in ("safari", "arc", "opera_gx"):
+        assert browser not in error.reasons
     assert service.requests == []
 
 
@@ -166,17 +161,31 @@ async def test_empty_cookie_dict_falls_through_to_the_other_sources(
         await Aichat.create_async("", USER, cookies={}, base_url=service.base_url)
 
 
-async def test_chrome_without_dbus_says_what_to_do(
+async def test_chrome_v10_cookies_are_read_without_d_bus(
     home: Path, local_service: StandInService, without_dbus: None
 ) -> None:
+    """The basic password store's key is fixed and public: no keyring needed to read it."""
     build_chrome_profile(home, [Cookie("localhost", "session", SECRET_COOKIE)])
+    await Aichat.create_async("", USER, browser="chrome", base_url=url_of(local_service))
+    assert local_service.requests[0].cookies == {"session": SECRET_COOKIE}
+
+
+async def test_chrome_v11_cookies_without_d_bus_say_what_to_do(
+    home: Path, local_service: StandInService, without_dbus: None
+) -> None:
+    build_chrome_profile(
+        home,
+        [Cookie("localhost", "session", SECRET_COOKIE)],
+        keyring_password=b"a-password-kept-in-the-gnome-keyring",
+    )
     with pytest.raises(errors.MissingCookiesError) as caught:
         await Aichat.create_async("", USER, browser="chrome", base_url=url_of(local_service))
     reason = caught.value.reasons["chrome"]
-    assert "D-Bus" in reason
+    assert "encrypted with the desktop keyring" in reason
+    assert "no D-Bus session" in reason
     assert "cookies_file" in reason
-    assert "D-Bus" in str(caught.value)
     assert_no_secrets(exposed_text(caught.value))
+    assert local_service.requests == []
 
 
 # --- browsers --------------------------------------------------------------------------------
@@ -321,16 +330,21 @@ async def test_cold_browser_read_does_not_block_the_event_loop(
             lateness.append(time.perf_counter() - started - 0.005)
 
     tick = asyncio.create_task(ticker())
+    await asyncio.sleep(0.05)  # the ticker is ticking before the read starts
+    ticks_before = len(lateness)
     started = time.perf_counter()
     await Aichat.create_async("", USER, browser="chrome", base_url=url_of(local_service))
     elapsed = time.perf_counter() - started
+    ticks_during = len(lateness) - ticks_before
     done.set()
     await tick
     assert local_service.requests[0].cookies == {"session": "slow"}
-    # On the loop, the read would delay the ticker by about its whole duration.
+    assert elapsed > 0.1  # a read long enough to measure
+    # On the loop, the read would hold the ticker back for about its whole duration.
     assert max(lateness) < elapsed / 3, (
         f"loop stalled {max(lateness):.3f} s in a {elapsed:.3f} s read"
     )
+    assert ticks_during >= elapsed / 0.005 / 4  # it kept ticking all along
 
 
 def serve_silent_bus(
@@ -352,7 +366,7 @@ def serve_silent_bus(
 
 @pytest.mark.parametrize(
     ("authenticate", "phrase"),
-    [(False, "keyring did not answer"), (True, "took over 1 s")],
+    [(False, "did not answer over D-Bus in time"), (True, "took over 1 s")],
     ids=["silent-at-auth", "silent-after-auth"],
 )
 async def test_keyring_that_never_answers_is_given_up(
@@ -364,8 +378,11 @@ async def test_keyring_that_never_answers_is_given_up(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """jeepney gives up on a silent bus after 1 s of authentication; a bus that authenticates
-    and then never answers is cut off by the provider's own limit (set to 1 s here)."""
-    build_chrome_profile(home, [Cookie("localhost", "session", "unreachable")])
+    and then never answers is cut off by the provider's own limit (set to 1 s here). The
+    cookies are keyring-encrypted (v11), so nothing can be read without an answer."""
+    build_chrome_profile(
+        home, [Cookie("localhost", "session", "unreachable")], keyring_password=b"in-the-keyring"
+    )
     path = tmp_path / "silent-bus"
     listener = socket.socket(socket.AF_UNIX)
     listener.bind(str(path))

@@ -61,18 +61,30 @@ def build_firefox_profile(home: Path, cookies: list[Cookie]) -> Path:
     return database
 
 
-def chrome_v10_encrypt(value: str, host: str, *, host_hash: bool) -> bytes:
-    """Chrome's Linux "basic" encryption: v10 + AES-128-CBC with a key derived from "peanuts"."""
-    key = PBKDF2(b"peanuts", b"saltysalt", 16, 1)
+def chrome_encrypt(
+    value: str, host: str, *, host_hash: bool, keyring_password: bytes | None = None
+) -> bytes:
+    """Chrome's Linux encryption: AES-128-CBC with a key derived from "peanuts" (``v10``, the
+    basic password store) or from the password in the desktop keyring (``v11``)."""
+    key = PBKDF2(keyring_password or b"peanuts", b"saltysalt", 16, 1)
     plain = value.encode()
     if host_hash:  # database version >= 24 prefixes the SHA-256 of the host key
         plain = hashlib.sha256(host.encode()).digest() + plain
-    return b"v10" + AES.new(key, AES.MODE_CBC, b" " * 16).encrypt(pad(plain, 16))
+    prefix = b"v11" if keyring_password else b"v10"
+    return prefix + AES.new(key, AES.MODE_CBC, b" " * 16).encrypt(pad(plain, 16))
 
 
-def build_chrome_profile(home: Path, cookies: list[Cookie], *, version: int = 24) -> Path:
-    """``~/.config/google-chrome/Default/Cookies`` with encrypted values."""
-    profile = home / ".config" / "google-chrome" / "Default"
+def build_chrome_profile(
+    home: Path,
+    cookies: list[Cookie],
+    *,
+    version: int = 24,
+    keyring_password: bytes | None = None,
+    folder: str = ".config/google-chrome",
+) -> Path:
+    """``~/.config/google-chrome/Default/Cookies`` with encrypted values (``v11`` when a keyring
+    password is given, else ``v10``)."""
+    profile = home / folder / "Default"
     profile.mkdir(parents=True, exist_ok=True)
     database = profile / "Cookies"
     with sqlite3.connect(database) as con:
@@ -93,7 +105,9 @@ def build_chrome_profile(home: Path, cookies: list[Cookie], *, version: int = 24
         rows = []
         for c in cookies:
             expires = int((_expiry(c) + _NT_EPOCH_OFFSET) * 1_000_000)
-            encrypted = chrome_v10_encrypt(c.value, c.host, host_hash=version >= 24)
+            encrypted = chrome_encrypt(
+                c.value, c.host, host_hash=version >= 24, keyring_password=keyring_password
+            )
             rows.append(
                 (
                     now,
