@@ -183,7 +183,8 @@ def parse_cookies_file(value: object) -> Path | None:
         text = os.fspath(value)
         if not isinstance(text, str) or "\x00" in text or not text.strip():
             raise InvalidRequestError("cookies_file must be a path without NUL characters.")
-        return Path(text).expanduser()
+        # os.path.expanduser leaves "~nobody" as it is; Path.expanduser raises RuntimeError
+        return Path(os.path.expanduser(text))
     raise InvalidRequestError(f"cookies_file must be a path, not {type(value).__name__}.")
 
 

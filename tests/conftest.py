@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +9,7 @@ import pytest
 
 from aichat_provider.cookies import browser_cookie_cache, cookies_file_cache
 from aichat_provider.testing import StandInService
+from support.browsers import require_executable
 
 
 @pytest.fixture(autouse=True)
@@ -30,6 +30,12 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
         "ALL_PROXY",
         "no_proxy",
         "NO_PROXY",
+        # a developer's desktop keyring must never be asked by a test
+        "DBUS_SESSION_BUS_ADDRESS",
+        "XDG_CONFIG_HOME",
+        "XDG_DATA_HOME",
+        "XDG_CACHE_HOME",
+        "XDG_RUNTIME_DIR",
     ):
         monkeypatch.delenv(name, raising=False)
     browser_cookie_cache.clear()
@@ -64,9 +70,7 @@ def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
 @pytest.fixture(scope="session")
 def dbus_session() -> Iterator[str]:
     """A private D-Bus session bus with no keyring on it, as on a desktop without one."""
-    daemon = shutil.which("dbus-daemon")
-    if daemon is None:
-        pytest.skip("dbus-daemon is not installed (Debian package dbus-daemon)")
+    daemon = require_executable("dbus-daemon")
     process = subprocess.Popen(
         [daemon, "--session", "--nofork", "--print-address=1"],
         stdout=subprocess.PIPE,
@@ -76,7 +80,7 @@ def dbus_session() -> Iterator[str]:
     address = process.stdout.readline().strip()
     if not address:
         process.kill()
-        pytest.skip("dbus-daemon did not start")
+        pytest.fail("dbus-daemon did not start")
     try:
         yield address
     finally:

@@ -13,7 +13,9 @@ import shutil
 import pytest
 
 REQUIRE_VARIABLE = "AICHAT_REQUIRE_BROWSERS"
-INSTALL_HINT = "install it with: apt-get install -y chromium firefox-esr (Debian/Ubuntu, as root)"
+INSTALL_HINT = (
+    "install it with: apt-get install -y chromium firefox-esr dbus-daemon (Debian/Ubuntu, as root)"
+)
 
 
 def require_executable(*names: str) -> str:
