@@ -50,6 +50,11 @@ BROWSER_LOAD_TIMEOUT: Final = 15.0
 ENV_API_KEY: Final = "AICHAT_API_KEY"
 SERVER_MAX_BODY_BYTES: Final = 1024 * 1024
 
+#: Where the cookie store and the login browser profiles live (default: the user's data dir).
+ENV_DATA_DIR: Final = "AICHAT_DATA_DIR"
+#: "1" turns on the automatic cookie refresh (``refresh_cookies=True``).
+ENV_REFRESH_COOKIES: Final = "AICHAT_REFRESH_COOKIES"
+
 ENV_BASE_URL: Final = "AICHAT_BASE_URL"
 ENV_COOKIES_FILE: Final = "AICHAT_COOKIES_FILE"
 ENV_USER_AGENT: Final = "AICHAT_USER_AGENT"

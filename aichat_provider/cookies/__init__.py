@@ -19,10 +19,20 @@ from pathlib import Path
 from .. import _config
 from ..errors import InvalidRequestError, MissingCookiesError
 from ._browsers import NOT_INSTALLED, BrowserCookies, load_browser_cookies
-from ._cache import BrowserCookieCache, FileCookieCache
+from ._cache import BrowserCookieCache, ChangedFileCache
 from ._files import parse_cookies_text, read_cookies_file, read_text_file
 from ._jar import Selected, select_cookies
 from ._profiles import available_browsers
+from ._store import (
+    StoredLogin,
+    browser_profile_dir,
+    data_dir,
+    forget_login,
+    load_login,
+    save_login,
+    store_path,
+    stored_hosts,
+)
 from ._values import (
     check_cookie,
     checked_mapping,
@@ -36,34 +46,51 @@ __all__ = [
     "NOT_INSTALLED",
     "BrowserCookieCache",
     "BrowserCookies",
+    "ChangedFileCache",
     "CookieInput",
-    "FileCookieCache",
     "ResolvedCookies",
     "Selected",
+    "StoredLogin",
     "browser_cookie_cache",
+    "browser_profile_dir",
     "check_cookie",
     "cookie_header",
     "cookies_file_cache",
     "cookies_from_argument",
+    "data_dir",
+    "forget_login",
     "get_cookies",
     "is_sendable",
     "is_token",
     "load_browser_cookies",
+    "load_login",
     "missing_cookies_message",
     "parse_cookie_header",
     "parse_cookies_text",
     "read_cookies_file",
     "read_text_file",
     "resolve_cookies",
+    "save_login",
     "select_cookies",
+    "store_cache",
+    "store_path",
+    "stored_hosts",
 ]
 
 logger = logging.getLogger("aichat_provider")
 
 CookieInput = Mapping[str, str] | CookieJar | str
 
+
+def _read_store(path: Path, url: str) -> tuple[Selected, StoredLogin] | None:
+    login = load_login(path.stem) if path.exists() else None
+    return None if login is None else (login.select(url), login)
+
+
 browser_cookie_cache = BrowserCookieCache()
-cookies_file_cache = FileCookieCache()
+cookies_file_cache: ChangedFileCache[Selected] = ChangedFileCache(read_cookies_file)
+#: The cookie store, looked at again only when ``aichat login`` or a refresh wrote to it.
+store_cache: ChangedFileCache[tuple[Selected, StoredLogin] | None] = ChangedFileCache(_read_store)
 
 
 def cookies_from_argument(value: object, *, url: str) -> dict[str, str]:
@@ -86,11 +113,13 @@ def cookies_from_argument(value: object, *, url: str) -> dict[str, str]:
 
 @dataclass(frozen=True, repr=False)
 class ResolvedCookies:
-    """The cookies a call sends, and where they came from (``"argument"``, ``"cookies_file"``
-    or ``"browser:<name>"``)."""
+    """The cookies a call sends, and where they came from (``"argument"``, ``"cookies_file"``,
+    ``"store"`` or ``"browser:<name>"``); cookies from the store bring the user agent of the
+    browser that earned them."""
 
     cookies: dict[str, str]
     source: str
+    user_agent: str | None = None
 
     def __repr__(self) -> str:  # names only: values are secrets
         return f"ResolvedCookies(source={self.source!r}, names={list(self.cookies)})"
@@ -105,8 +134,8 @@ def missing_cookies_message(host: str, reasons: Mapping[str, str]) -> str:
     return (
         f"No cookies for {host} were found. Pass cookies={{...}} (or a 'name=value; ...' string), "
         f"point cookies_file= or {_config.ENV_COOKIES_FILE} at a cookies.txt or JSON export, "
-        f"or log in to {host} in a supported browser on this machine."
-        + (f" Tried: {tried}." if tried else "")
+        f"run 'aichat login' (it saves them for every later call), or log in to {host} in a "
+        "supported browser on this machine." + (f" Tried: {tried}." if tried else "")
     )
 
 
@@ -118,7 +147,8 @@ async def resolve_cookies(
     cookies_file: Path | None,
     browsers: Sequence[str],
 ) -> ResolvedCookies:
-    """The contract's order: the argument, then the cookies file, then the browsers."""
+    """The order: the argument, then the cookies file, then the store ``aichat login``
+    fills, then the browsers."""
     if argument:
         return ResolvedCookies(dict(argument), "argument")
     reasons: dict[str, str] = {}
@@ -127,6 +157,14 @@ async def resolve_cookies(
         if from_file.values:
             return ResolvedCookies(from_file.values, "cookies_file")
         reasons["cookies_file"] = f"{os.fspath(cookies_file)!r} has no cookies for {host}"
+    stored = await store_cache.get(store_path(host), url)
+    if stored is not None:
+        selected, login = stored
+        if selected.values:
+            return ResolvedCookies(selected.values, "store", login.user_agent)
+        reasons["store"] = selected.why_none(host).replace("its ", "the saved ", 1) + (
+            "; run 'aichat login' again"
+        )
     if browsers:
         found = await browser_cookie_cache.get(
             url, browsers, missing=lambda more: missing_cookies_message(host, {**reasons, **more})

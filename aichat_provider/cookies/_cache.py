@@ -15,12 +15,11 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from .. import _config
 from ..errors import MissingCookiesError
 from ._browsers import BrowserCookies, load_browser_cookies
-from ._files import read_cookies_file
-from ._jar import Selected
 
 BrowserKey = tuple[str, tuple[str, ...]]
 
@@ -104,41 +103,59 @@ class BrowserCookieCache:
 FileKey = tuple[Path, str]
 #: What identifies one version of a file: modification time, size and inode.
 Version = tuple[int, int, int]
+_ABSENT: Version = (0, 0, 0)
+T = TypeVar("T")
 
 
-class FileCookieCache:
-    """Parsed cookies files per (path, API URL), parsed again only when the file changed."""
+class ChangedFileCache(Generic[T]):
+    """What ``reader`` makes of a file per (path, API URL), made again only when the file
+    changed; within ``ttl`` seconds of the last look the file is not even looked at."""
 
-    def __init__(self, ttl: float = _config.COOKIES_FILE_RECHECK) -> None:
+    def __init__(
+        self,
+        reader: Callable[[Path, str], T],
+        ttl: float = _config.COOKIES_FILE_RECHECK,
+    ) -> None:
         self.ttl = ttl
-        self._entries: dict[FileKey, tuple[float, Version, Selected]] = {}
-        #: How many times a file was parsed.
+        self._reader = reader
+        self._entries: dict[FileKey, tuple[float, Version, T]] = {}
+        #: How many times a file was read and parsed.
         self.parses = 0
 
-    async def get(self, path: Path, url: str) -> Selected:
+    async def get(self, path: Path, url: str) -> T:
         key = (path, url)
         entry = self._entries.get(key)
         if entry is not None and entry[0] > time.monotonic():
             return entry[2]
         known = entry[1] if entry is not None else None
-        version, selected = await asyncio.to_thread(self._read, path, url, known)
-        if selected is None:
+        version, value = await asyncio.to_thread(self._read, path, url, known)
+        if value is _UNCHANGED:
             assert entry is not None
-            selected = entry[2]
-        self._entries[key] = (time.monotonic() + self.ttl, version, selected)
-        return selected
+            result = entry[2]
+        else:
+            result = value  # type: ignore[assignment]
+        self._entries[key] = (time.monotonic() + self.ttl, version, result)
+        return result
 
-    def _read(self, path: Path, url: str, known: Version | None) -> tuple[Version, Selected | None]:
+    def _read(self, path: Path, url: str, known: Version | None) -> tuple[Version, T | object]:
         try:
             info = os.stat(path)
             version = (info.st_mtime_ns, info.st_size, info.st_ino)
         except OSError:
-            version = (0, 0, 0)  # let the read below explain what is wrong
-        if known is not None and version == known and version != (0, 0, 0):
-            return version, None
+            version = _ABSENT  # let the reader explain what is wrong, or say there is nothing
+        if known is not None and version == known and version != _ABSENT:
+            return version, _UNCHANGED
         self.parses += 1
-        return version, read_cookies_file(path, url)
+        return version, self._reader(path, url)
+
+    def invalidate(self, path: Path) -> None:
+        """Look at ``path`` again on the next call (it was just written)."""
+        for key in [key for key in self._entries if key[0] == path]:
+            del self._entries[key]
 
     def clear(self) -> None:
         self._entries.clear()
         self.parses = 0
+
+
+_UNCHANGED = object()

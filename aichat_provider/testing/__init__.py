@@ -23,6 +23,15 @@ from __future__ import annotations
 
 from ._loop import LoopServer
 from ._replies import RecordedRequest, Reply, echo_answer
+from ._site import Challenge, SignIn
 from ._standin import StandInService
 
-__all__ = ["LoopServer", "RecordedRequest", "Reply", "StandInService", "echo_answer"]
+__all__ = [
+    "Challenge",
+    "LoopServer",
+    "RecordedRequest",
+    "Reply",
+    "SignIn",
+    "StandInService",
+    "echo_answer",
+]

@@ -18,6 +18,7 @@ from pathlib import Path
 from ._http import read_request, reason_phrase
 from ._loop import LoopServer
 from ._replies import RecordedRequest, Reply, echo_answer
+from ._site import Challenge, SignIn, Site
 
 
 class StandInService(LoopServer):
@@ -33,6 +34,9 @@ class StandInService(LoopServer):
       them. For soak tests.
     - ``max_recorded``: keep only the last this many requests (a long soak would otherwise
       hold every one of them in memory).
+    - ``challenge``: a Cloudflare-style check in front of ``/chat`` and the API
+      (:class:`Challenge`); ``sign_in``: a sign-in form in front of them (:class:`SignIn`).
+      ``site`` counts what they served; :meth:`revoke_clearances` expires every clearance.
     """
 
     def __init__(
@@ -48,8 +52,11 @@ class StandInService(LoopServer):
         faults: Iterable[Reply] = (),
         seed: int | None = None,
         max_recorded: int | None = None,
+        challenge: Challenge | None = None,
+        sign_in: SignIn | None = None,
     ) -> None:
         super().__init__("aichat-stand-in")
+        self.site = Site(challenge, sign_in)
         self.answer = answer
         self.require_cookies = dict(require_cookies or {})
         self.tls = tls
@@ -120,6 +127,10 @@ class StandInService(LoopServer):
         """Answer every unscripted API request with ``reply`` (None: the normal answer)."""
         with self._lock:
             self._default = reply
+
+    def revoke_clearances(self) -> None:
+        """Make every ``cf_clearance`` (and session) issued so far invalid."""
+        self.site.revoke()
 
     def reset(self) -> None:
         """Forget recorded requests and scripted replies."""
@@ -195,10 +206,16 @@ class StandInService(LoopServer):
             self._received += 1
             self._changed.notify_all()
             path = request.path.split("?")[0]
+            page = self.site.page(request)
+            if page is not None:
+                return page
             if request.method == "GET" and path in ("/", "/chat"):
                 return Reply.html()  # the site's pages, for "is it up?" checks
             if path != self.api_path:
                 return Reply.status(404, body=b"Not Found")
+            refusal = self.site.guard_api(request)
+            if refusal is not None:
+                return refusal
             if self._script:
                 return self._script.popleft()
             if self.fault_rate and self._random.random() < self.fault_rate:

@@ -1,0 +1,233 @@
+"""The cookie store: what ``aichat login`` saved for a host, with the browser's user agent.
+
+One JSON file per host in the user's data directory, mode 0600 in a 0700 folder, written whole
+(a temporary file renamed over the old one) so a reader never sees half of it. A ``cf_clearance``
+cookie is only valid with the browser that earned it, so the store keeps that browser's exact
+user agent, and calls that use the stored cookies send it. Reading is blocking: the provider does
+it in a worker thread.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from http.cookiejar import Cookie
+from pathlib import Path
+from typing import Any
+
+from .. import _config
+from ..errors import InvalidRequestError
+from ._files import read_text_file
+from ._jar import Selected, make_cookie, normalise_expiry, select_cookies
+from ._values import check_cookie, is_sendable
+
+FORMAT_VERSION = 1
+APP_NAME = "aichat-provider"
+#: A store file is small; a bigger one is not ours.
+MAX_STORE_BYTES = 1024 * 1024
+
+
+def data_dir(environ: Mapping[str, str] | None = None, platform: str | None = None) -> Path:
+    """The user's data directory for this package (``AICHAT_DATA_DIR`` overrides it).
+
+    The same folder platformdirs' ``user_data_dir("aichat-provider", appauthor=False)`` names
+    (a test keeps the two in step): ``$XDG_DATA_HOME`` or ``~/.local/share`` on Linux,
+    ``~/Library/Application Support`` on macOS, ``%LOCALAPPDATA%`` on Windows.
+    """
+    environ = os.environ if environ is None else environ
+    platform = platform or sys.platform
+    override = environ.get(_config.ENV_DATA_DIR)
+    if override:
+        return Path(override).expanduser()
+    home = Path(environ.get("HOME") or Path.home())
+    if platform == "darwin":
+        return home / "Library" / "Application Support" / APP_NAME
+    if platform.startswith("win"):
+        local = environ.get("LOCALAPPDATA") or str(home / "AppData" / "Local")
+        return Path(local) / APP_NAME
+    xdg = environ.get("XDG_DATA_HOME", "").strip()
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".local" / "share"
+    return base / APP_NAME
+
+
+def store_path(host: str, environ: Mapping[str, str] | None = None) -> Path:
+    """Where the login for ``host`` is kept."""
+    safe = re.sub(r"[^a-z0-9.\-]", "_", host.lower())
+    if not safe.strip("._"):
+        raise InvalidRequestError(f"no cookie store for the host {host!r}")
+    return data_dir(environ) / "cookies" / f"{safe}.json"
+
+
+def browser_profile_dir(host: str, environ: Mapping[str, str] | None = None) -> Path:
+    """The persistent browser profile ``aichat login`` uses for ``host`` (one per host, so no
+    other host's call ever reads it)."""
+    return data_dir(environ) / "browser-profiles" / store_path(host, environ).stem
+
+
+@dataclass(frozen=True, repr=False)
+class StoredLogin:
+    """A login saved for one host: the cookies (with their attributes) and the user agent."""
+
+    host: str
+    base_url: str
+    user_agent: str | None
+    saved_at: float
+    browser: str | None
+    cookies: tuple[Cookie, ...]
+    path: Path
+
+    def __repr__(self) -> str:  # names only: values are secrets
+        names = [cookie.name for cookie in self.cookies]
+        return f"StoredLogin(host={self.host!r}, names={names}, saved_at={self.saved_at:.0f})"
+
+    def select(self, url: str) -> Selected:
+        """The stored cookies a browser would send to ``url``."""
+        return select_cookies(self.cookies, url, where=f"cookie store {str(self.path)!r}")
+
+
+def save_login(
+    *,
+    host: str,
+    base_url: str,
+    cookies: Iterable[Mapping[str, Any]],
+    user_agent: str | None,
+    browser: str | None,
+    environ: Mapping[str, str] | None = None,
+) -> StoredLogin:
+    """Keep ``cookies`` (CDP-style dicts: name, value, domain, path, secure, expires) of ``host``
+    and the user agent that earned them. Only cookies a browser would send to ``host`` are kept:
+    its own, and those set for a parent domain."""
+    entries = []
+    for cookie in cookies:
+        entry = _entry(cookie)
+        bare = entry["domain"].lstrip(".")
+        if host == bare or (not entry["hostOnly"] and host.endswith("." + bare)):
+            entries.append(entry)
+    if user_agent is not None and not is_sendable(user_agent):
+        raise InvalidRequestError("the browser's user agent cannot be sent in a header")
+    path = store_path(host, environ)
+    document = {
+        "version": FORMAT_VERSION,
+        "host": host,
+        "base_url": base_url,
+        "user_agent": user_agent,
+        "browser": browser,
+        "saved_at": time.time(),
+        "cookies": entries,
+    }
+    _write_private(path, json.dumps(document, indent=2, ensure_ascii=True))
+    loaded = load_login(host, environ)
+    assert loaded is not None
+    return loaded
+
+
+def _entry(cookie: Mapping[str, Any]) -> dict[str, Any]:
+    name, value = check_cookie(cookie.get("name"), cookie.get("value"), where="cookie store")
+    domain = cookie.get("domain")
+    path = cookie.get("path") or "/"
+    if not isinstance(domain, str) or not domain or not isinstance(path, str):
+        raise InvalidRequestError(f"cookie store: cookie {name!r} has no domain or path")
+    expires = cookie.get("expires")
+    if isinstance(expires, (int, float)) and not isinstance(expires, bool):
+        expiry = normalise_expiry(float(expires)) if expires > 0 else None
+    else:
+        expiry = None
+    return {
+        "name": name,
+        "value": value,
+        "domain": domain,
+        "hostOnly": not domain.startswith("."),
+        "path": path,
+        "secure": bool(cookie.get("secure")),
+        "httpOnly": bool(cookie.get("httpOnly")),
+        "expires": expiry,
+    }
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by this user only, replacing it whole."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".saving-", suffix=".json")
+    try:
+        os.fchmod(descriptor, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load_login(host: str, environ: Mapping[str, str] | None = None) -> StoredLogin | None:
+    """The login saved for ``host``, or None. A damaged file raises InvalidRequestError."""
+    path = store_path(host, environ)
+    if not path.exists():
+        return None
+    where = f"cookie store {str(path)!r}"
+    text = read_text_file(path, what="cookie store", limit=MAX_STORE_BYTES)
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        data = None
+    if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
+        raise InvalidRequestError(
+            f"{where} is damaged or from another version; run 'aichat logout' and "
+            "'aichat login' again"
+        )
+    user_agent = data.get("user_agent")
+    if user_agent is not None and (not isinstance(user_agent, str) or not is_sendable(user_agent)):
+        raise InvalidRequestError(f"{where} holds a user agent that cannot be sent")
+    cookies = []
+    for index, entry in enumerate(data.get("cookies") or []):
+        if not isinstance(entry, dict):
+            raise InvalidRequestError(f"{where}, cookie {index} is not an object")
+        name, value = check_cookie(entry.get("name"), entry.get("value"), where=where)
+        expires = entry.get("expires")
+        cookies.append(
+            make_cookie(
+                name,
+                value,
+                domain=str(entry.get("domain") or host),
+                host_only=bool(entry.get("hostOnly", True)),
+                path=str(entry.get("path") or "/"),
+                secure=bool(entry.get("secure")),
+                expires=float(expires) if isinstance(expires, (int, float)) else None,
+            )
+        )
+    saved_at = data.get("saved_at")
+    return StoredLogin(
+        host=str(data.get("host") or host),
+        base_url=str(data.get("base_url") or ""),
+        user_agent=user_agent,
+        saved_at=float(saved_at) if isinstance(saved_at, (int, float)) else 0.0,
+        browser=data.get("browser") if isinstance(data.get("browser"), str) else None,
+        cookies=tuple(cookies),
+        path=path,
+    )
+
+
+def forget_login(host: str, environ: Mapping[str, str] | None = None) -> bool:
+    """Delete what was saved for ``host``; False if there was nothing."""
+    path = store_path(host, environ)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def stored_hosts(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The hosts the store holds a login for."""
+    folder = data_dir(environ) / "cookies"
+    if not folder.is_dir():
+        return []
+    return sorted(path.stem for path in folder.glob("*.json"))
