@@ -14,6 +14,7 @@ from . import errors
 from ._aichat import Aichat, Answer
 from ._base import AsyncProvider, BaseProvider
 from ._config import VERSION as __version__
+from ._login import login
 from ._messages import Message, Messages, format_prompt
 from ._options import AichatOptions
 from ._pool import aclose, connection_pool
@@ -37,4 +38,5 @@ __all__ = [
     "errors",
     "format_prompt",
     "get_cookies",
+    "login",
 ]

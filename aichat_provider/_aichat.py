@@ -111,7 +111,7 @@ class Aichat(AsyncProvider):
 
     @classmethod
     async def _ask(cls, options: RequestOptions, started: float) -> Answer:
-        # 1. Cookies: the argument, then a cookies file, then the browsers.
+        # 1. Cookies: the argument, a cookies file, the store of `aichat login`, the browsers.
         if options.cookies:
             resolved = ResolvedCookies(options.cookies, "argument")
         else:
@@ -122,36 +122,69 @@ class Aichat(AsyncProvider):
                 cookies_file=options.cookies_file,
                 browsers=options.browser,
             )
-        scrub = Scrubber((*resolved.cookies.values(), *options.secrets))
-        # 2. Headers that agree with the impersonated browser.
-        headers = build_headers(options, cookie_header(resolved.cookies))
-        # 3. Session: shared with other calls of the same configuration on this loop, leased
-        # per attempt, so a retry after a pause never uses a session retired meanwhile.
-        key = SessionKey(
-            options.base_url.origin, options.impersonate, options.proxy, options.verify
-        )
-        # 4. Payload, 5. request with retries.
-        payload = build_payload(options)
-
-        async def attempt() -> HttpReply:
-            async with lease(key) as session:
-                return await session.post_json(
-                    options.api_url, payload, headers=headers, scrub=scrub, timeout=options.timeout
-                )
-
+        # 2.-5. Headers, session, payload, the request with retries.
+        sent = [0]  # attempts, counted across a refresh
         try:
-            reply, attempts = await call_with_retries(attempt, retry_policy(options.max_retries))
-        except (AuthenticationError, CloudflareError):
+            reply, scrub = await _send(options, resolved, sent)
+        except (AuthenticationError, CloudflareError) as error:
             if resolved.source.startswith("browser:"):
                 browser_cookie_cache.invalidate(options.api_url)
-            raise
-        logger.debug("answer after %d attempt(s), cookies from %s", attempts, resolved.source)
+            if not options.refresh_cookies:
+                raise
+            # The wall: renew the cookies with one headless visit, then try once more.
+            resolved = await _renewed_cookies(options, error)
+            reply, scrub = await _send(options, resolved, sent)
+        logger.debug("answer after %d attempt(s), cookies from %s", sent[0], resolved.source)
         # 6. Response, 7. errors.
         text = parse_answer(reply, scrub)
-        return Answer(text, options.model, attempts, time.monotonic() - started, resolved.source)
+        return Answer(text, options.model, sent[0], time.monotonic() - started, resolved.source)
 
 
-def build_headers(options: RequestOptions, cookies: str) -> dict[str, str | None]:
+async def _send(
+    options: RequestOptions, cookies: ResolvedCookies, sent: list[int]
+) -> tuple[HttpReply, Scrubber]:
+    """The request with retries (``sent[0]`` counts the attempts); the reply and the scrubber."""
+    scrub = Scrubber((*cookies.cookies.values(), *options.secrets))
+    # A user agent given in the call wins; else the one the cookie store saved with its cookies
+    # (cf_clearance is only valid with it); else the environment's; else the impersonated one.
+    agent = options.user_agent
+    if cookies.user_agent and (agent is None or options.user_agent_from_environment):
+        agent = cookies.user_agent
+    headers = build_headers(options, cookie_header(cookies.cookies), agent)
+    # Session: shared with other calls of the same configuration on this loop, leased per
+    # attempt, so a retry after a pause never uses a session retired meanwhile.
+    key = SessionKey(options.base_url.origin, options.impersonate, options.proxy, options.verify)
+    payload = build_payload(options)
+
+    async def attempt() -> HttpReply:
+        sent[0] += 1
+        async with lease(key) as session:
+            return await session.post_json(
+                options.api_url, payload, headers=headers, scrub=scrub, timeout=options.timeout
+            )
+
+    reply, _ = await call_with_retries(attempt, retry_policy(options.max_retries))
+    return reply, scrub
+
+
+async def _renewed_cookies(options: RequestOptions, error: ProviderError) -> ResolvedCookies:
+    """The store's cookies after a refresh, or ``error`` (with what to do) when there is none."""
+    from ._login import LoginError, renew  # the refresh path only
+
+    try:
+        stored = await renew(options.base_url, timeout=_config.REFRESH_TIMEOUT)
+    except LoginError as failure:
+        error.message += (
+            f" The automatic refresh did not help ({failure}); run 'aichat login' to get new "
+            "cookies with your browser."
+        )
+        raise error from None
+    return ResolvedCookies(stored.select(options.api_url).values, "store", stored.user_agent)
+
+
+def build_headers(
+    options: RequestOptions, cookies: str, user_agent: str | None = None
+) -> dict[str, str | None]:
     """Browser-like headers for a same-origin fetch from the chat page.
 
     The user agent and client hints come from curl_cffi's impersonation, so they match the TLS
@@ -159,7 +192,8 @@ def build_headers(options: RequestOptions, cookies: str) -> dict[str, str | None
     the user agent and drops the client hints, which would otherwise name another browser.
     """
     extra = tuple(options.headers.items()) if options.headers else ()
-    headers = _base_headers(options.base_url, options.user_agent, extra).copy()
+    agent = user_agent if user_agent is not None else options.user_agent
+    headers = _base_headers(options.base_url, agent, extra).copy()
     headers["cookie"] = cookies
     return headers
 

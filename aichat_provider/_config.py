@@ -50,6 +50,15 @@ BROWSER_LOAD_TIMEOUT: Final = 15.0
 ENV_API_KEY: Final = "AICHAT_API_KEY"
 SERVER_MAX_BODY_BYTES: Final = 1024 * 1024
 
+#: ``aichat login``: seconds to wait for the person to sign in; for the browser to start; between
+#: looks at its cookies. The automatic refresh gives its headless visit REFRESH_TIMEOUT.
+LOGIN_TIMEOUT: Final = 300.0
+LOGIN_LAUNCH_TIMEOUT: Final = 30.0
+LOGIN_POLL: Final = 0.25
+REFRESH_TIMEOUT: Final = 60.0
+#: A browser to use for ``aichat login`` instead of looking for one.
+ENV_BROWSER: Final = "AICHAT_BROWSER"
+
 #: Where the cookie store and the login browser profiles live (default: the user's data dir).
 ENV_DATA_DIR: Final = "AICHAT_DATA_DIR"
 #: "1" turns on the automatic cookie refresh (``refresh_cookies=True``).

@@ -56,6 +56,7 @@ class AichatOptions(TypedDict, total=False):
     headers: Mapping[str, str] | None
     verify: bool | str | os.PathLike[str]
     base_url: str | None
+    refresh_cookies: bool
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,8 @@ class Option(Generic[T]):
     env: str | None = None
     #: The ``aichat`` flag, e.g. ``--top-p``; None for arguments only Python code can give.
     flag: str | None = None
-    #: What the flag's text is converted with before ``parse``.
-    flag_type: Callable[[str], object] = str
+    #: What the flag's text is converted with before ``parse``; None makes it a switch.
+    flag_type: Callable[[str], object] | None = str
     #: Whether the flag may be repeated (its values are collected in a list).
     repeatable: bool = False
     #: Which commands offer the flag: "connection" ones every command that talks to the service,
@@ -246,6 +247,23 @@ def parse_verify(value: object) -> bool | str:
             raise InvalidRequestError(f"verify={_short(path)}: no CA bundle file at that path.")
         return path
     raise InvalidRequestError("verify must be True, False or the path of a CA bundle file.")
+
+
+def parse_switch(name: str) -> Callable[[object], bool]:
+    def parse(value: object) -> bool:
+        if value is None:
+            return False
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise InvalidRequestError(f"{name} must be True or False; got {_short(value)}.")
+
+    return parse
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
 
 
 def _base_url(value: object) -> Endpoints:
@@ -424,6 +442,19 @@ OPTIONS: tuple[Option[Any], ...] = (
         env=_config.ENV_BASE_URL,
         flag="--base-url",
     ),
+    Option(
+        "refresh_cookies",
+        "bool",
+        False,
+        f"`${_config.ENV_REFRESH_COOKIES}`, else `False`",
+        "on a Cloudflare challenge or rejected cookies, renew the cookies with one headless "
+        "visit of the browser profile `aichat login` made, and try once more (needs the "
+        "`login` extra)",
+        parse_switch("refresh_cookies"),
+        env=_config.ENV_REFRESH_COOKIES,
+        flag="--refresh",
+        flag_type=None,
+    ),
 )
 
 OPTION_BY_NAME: dict[str, Option[Any]] = {option.name: option for option in OPTIONS}
@@ -458,6 +489,10 @@ class RequestOptions:
     user_agent: str | None = None
     headers: dict[str, str] = field(default_factory=dict, repr=False)
     verify: bool | str = True
+    refresh_cookies: bool = False
+    #: Whether ``user_agent`` came from the environment rather than the call (a user agent the
+    #: cookie store saved with its cookies wins over the environment's, not over the call's).
+    user_agent_from_environment: bool = False
 
     @property
     def host(self) -> str:
@@ -504,6 +539,9 @@ def parse_options(
     for name, variable in _FROM_ENVIRONMENT:
         if kwargs.get(name) is None:
             values[name] = parse[name](environ.get(variable) or None)
+    values["user_agent_from_environment"] = (
+        kwargs.get("user_agent") is None and values["user_agent"] is not None
+    )
     if isinstance(values["cookies"], CookieJar):
         values["cookies"] = cookies_from_argument(values["cookies"], url=values["base_url"].api_url)
     if values["verify"] is False:

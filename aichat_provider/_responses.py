@@ -91,8 +91,10 @@ def raise_for_status(reply: HttpReply, scrub: Scrubber) -> None:
         origin = _origin(reply.url)
         raise CloudflareError(
             f"Cloudflare answered HTTP {status} with a browser challenge instead of the service. "
-            f"Open {origin} in your browser, pass the check, then use that browser's cookies "
-            "(with cf_clearance) and its exact user agent (user_agent= or AICHAT_USER_AGENT).",
+            "Run 'aichat login' to pass the check in your browser (its cookies and user agent "
+            "are then used by every call), or open "
+            f"{origin} in your browser, pass the check, and use its cookies (with cf_clearance) "
+            "and its exact user agent (user_agent= or AICHAT_USER_AGENT).",
             status_code=status,
             body_excerpt=excerpt,
         )
@@ -114,7 +116,8 @@ def raise_for_status(reply: HttpReply, scrub: Scrubber) -> None:
     if status in (401, 403):
         raise AuthenticationError(
             f"{host} rejected the cookies (HTTP {status}); they are missing, expired or from "
-            f"another account. Log in to {host} in your browser again or export fresh cookies.",
+            f"another account. Run 'aichat login' to sign in again in a browser, or log in to "
+            f"{host} in your browser again or export fresh cookies.",
             status_code=status,
             body_excerpt=excerpt,
         )

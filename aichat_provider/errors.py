@@ -21,6 +21,7 @@ URL it was talking to, without secrets; None when the call failed before one was
     ├── ResponseError                  .status_code, .body_excerpt
     ├── ProviderTimeoutError (TimeoutError)
     ├── ProviderConnectionError (ConnectionError)
+    ├── LoginError (RuntimeError)              aichat login, the automatic refresh
     ├── ProviderNotFoundError (KeyError)       registry look-ups
     └── AllProvidersFailedError                .errors: every provider's exception
 """
@@ -32,6 +33,7 @@ __all__ = [
     "AuthenticationError",
     "CloudflareError",
     "InvalidRequestError",
+    "LoginError",
     "MissingCookiesError",
     "ModelNotSupportedError",
     "ProviderConnectionError",
@@ -193,6 +195,12 @@ class ProviderConnectionError(ProviderError, ConnectionError):
     def __init__(self, message: str, *, transient: bool = True, **context: str | None) -> None:
         super().__init__(message, **context)
         self.transient = transient
+
+
+class LoginError(ProviderError, RuntimeError):
+    """``aichat login`` (or the automatic refresh) could not get cookies with a browser: none
+    installed, the login extra missing, the check not passed in time. The message says what to
+    do next."""
 
 
 class ProviderNotFoundError(ProviderError, KeyError):

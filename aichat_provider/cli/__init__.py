@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from .._config import VERSION
-from . import ask, chat, doctor, serve
+from . import ask, chat, doctor, login, logout, serve
 from ._common import ENVIRONMENT, EXIT_CODES, EXIT_INTERRUPTED
 
-COMMANDS: dict[str, ModuleType] = {module.NAME: module for module in (ask, chat, doctor, serve)}
+COMMANDS: dict[str, ModuleType] = {
+    module.NAME: module for module in (ask, chat, doctor, serve, login, logout)
+}
 DEFAULT_COMMAND = ask.NAME
 _TOP_LEVEL_FLAGS = ("-h", "--help", "--version")
 

@@ -43,6 +43,15 @@ def add_option_flags(parser: argparse.ArgumentParser, scopes: Collection[str]) -
     for option in OPTIONS:
         if option.flag is None or option.scope not in scopes:
             continue
+        if option.flag_type is None:  # a switch
+            parser.add_argument(
+                option.flag,
+                dest=option.name,
+                action="store_const",
+                const=True,
+                help=option.cli_help,
+            )
+            continue
         parser.add_argument(
             option.flag,
             dest=option.name,
@@ -51,6 +60,12 @@ def add_option_flags(parser: argparse.ArgumentParser, scopes: Collection[str]) -
             help=option.cli_help,
             metavar=option.flag.lstrip("-").upper().replace("-", "_"),
         )
+
+
+def shown_path(path: os.PathLike[str]) -> str:
+    """``path`` with the home directory written ``~``, as people write it."""
+    text, home = os.fspath(path), os.path.expanduser("~")
+    return "~" + text[len(home) :] if text.startswith(home + os.sep) else text
 
 
 def add_verbose_flag(parser: argparse.ArgumentParser) -> None:
@@ -75,7 +90,9 @@ def provider_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 def exit_code_for(error: BaseException) -> int:
     if isinstance(error, errors.InvalidRequestError):
         return EXIT_USAGE
-    if isinstance(error, (errors.MissingCookiesError, errors.AuthenticationError)):
+    if isinstance(
+        error, (errors.MissingCookiesError, errors.AuthenticationError, errors.LoginError)
+    ):
         return EXIT_COOKIES
     if isinstance(error, (errors.RateLimitError, errors.CloudflareError)):
         return EXIT_BLOCKED

@@ -38,6 +38,7 @@ from ._common import (
     configure_logging,
     exit_code_for,
     provider_kwargs,
+    shown_path,
     use_color,
 )
 
@@ -77,12 +78,6 @@ def describe_cookies(cookies: Mapping[str, str], expiries: Mapping[str, float | 
         when = "session" if expiry is None else time.strftime("%Y-%m-%d", time.gmtime(expiry))
         parts.append(f"{name} (expires {when})")
     return ", ".join(parts)
-
-
-def shown_path(path: os.PathLike[str]) -> str:
-    """``path`` with the home directory written ``~``, as people write it."""
-    text, home = os.fspath(path), os.path.expanduser("~")
-    return "~" + text[len(home) :] if text.startswith(home + os.sep) else text
 
 
 def within(seconds: float, work: Callable[[], T]) -> T | None:

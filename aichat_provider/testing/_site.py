@@ -37,7 +37,8 @@ class Challenge:
     lifetime: float = 1800.0
     #: Seconds the page's script waits before it sets the cookie.
     delay: float = 1.0
-    #: Refuse browsers that declare themselves automated (``navigator.webdriver``).
+    #: Refuse browsers that declare themselves automated (``navigator.webdriver``, or
+    #: "HeadlessChrome" in the user agent), as Cloudflare does.
     refuse_automation: bool = True
 
 
@@ -63,8 +64,9 @@ class Site:
         #: Challenge pages served for ``GET /chat`` (a browser's visits) and for the API.
         self.page_challenges = 0
         self.api_challenges = 0
-        #: Successful sign-ins.
+        #: Successful sign-ins, and chat pages served past every check.
         self.sign_ins = 0
+        self.chat_pages = 0
 
     # --- tokens ---------------------------------------------------------------------------
 
@@ -115,6 +117,8 @@ class Site:
             return self._challenge_page(request)
         if self.sign_in is not None and not self.signed_in(request):
             return _html(200, _SIGN_IN_PAGE.format(error=""))
+        with self._lock:
+            self.chat_pages += 1
         return _html(200, _CHAT_PAGE)
 
     def guard_api(self, request: RecordedRequest) -> Reply | None:
@@ -180,7 +184,7 @@ _CHALLENGE_PAGE = """<!DOCTYPE html><html lang="en-US"><head><title>Just a momen
 
 _CHALLENGE_SCRIPT = """
 setTimeout(function () {
-  if (%(refuse)s && navigator.webdriver) {
+  if (%(refuse)s && (navigator.webdriver || /Headless/.test(navigator.userAgent))) {
     document.getElementById("status").textContent = "Blocked: an automated browser.";
     return;
   }

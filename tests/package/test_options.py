@@ -34,6 +34,7 @@ BAD_VALUES: dict[str, tuple[object, str]] = {
     "headers": ({"X-A": "b\nc"}, "header"),
     "verify": ("/nonexistent/ca.pem", "verify"),
     "base_url": ("ftp://example.com", "base_url"),
+    "refresh_cookies": ("sometimes", "refresh_cookies"),
 }
 
 #: A value for each flag and what the keyword argument becomes.
@@ -52,6 +53,7 @@ FLAG_VALUES: dict[str, tuple[list[str], object]] = {
     "headers": (["X-A: 1", "X-B:2"], {"X-A": "1", "X-B": "2"}),
     "verify": (["/etc/ssl/ca.pem"], "/etc/ssl/ca.pem"),
     "base_url": (["http://127.0.0.1:9"], "http://127.0.0.1:9"),
+    "refresh_cookies": ([], True),  # a switch: the flag alone
 }
 
 
@@ -106,6 +108,8 @@ def test_every_flag_becomes_its_keyword_argument(option: Any) -> None:
     argv = ["ask", "hello"]
     for value in values:
         argv += [option.flag, value]
+    if option.flag_type is None:
+        argv.append(option.flag)
     args = build_parser().parse_args(argv)
     assert provider_kwargs(args) == {option.name: expected}
     assert option.flag in build_parser()._subparsers._group_actions[0].choices["ask"].format_help()  # type: ignore[union-attr]
