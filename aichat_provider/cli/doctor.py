@@ -26,6 +26,7 @@ from ..cookies import (
     NOT_INSTALLED,
     BrowserCookies,
     load_browser_cookies,
+    load_login,
     parse_browsers,
     read_cookies_file,
 )
@@ -167,6 +168,38 @@ def check_cookie_sources(
             "skip", "cookies file", f"none given (--cookies-file or {_config.ENV_COOKIES_FILE})"
         )
 
+    stored_agent: str | None = None
+    try:
+        stored = load_login(host)
+    except errors.InvalidRequestError as error:
+        report.line("fail", "cookie store", f"{error}")
+        stored = None
+    if stored is not None:
+        selected = stored.select(url)
+        saved = time.strftime("%Y-%m-%d", time.gmtime(stored.saved_at))
+        if selected.values:
+            found_any = True
+            stored_agent = stored.user_agent
+            clearance_from += ["the cookie store"] if "cf_clearance" in selected.values else []
+            report.line(
+                "ok",
+                f"cookie store ({shown_path(stored.path)})",
+                f"{len(selected.values)} for {host}: "
+                f"{describe_cookies(selected.values, selected.expiries)}; saved {saved} by "
+                f"{stored.browser or 'a browser'}",
+            )
+        else:
+            report.line(
+                "warn",
+                "cookie store",
+                f"{selected.why_none(host).replace('its ', 'the saved ', 1)} (saved {saved}); "
+                "run 'aichat login' again",
+            )
+    else:
+        report.line(
+            "skip", "cookie store", f"nothing saved for {host} ('aichat login' saves cookies)"
+        )
+
     for browser in checked.browsers:
         try:
             result = within(
@@ -199,7 +232,7 @@ def check_cookie_sources(
         verdict = "skip" if reason == NOT_INSTALLED or reason.startswith("no cookies") else "warn"
         report.line(verdict, f"browser {browser}", reason)
 
-    agent = args.user_agent or os.environ.get(_config.ENV_USER_AGENT)
+    agent = args.user_agent or stored_agent or os.environ.get(_config.ENV_USER_AGENT)
     if clearance_from:
         if agent:
             report.line(
