@@ -126,8 +126,8 @@ def test_logout_forgets_the_cookies_and_the_browser_profile(
         "1 for 127.0.0.1: cf_clearance" in doctor.stdout
     )
     assert (
-        "sent with the user agent" in doctor.stdout
-        or "cf_clearance: found in the cookie store" in doctor.stdout
+        "[ ok ] cf_clearance: found in the cookie store; it is sent with the user agent"
+        in doctor.stdout
     )
     result = run(AICHAT, "logout", "--base-url", challenging.base_url, home=home)
     assert result.returncode == 0
