@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -22,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _config
 from ..errors import LoginError
+
+logger = logging.getLogger("aichat_provider")
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Playwright
@@ -158,15 +161,22 @@ async def visit(
             if closed.is_set():
                 seen.closed_by_user = True
                 return seen
+            looked = False
             try:
-                seen.cookies = [dict(cookie) for cookie in await context.cookies(cookie_url)]
-                seen.user_agent = await page.evaluate("navigator.userAgent")
-                seen.blocked = CHALLENGE_TITLE in (await page.title()).lower()
-                seen.challenged = seen.challenged or seen.blocked
-            except Exception:  # navigating, or closed under us
-                if closed.is_set():
-                    continue
-            if done(seen) or (interrupted is not None and interrupted.done()):
+                # The page first, then its cookies: a page past the check means the cookie
+                # that got it there is already set, so the cookies read next include it.
+                blocked = CHALLENGE_TITLE in (await page.title()).lower()
+                agent = await page.evaluate("navigator.userAgent")
+                cookies = [dict(cookie) for cookie in await context.cookies(cookie_url)]
+                looked = True
+            except Exception as exc:  # navigating (the challenge reloads the page), or closed
+                logger.debug("the login page is busy (%s); looking again", type(exc).__name__)
+            if looked:  # a whole, consistent look at one page, never half of two
+                seen.cookies, seen.user_agent, seen.blocked = cookies, agent, blocked
+                seen.challenged = seen.challenged or blocked
+                if done(seen):
+                    return seen
+            if interrupted is not None and interrupted.done():
                 return seen
             remaining = deadline - time.monotonic()
             if remaining <= 0:

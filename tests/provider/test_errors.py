@@ -50,7 +50,8 @@ async def test_rejected_cookies_raise_authentication_error(
     assert isinstance(error, errors.ResponseStatusError)
     assert error.status_code == status
     assert "invalid session" in error.body_excerpt
-    assert "Log in" in str(error)
+    assert "Run 'aichat login'" in str(error)
+    assert "log in to 127.0.0.1" in str(error)
     assert_no_secrets(exposed_text(error, debug_logs))
 
 
@@ -65,6 +66,7 @@ async def test_cloudflare_challenge_raises_cloudflare_error_with_advice(
     assert type(error) is errors.CloudflareError
     assert error.status_code == status
     assert "Just a moment" in error.body_excerpt
+    assert "Run 'aichat login'" in str(error)
     assert "user agent" in str(error)
     assert "cf_clearance" in str(error)
     assert len(service.requests) == 1  # a challenge is not retried
