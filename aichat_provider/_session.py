@@ -238,6 +238,21 @@ class StreamSession:
             )
         if isinstance(exc, curl_errors.Timeout) or code == CurlECode.OPERATION_TIMEDOUT:
             return self._timeout_error(url, timeout)
+        if self._proxy_shown and "response 407" in detail:
+            return ProviderConnectionError(
+                f"The proxy {self._proxy_shown} failed ({detail}): it wants another user name "
+                "or password; check the credentials in the proxy URL."
+            )
+        if self._proxy_shown and "tunnel failed" in detail:
+            return ProviderConnectionError(
+                f"The proxy {self._proxy_shown} failed ({detail}): it refused to open a tunnel "
+                f"to {host}. Check that it accepts CONNECT to the service."
+            )
+        if self._proxy_shown and code == CurlECode.COULDNT_CONNECT:
+            return ProviderConnectionError(
+                f"The proxy {self._proxy_shown} cannot be reached ({detail}). Check that it runs "
+                "and that the proxy URL names the right host and port."
+            )
         if code in _PROXY_CODES or isinstance(exc, curl_errors.ProxyError):
             return ProviderConnectionError(
                 f"The proxy {self._proxy_shown or ''} failed ({detail}). Check that it runs and "

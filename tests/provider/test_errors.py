@@ -306,9 +306,22 @@ async def test_unresolvable_host() -> None:
             USER,
             cookies=COOKIES,
             max_retries=0,
-            base_url="https://aichat-provider-test.invalid",
+            # a 64-character label: refused by the resolver without a query leaving the machine
+            base_url="https://" + "a" * 64 + ".example",
         )
     assert "could not be resolved" in str(caught.value)
+    assert caught.value.transient is True
+
+
+async def test_an_unresolvable_proxy_never_shows_its_password(
+    tls_service: StandInService, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    proxy = f"http://user:{PROXY_PASSWORD}@{'b' * 64}.example:3128"
+    error = await fail(tls_service, proxy=proxy)
+    assert type(error) is errors.ProviderConnectionError
+    assert f"The proxy http://[redacted]@{'b' * 64}.example:3128 failed" in str(error)
+    assert tls_service.requests == []
+    assert_no_secrets(exposed_text(error, debug_logs))
 
 
 async def test_self_signed_certificate_fails_with_verification_on(
@@ -367,8 +380,10 @@ async def test_proxy_with_wrong_password_hides_the_password(
     with ConnectProxy(username="user", password="the-right-one") as proxy:
         wrong = f"http://user:{PROXY_PASSWORD}@127.0.0.1:{proxy.port}"
         error = await fail(tls_service, proxy=wrong)
+        assert proxy.rejected_auth == 1
     assert type(error) is errors.ProviderConnectionError
-    assert "proxy" in str(error).lower()
+    assert str(error).startswith(f"The proxy http://[redacted]@127.0.0.1:{proxy.port} failed")
+    assert "another user name or password" in str(error)
     assert_no_secrets(exposed_text(error, debug_logs))
 
 
@@ -378,7 +393,7 @@ async def test_proxy_that_refuses_connect(
     with ConnectProxy(refuse=True) as proxy:
         error = await fail(tls_service, proxy=proxy.url)
     assert type(error) is errors.ProviderConnectionError
-    assert "proxy" in str(error).lower()
+    assert str(error).startswith(f"The proxy http://127.0.0.1:{proxy.port} failed")
     assert tls_service.requests == []
 
 
@@ -388,6 +403,9 @@ async def test_dead_proxy(
     proxy = f"socks5h://user:{PROXY_PASSWORD}@127.0.0.1:{closed_port}"
     error = await fail(tls_service, proxy=proxy)
     assert type(error) is errors.ProviderConnectionError
+    assert str(error).startswith(
+        f"The proxy socks5h://[redacted]@127.0.0.1:{closed_port} cannot be reached"
+    )
     assert tls_service.requests == []
     assert_no_secrets(exposed_text(error, debug_logs))
 

@@ -171,9 +171,23 @@ async def test_cookie_header_string_and_cookiejar_are_accepted(service: StandInS
 
 
 async def test_unknown_keyword_arguments_are_ignored(service: StandInService) -> None:
-    answer = await ask(service, stream=False, web_search=True, api_key="x", max_tokens=5)
+    answer = await ask(
+        service, stream=False, web_search=True, api_key="sk-unknown-key", max_tokens=5
+    )
     assert answer == "echo: Hi"
-    assert "api_key" not in service.requests[0].body.decode()
+    request = service.requests[0]
+    # nothing of them reaches the wire: the body is the documented five fields, no header
+    # carries them
+    assert set(request.json) == {
+        "message",
+        "temperature",
+        "presence_penalty",
+        "top_p",
+        "frequency_penalty",
+    }
+    wire = request.body.decode() + "\n".join(f"{k}: {v}" for k, v in request.headers.items())
+    for leaked in ("sk-unknown-key", "web_search", "max_tokens", "api_key"):
+        assert leaked not in wire
 
 
 async def test_server_set_cookies_do_not_reach_the_next_call(service: StandInService) -> None:
