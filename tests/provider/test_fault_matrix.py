@@ -180,7 +180,7 @@ CASES: dict[str, Case] = {
         None,
         errors.ProviderConnectionError,
         {},
-        "The proxy http://127.0.0.1:",
+        "refused to open a tunnel to 127.0.0.1",
         setup=refusing_proxy,
     ),
     "tls-untrusted": Case(
