@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from .. import _config, errors
 from .._aichat import Aichat
-from .._options import parse_cookies_file, parse_verify
+from .._options import parse_cookies_file, parse_timeout, parse_verify
 from .._redact import Scrubber, redact_url
 from .._responses import HttpReply, is_cloudflare_challenge
 from .._session import StreamSession
@@ -108,6 +108,7 @@ class Checked:
     proxy: str | None
     browsers: tuple[str, ...]
     verify: bool | str
+    timeout: float
 
 
 def run(args: argparse.Namespace) -> int:
@@ -119,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
             parse_proxy(args.proxy),
             parse_browsers(args.browser),
             parse_verify(args.verify),
+            parse_timeout(args.timeout) if args.timeout is not None else 15.0,
         )
         cookies_file = parse_cookies_file(
             args.cookies_file or os.environ.get(_config.ENV_COOKIES_FILE) or None
@@ -128,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     print(f"aichat doctor for {checked.endpoints.base_url}", flush=True)
     found_any = check_cookie_sources(report, args, checked, cookies_file)
-    check_network(report, checked, args.timeout)
+    check_network(report, checked)
     return check_request(report, args, found_any)
 
 
@@ -263,7 +265,7 @@ def check_cookie_sources(
     return found_any
 
 
-def check_network(report: Report, checked: Checked, timeout: float | None) -> None:
+def check_network(report: Report, checked: Checked) -> None:
     host, proxy = checked.endpoints.host, checked.proxy
     if proxy:
         shown = redact_url(proxy)
@@ -293,7 +295,7 @@ def check_network(report: Report, checked: Checked, timeout: float | None) -> No
         shown_addresses = sorted({str(a[4][0]) for a in addresses})[:3]
         report.line("ok", "DNS", f"{host} resolves to {', '.join(shown_addresses)}")
     try:
-        reply = asyncio.run(_get(checked, timeout or 15.0))
+        reply = asyncio.run(_get(checked, checked.timeout))
     except errors.ProviderError as error:
         report.line("fail", "connection", str(error))
         return

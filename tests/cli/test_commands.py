@@ -13,6 +13,7 @@ import pytest
 from aichat_provider.testing import RecordedRequest, Reply, StandInService
 from support.cli import AICHAT, cookies_file, run, run_against, run_doctor, spawn, spawn_chat
 from support.profiles import Cookie, build_chrome_profile, build_firefox_profile
+from support.proxy import ConnectProxy
 from support.secrets import SECRET_CLEARANCE, SECRET_COOKIE, subprocess_env
 
 
@@ -153,6 +154,7 @@ def test_interactive_exit_command_and_errors_keep_the_session(
     child.expect("you> ")
     child.sendline("second")
     child.expect("echo: second")
+    child.expect("you> ")  # keystrokes only once the prompt is there
     child.sendline("/exit")
     child.expect(pexpect.EOF)
     child.close()
@@ -172,6 +174,7 @@ def test_ctrl_c_during_a_request_abandons_it_and_the_chat_goes_on(
     child.expect("you> ")
     child.sendline("answered")
     child.expect("echo: answered")
+    child.expect("you> ")  # EOF only once the prompt is there (sent earlier, it raced)
     child.sendeof()
     child.expect(pexpect.EOF)
     child.close()
@@ -321,3 +324,92 @@ def test_python_m_runs_doctor_too(home: Path, service: StandInService) -> None:
     )
     assert result.returncode == 3
     assert "aichat doctor for" in result.stdout
+
+
+# --- what the flags must do (each of these survived a mutation of the code before) ------------
+
+
+def test_the_proxy_flag_carries_the_request(
+    tmp_path: Path, home: Path, tls_service: StandInService
+) -> None:
+    assert tls_service.ca_path is not None
+    with ConnectProxy() as proxy:
+        result = run(
+            AICHAT,
+            "Hi",
+            "--base-url",
+            tls_service.base_url,
+            "--ca-bundle",
+            tls_service.ca_path,
+            "--cookies-file",
+            str(cookies_file(tmp_path)),
+            "--proxy",
+            proxy.url,
+            home=home,
+        )
+        assert result.returncode == 0, result.stderr
+        assert proxy.tunnels == [f"127.0.0.1:{tls_service.port}"]
+
+
+def test_the_model_flag_is_checked_and_reported(
+    tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    wrong = run_against(AICHAT, service, tmp_path, home, "Hi", "--model", "gpt-4")
+    assert wrong.returncode == 2
+    assert "Model 'gpt-4' is not supported" in wrong.stderr
+    assert service.requests == []
+    right = run_against(AICHAT, service, tmp_path, home, "Hi", "--model", "gpt-3.5-turbo", "--json")
+    assert json.loads(right.stdout)["model"] == "gpt-3.5-turbo"
+
+
+@pytest.mark.parametrize("prompt", ["", "   ", "\n\n"])
+def test_an_empty_prompt_is_a_usage_error(
+    prompt: str, tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    result = run_against(AICHAT, service, tmp_path, home, prompt)
+    assert result.returncode == 2
+    assert "the prompt is empty" in result.stderr
+    assert service.requests == []
+
+
+def test_ctrl_c_while_waiting_exits_130(
+    tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    service.set_default(Reply.hang())
+    child = spawn_chat(home, tmp_path, service, "never answered")
+    assert service.wait_for_requests(1, timeout=20)
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+
+
+def test_options_that_can_never_work_end_the_chat_before_it_starts(
+    tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    child = spawn_chat(home, tmp_path, service, "--temperature", "7")
+    child.expect("temperature must be between 0 and 2")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
+    assert service.requests == []
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "phrase"),
+    [
+        ("--proxy", "ftp://proxy.example:21", "proxy"),
+        ("--base-url", "gopher://example", "base_url"),
+        ("--ca-bundle", "/nonexistent/ca.pem", "verify"),
+        ("--browser", "netscape", "browser"),
+        ("--timeout", "-1", "timeout"),
+    ],
+)
+def test_doctor_refuses_a_bad_option_before_checking_anything(
+    flag: str, value: str, phrase: str, home: Path
+) -> None:
+    result = run_doctor(home, flag, value)
+    assert result.returncode == 2
+    assert result.stdout.startswith("[FAIL] options:")
+    assert phrase in result.stdout
+    assert "aichat doctor for" not in result.stdout

@@ -418,3 +418,40 @@ def test_cookie_values_never_appear_in_the_options_repr(service: StandInService)
         default_model="gpt-3.5-turbo",
     )
     assert_no_secrets(repr(options))
+
+
+async def test_a_domain_cookie_never_reaches_a_host_that_only_ends_with_its_name(
+    tmp_path: Path, service: StandInService
+) -> None:
+    """A cookie for .chat.localhost goes to chat.localhost and its subdomains, never to
+    evilchat.localhost (the match is on a dot boundary)."""
+    path = tmp_path / "cookies.json"
+    path.write_text(
+        json.dumps(
+            [
+                {"name": "parent", "value": "p", "domain": ".chat.localhost"},
+                {"name": "own", "value": "o", "domain": "evilchat.localhost", "hostOnly": True},
+            ]
+        )
+    )
+    evil = f"http://evilchat.localhost:{service.port}"
+    await Aichat.create_async("", USER, cookies_file=path, base_url=evil, browser=[])
+    assert service.requests[0].cookies == {"own": "o"}
+    sub = f"http://api.chat.localhost:{service.port}"
+    await Aichat.create_async("", USER, cookies_file=path, base_url=sub, browser=[])
+    assert service.requests[1].cookies == {"parent": "p"}
+
+
+async def test_browser_cookies_are_read_again_once_the_cache_time_is_up(
+    home: Path, local_service: StandInService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = build_firefox_profile(home, [Cookie("localhost", "session", "first")])
+    monkeypatch.setattr(browser_cookie_cache, "ttl", 0.3)
+    call = {"browser": "firefox", "base_url": url_of(local_service)}
+    await Aichat.create_async("", USER, **call)
+    _set_firefox_value(database, "second")
+    await Aichat.create_async("", USER, **call)  # within the time: the cached read
+    await asyncio.sleep(0.35)  # past the cache time (0.3 s)
+    await Aichat.create_async("", USER, **call)  # after it: the profile is read again
+    assert [r.cookies["session"] for r in local_service.requests] == ["first", "first", "second"]
+    assert browser_cookie_cache.loads == 2

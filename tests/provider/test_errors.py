@@ -435,3 +435,23 @@ async def test_environment_proxy_applies_when_no_proxy_is_given(
             "", USER, cookies=COOKIES, base_url=tls_service.base_url, verify=tls_service.ca_path
         )
         assert proxy.tunnels == [f"127.0.0.1:{tls_service.port}"]
+
+
+async def test_the_services_own_refusal_text_is_scrubbed(
+    service: StandInService, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    service.push(Reply.rejected(f"bad session {COOKIES['session']}, try again"))
+    error = await fail(service)
+    assert type(error) is errors.ResponseError
+    assert "The service reported a failure: bad session [redacted], try again" in str(error)
+    assert_no_secrets(exposed_text(error, debug_logs))
+
+
+@pytest.mark.parametrize("flag", [1, "true", "yes", [True], {"ok": True}])
+async def test_only_a_json_true_response_is_an_answer(
+    flag: object, service: StandInService
+) -> None:
+    service.push(Reply.json({"response": flag, "message": "looks like an answer"}))
+    error = await fail(service)
+    assert type(error) is errors.ResponseError
+    assert "reported a failure" in str(error)

@@ -153,3 +153,35 @@ async def test_aclose_under_a_running_call_fails_it_as_a_connection_error(
     await Aichat.aclose()
     with pytest.raises(errors.ProviderConnectionError, match="without an HTTP reply"):
         await running
+
+
+async def test_a_verify_false_call_never_lends_its_session_to_a_verifying_call(
+    tls_service: StandInService,
+) -> None:
+    """TLS settings are part of what must not be shared: after a call that turned
+    verification off, a call on the same loop with verification on still refuses the
+    untrusted certificate, before its cookies are sent."""
+    kwargs = {"cookies": COOKIES, "base_url": tls_service.base_url, "max_retries": 0}
+    assert await Aichat.create_async("", USER, verify=False, **kwargs) == "echo: Hi"
+    with pytest.raises(errors.ProviderConnectionError) as caught:
+        await Aichat.create_async("", USER, **kwargs)
+    assert "TLS" in str(caught.value)
+    assert caught.value.transient is False
+    assert len(tls_service.requests) == 1  # the verifying call sent nothing
+
+
+async def test_eviction_under_a_running_call_loses_nothing_without_retries(
+    service: StandInService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no retries to hide a failure: an evicted session finishes the call it carries."""
+    from aichat_provider import _pool
+
+    monkeypatch.setattr(_pool, "MAX_SESSIONS_PER_LOOP", 1)
+    service.push(Reply.delayed(0.5))
+    slow = asyncio.create_task(Aichat.create_async("", USER, **kwargs_for(service, max_retries=0)))
+    assert await asyncio.to_thread(service.wait_for_requests, 1)
+    for target in ("chrome131", "chrome124", "chrome120"):  # three evictions meanwhile
+        other = kwargs_for(service, impersonate=target, max_retries=0)
+        assert await Aichat.create_async("", USER, **other) == "echo: Hi"
+    assert await slow == "echo: Hi"
+    assert len(service.requests) == 4  # one request each: nothing was retried
