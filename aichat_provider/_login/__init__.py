@@ -109,7 +109,7 @@ def _save(
         user_agent=seen.user_agent,
         browser=executable.name,
     )
-    store_cache.invalidate(store_path(endpoints.host))
+    store_cache.recheck(store_path(endpoints.host))
     return stored
 
 

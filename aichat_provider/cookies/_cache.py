@@ -148,10 +148,12 @@ class ChangedFileCache(Generic[T]):
         self.parses += 1
         return version, self._reader(path, url)
 
-    def invalidate(self, path: Path) -> None:
-        """Look at ``path`` again on the next call (it was just written)."""
-        for key in [key for key in self._entries if key[0] == path]:
-            del self._entries[key]
+    def recheck(self, path: Path) -> None:
+        """Look at ``path`` again on the next call (it was just written): read again if it
+        changed."""
+        for key, (_, version, value) in list(self._entries.items()):
+            if key[0] == path:
+                self._entries[key] = (0.0, version, value)
 
     def clear(self) -> None:
         self._entries.clear()

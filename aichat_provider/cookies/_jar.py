@@ -10,6 +10,7 @@ calls a host without dots (``localhost``) ``localhost.local``.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
 import urllib.request
@@ -132,6 +133,7 @@ def select_cookies(
     request = urllib.request.Request(url)  # noqa: S310  # built to ask the policy, never opened
     host = (request.host or "").rsplit(":", 1)[0].strip("[]").lower()
     dotless = "." not in host
+    numeric = _is_ip(host)
     jar = CookieJar(_policy())
     originals: list[Cookie] = []
     for cookie in cookies:
@@ -142,6 +144,8 @@ def select_cookies(
         domain = cookie.domain
         if not domain.strip("."):
             domain = host  # a cookie that names no domain is meant for the host asked about
+        if numeric and domain.lstrip(".") != host:
+            domain = "!" + domain.lstrip(".")  # no domain cookies for an IP address: never sent
         if dotless and domain.lstrip(".") == host:
             domain = domain.replace(host, host + ".local")  # http.cookiejar's name for it
         jar.set_cookie(_stand_in(cookie, domain, f"c{len(originals)}", any_path))
@@ -176,7 +180,8 @@ def _why_not_sent(cookie: Cookie, request: urllib.request.Request, host: str) ->
     """The first rule a browser would have applied to keep ``cookie`` back, and what to name."""
     bare = cookie.domain.lstrip(".").lower()
     host_only = not cookie.domain.startswith(".")
-    if bare and not (host == bare or (not host_only and host.endswith("." + bare))):
+    parent = not host_only and host.endswith("." + bare) and not _is_ip(host)
+    if bare and not (host == bare or parent):
         return OTHER_HOST, bare
     expiry = _expiry(cookie)
     if expiry is not None and expiry <= time.time():
@@ -184,6 +189,14 @@ def _why_not_sent(cookie: Cookie, request: urllib.request.Request, host: str) ->
     if cookie.secure and request.type != "https":
         return HTTPS_ONLY, str(cookie.name)
     return OTHER_PATH, str(cookie.name)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _expiry(cookie: Cookie) -> float | None:

@@ -103,12 +103,13 @@ def save_login(
     """Keep ``cookies`` (CDP-style dicts: name, value, domain, path, secure, expires) of ``host``
     and the user agent that earned them. Only cookies a browser would send to ``host`` are kept:
     its own, and those set for a parent domain."""
-    entries = []
-    for cookie in cookies:
-        entry = _entry(cookie)
-        bare = entry["domain"].lstrip(".")
-        if host == bare or (not entry["hostOnly"] and host.endswith("." + bare)):
-            entries.append(entry)
+    entries = [_entry(cookie) for cookie in cookies]
+    # Keep what a browser would send to the host (any path, https): its own cookies and those
+    # of a parent domain, unexpired; a cookie the policy turns down is never written.
+    kept = select_cookies(
+        (_cookie(entry, host) for entry in entries), f"https://{host}/", any_path=True
+    ).values
+    entries = [entry for entry in entries if kept.get(entry["name"]) == entry["value"]]
     if user_agent is not None and not is_sendable(user_agent):
         raise InvalidRequestError("the browser's user agent cannot be sent in a header")
     path = store_path(host, environ)
@@ -190,19 +191,8 @@ def load_login(host: str, environ: Mapping[str, str] | None = None) -> StoredLog
     for index, entry in enumerate(data.get("cookies") or []):
         if not isinstance(entry, dict):
             raise InvalidRequestError(f"{where}, cookie {index} is not an object")
-        name, value = check_cookie(entry.get("name"), entry.get("value"), where=where)
-        expires = entry.get("expires")
-        cookies.append(
-            make_cookie(
-                name,
-                value,
-                domain=str(entry.get("domain") or host),
-                host_only=bool(entry.get("hostOnly", True)),
-                path=str(entry.get("path") or "/"),
-                secure=bool(entry.get("secure")),
-                expires=float(expires) if isinstance(expires, (int, float)) else None,
-            )
-        )
+        check_cookie(entry.get("name"), entry.get("value"), where=where)
+        cookies.append(_cookie(entry, host))
     saved_at = data.get("saved_at")
     return StoredLogin(
         host=str(data.get("host") or host),
@@ -212,6 +202,19 @@ def load_login(host: str, environ: Mapping[str, str] | None = None) -> StoredLog
         browser=data.get("browser") if isinstance(data.get("browser"), str) else None,
         cookies=tuple(cookies),
         path=path,
+    )
+
+
+def _cookie(entry: Mapping[str, Any], host: str) -> Cookie:
+    expires = entry.get("expires")
+    return make_cookie(
+        str(entry["name"]),
+        str(entry["value"]),
+        domain=str(entry.get("domain") or host),
+        host_only=bool(entry.get("hostOnly", True)),
+        path=str(entry.get("path") or "/"),
+        secure=bool(entry.get("secure")),
+        expires=float(expires) if isinstance(expires, (int, float)) else None,
     )
 
 

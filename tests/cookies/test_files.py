@@ -1,0 +1,173 @@
+"""Cookies files in every format people keep them in, and every way a file can be wrong."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aichat_provider import Aichat, errors
+from aichat_provider.testing import StandInService
+from support.secrets import USER
+
+API = "http://127.0.0.1/api/text"
+
+
+async def sent_with(path: Path, service: StandInService) -> dict[str, str]:
+    await Aichat.create_async(
+        "", USER, cookies_file=path, base_url=service.base_url, browser=[], max_retries=0
+    )
+    return service.requests[-1].cookies
+
+
+def har(entries: list[dict[str, Any]]) -> str:
+    return json.dumps({"log": {"version": "1.2", "creator": {"name": "test"}, "entries": entries}})
+
+
+def entry(url: str, request_cookies: Any = None, headers: Any = None, response: Any = None) -> Any:
+    return {
+        "request": {
+            "method": "POST",
+            "url": url,
+            "cookies": request_cookies if request_cookies is not None else [],
+            "headers": headers or [],
+        },
+        "response": response if response is not None else {"status": 200, "cookies": []},
+    }
+
+
+async def test_a_har_recording_gives_what_its_requests_sent_and_its_responses_set(
+    tmp_path: Path, service: StandInService
+) -> None:
+    base = f"http://127.0.0.1:{service.port}"
+    path = tmp_path / "session.har"
+    path.write_text(
+        har(
+            [
+                entry(f"{base}/chat", request_cookies=[{"name": "session", "value": "old"}]),
+                entry(
+                    f"{base}/api/text",
+                    headers=[{"name": "Cookie", "value": "session=from-header; theme=dark"}],
+                ),
+                entry(
+                    f"{base}/login",
+                    response={
+                        "cookies": [
+                            {
+                                "name": "cf_clearance",
+                                "value": "cleared",
+                                "path": "/",
+                                "expires": "2999-01-01T00:00:00.000Z",
+                            },
+                            {
+                                "name": "gone",
+                                "value": "x",
+                                "expires": "2001-01-01T00:00:00Z",
+                            },
+                        ]
+                    },
+                ),
+                entry(
+                    "https://elsewhere.example/", request_cookies=[{"name": "other", "value": "o"}]
+                ),
+                {"request": "not an object"},
+                entry("not a url at all"),
+            ]
+        )
+    )
+    assert await sent_with(path, service) == {
+        "session": "from-header",  # later entries win
+        "theme": "dark",
+        "cf_clearance": "cleared",
+    }
+
+
+@pytest.mark.parametrize(
+    ("document", "phrase"),
+    [
+        ({"log": {"entries": "no"}}, "log.entries"),
+        ({"log": {"entries": ["text"]}}, "entry 0 is not an object"),
+        ({"cookies": [{"name": "a"}]}, "cookie 'a' must have a string value"),
+        ([{"value": "no name"}], "a string 'name'"),
+        ([{"name": "a", "value": "b", "domain": 5}], "'domain' and 'path' must be strings"),
+        ([{"name": "a", "value": "b", "expirationDate": "soon"}], "is not a date"),
+        ([{"name": "a", "value": "b", "expires": [1]}], "must be a number of seconds"),
+        ([1, 2], "entry 0 is not an object"),
+        ({"something": "else"}, "expected a JSON list"),
+    ],
+)
+async def test_json_files_that_are_not_cookies_say_where(
+    document: object, phrase: str, tmp_path: Path, service: StandInService
+) -> None:
+    path = tmp_path / "cookies.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(errors.InvalidRequestError, match=phrase) as caught:
+        await sent_with(path, service)
+    assert str(path) in str(caught.value)
+    assert service.requests == []
+
+
+async def test_playwright_storage_state_with_session_and_host_only_cookies(
+    tmp_path: Path, service: StandInService
+) -> None:
+    state = {
+        "cookies": [
+            {"name": "session", "value": "s", "domain": "127.0.0.1", "path": "/", "expires": -1},
+            {"name": "kept", "value": "k", "domain": "127.0.0.1", "session": True},
+            {"name": "old", "value": "o", "domain": "127.0.0.1", "expires": 1_000_000},
+        ],
+        "origins": [],
+    }
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(state))
+    assert await sent_with(path, service) == {"session": "s", "kept": "k"}
+
+
+async def test_a_netscape_line_with_a_missing_field(
+    tmp_path: Path, service: StandInService
+) -> None:
+    path = tmp_path / "cookies.txt"
+    path.write_text("127.0.0.1\tFALSE\t/\tFALSE\n")
+    with pytest.raises(errors.InvalidRequestError, match="line 1: expected 7"):
+        await sent_with(path, service)
+
+
+async def test_an_export_whose_value_lost_its_tab(tmp_path: Path, service: StandInService) -> None:
+    path = tmp_path / "cookies.txt"
+    path.write_text("127.0.0.1\tFALSE\t/\tFALSE\t0\tempty\n127.0.0.1 FALSE / FALSE 0 spaced v\n")
+    assert await sent_with(path, service) == {"empty": "", "spaced": "v"}
+
+
+@pytest.mark.parametrize(
+    ("content", "phrase"),
+    [(b"\xff\xfe\x00garbage", "not UTF-8 text"), (b"{not json", "neither valid JSON")],
+)
+async def test_a_file_that_is_not_text_or_not_json(
+    content: bytes, phrase: str, tmp_path: Path, service: StandInService
+) -> None:
+    path = tmp_path / "cookies"
+    path.write_bytes(content)
+    with pytest.raises(errors.InvalidRequestError, match=phrase):
+        await sent_with(path, service)
+
+
+async def test_a_missing_file(tmp_path: Path, service: StandInService) -> None:
+    with pytest.raises(errors.InvalidRequestError, match="does not exist"):
+        await sent_with(tmp_path / "nope.txt", service)
+
+
+async def test_a_file_that_changed_is_read_again(tmp_path: Path, service: StandInService) -> None:
+    from aichat_provider.cookies import cookies_file_cache
+
+    path = tmp_path / "cookies.txt"
+    path.write_text("127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tfirst\n")
+    assert await sent_with(path, service) == {"session": "first"}
+    cookies_file_cache.recheck(path)  # as if the recheck time had passed
+    assert await sent_with(path, service) == {"session": "first"}  # unchanged: not parsed
+    assert cookies_file_cache.parses == 1
+    path.write_text("127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tsecond-value\n")
+    cookies_file_cache.recheck(path)
+    assert await sent_with(path, service) == {"session": "second-value"}
+    assert cookies_file_cache.parses == 2
