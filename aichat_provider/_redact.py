@@ -39,13 +39,12 @@ def url_secrets(url: str | None) -> list[str]:
     """
     if not url or "@" not in url:
         return []
-    shown = redact_url(url)
     rest = url.partition("://")[2] or url
     credentials = rest[: rest.rfind("@")]
     found = [url, credentials, *credentials.split(":", 1)]
     found += [unquote(part) for part in found]
     found += [quote(part, safe="") for part in found]
-    return [part for part in dict.fromkeys(found) if part and part != shown]
+    return [part for part in dict.fromkeys(found) if part]
 
 
 class Scrubber:

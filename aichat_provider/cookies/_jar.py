@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 import time
 import urllib.request
 from collections.abc import Iterable
@@ -131,8 +132,10 @@ def select_cookies(
     raises InvalidRequestError; one that would not be sent is never looked at.
     """
     request = urllib.request.Request(url)  # noqa: S310  # built to ask the policy, never opened
-    host = (request.host or "").rsplit(":", 1)[0].strip("[]").lower()
-    dotless = "." not in host
+    # http.cookiejar's own name for the host: "localhost.local", "[::1].local", "127.0.0.1"
+    request_host = re.sub(r":\d+$", "", request.host or "").lower()
+    jar_host = request_host if "." in request_host else request_host + ".local"
+    host = request_host.strip("[]")
     numeric = _is_ip(host)
     jar = CookieJar(_policy())
     originals: list[Cookie] = []
@@ -144,10 +147,11 @@ def select_cookies(
         domain = cookie.domain
         if not domain.strip("."):
             domain = host  # a cookie that names no domain is meant for the host asked about
-        if numeric and domain.lstrip(".") != host:
-            domain = "!" + domain.lstrip(".")  # no domain cookies for an IP address: never sent
-        if dotless and domain.lstrip(".") == host:
-            domain = domain.replace(host, host + ".local")  # http.cookiejar's name for it
+        bare = domain.lstrip(".").strip("[]").lower()
+        if bare == host:
+            domain = jar_host if domain == bare else "." + jar_host
+        elif numeric:
+            domain = "!" + bare  # no domain cookie ever goes to an IP address
         jar.set_cookie(_stand_in(cookie, domain, f"c{len(originals)}", any_path))
         originals.append(cookie)
     if not originals:

@@ -1,0 +1,117 @@
+"""Which stored cookies go with a request: the rules a browser applies, one by one."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from aichat_provider import errors
+from aichat_provider.cookies import select_cookies
+from aichat_provider.cookies._jar import MAX_EXPIRY, make_cookie, normalise_expiry
+
+HOUR = 3600.0
+
+
+def sent(url: str, *cookies: object) -> dict[str, str]:
+    return select_cookies(cookies, url).values  # type: ignore[arg-type]
+
+
+def test_expiry_normalisation() -> None:
+    assert normalise_expiry(0) is None
+    assert normalise_expiry(-1) is None
+    assert normalise_expiry(1_800_000_000) == 1_800_000_000
+    assert normalise_expiry(1_800_000_000_000) == 1_800_000_000  # Firefox's milliseconds
+    assert normalise_expiry(float("inf")) == MAX_EXPIRY
+    assert normalise_expiry(1e30) == MAX_EXPIRY
+    assert normalise_expiry(MAX_EXPIRY) == MAX_EXPIRY
+    assert normalise_expiry(normalise_expiry(1e12) or 0) == 1e9  # twice changes nothing
+    with pytest.raises(ValueError, match="not a number"):
+        normalise_expiry(float("nan"))
+
+
+def test_host_only_and_domain_cookies() -> None:
+    own = make_cookie("own", "o", domain="chat.example")
+    parent = make_cookie("parent", "p", domain=".example")
+    sibling = make_cookie("sibling", "s", domain="other.example")
+    assert sent("https://chat.example/api/text", own, parent, sibling) == {
+        "own": "o",
+        "parent": "p",
+    }
+    assert sent("https://sub.chat.example/api/text", own, parent) == {"parent": "p"}
+    assert sent("https://example/api/text", parent) == {"parent": "p"}
+    assert sent("https://notexample/api/text", parent) == {}
+    forced = make_cookie("forced", "f", domain="chat.example", host_only=False)
+    assert sent("https://a.chat.example/x", forced) == {"forced": "f"}
+
+
+def test_path_secure_and_expiry() -> None:
+    now = time.time()
+    cookies = [
+        make_cookie("root", "r", domain="h.example", path="/"),
+        make_cookie("api", "a", domain="h.example", path="/api"),
+        make_cookie("apis", "x", domain="h.example", path="/apis"),  # not a prefix on a boundary
+        make_cookie("chat", "c", domain="h.example", path="/chat"),
+        make_cookie("secure", "s", domain="h.example", secure=True),
+        make_cookie("live", "l", domain="h.example", expires=now + HOUR),
+        make_cookie("dead", "d", domain="h.example", expires=now - 1),
+        make_cookie("bad_path", "b", domain="h.example", path="relative"),
+    ]
+    assert sent("http://h.example/api/text", *cookies) == {
+        "api": "a",
+        "root": "r",
+        "live": "l",
+        "bad_path": "b",
+    }
+    assert "secure" in sent("https://h.example/api/text", *cookies)
+    selected = select_cookies(cookies, "http://h.example/api/text")
+    assert selected.skipped == {"path": ["apis", "chat"], "https": ["secure"], "expired": ["dead"]}
+    assert selected.expiries["live"] == pytest.approx(now + HOUR, abs=1)
+    assert selected.expiries["root"] is None
+
+
+def test_the_longest_path_wins_a_shared_name() -> None:
+    cookies = [
+        make_cookie("id", "root", domain="h.example", path="/"),
+        make_cookie("id", "api", domain="h.example", path="/api"),
+    ]
+    assert sent("http://h.example/api/text", *cookies) == {"id": "api"}
+
+
+def test_dotless_hosts_and_ip_addresses() -> None:
+    assert sent("http://localhost:8/api/text", make_cookie("a", "1", domain="localhost")) == {
+        "a": "1"
+    }
+    assert sent("http://[::1]:8/x", make_cookie("v6", "1", domain="::1")) == {"v6": "1"}
+    assert sent("http://127.0.0.1/x", make_cookie("no", "1", domain=".0.0.1")) == {}
+    assert sent("http://127.0.0.1/x", make_cookie("none", "1", domain="")) == {"none": "1"}
+
+
+def test_why_nothing_is_sent() -> None:
+    now = time.time()
+    host = "h.example"
+    expired = select_cookies(
+        [make_cookie("old", "1", domain=host, expires=now - 5)], f"http://{host}/api/text"
+    )
+    assert (
+        expired.why_none(host)
+        == f"its cookies for {host} have expired (old); log in to {host} again"
+    )
+    secure = select_cookies([make_cookie("s", "1", domain=host, secure=True)], f"http://{host}/x")
+    assert "Secure (sent over https only)" in secure.why_none(host)
+    path = select_cookies([make_cookie("p", "1", domain=host, path="/chat")], f"http://{host}/api")
+    assert "other paths" in path.why_none(host)
+    other = select_cookies([make_cookie("o", "1", domain="www.h.example")], f"http://{host}/x")
+    assert (
+        other.why_none(host)
+        == f"it has cookies only for www.h.example, not for {host}; check base_url"
+    )
+    assert select_cookies([], f"http://{host}/").why_none(host) == f"no cookies for {host}"
+
+
+def test_a_cookie_that_would_be_sent_but_cannot_travel() -> None:
+    bad = make_cookie("bad", "line\nbreak", domain="h.example")
+    with pytest.raises(errors.InvalidRequestError, match="cookie 'bad'"):
+        select_cookies([bad], "http://h.example/")
+    elsewhere = make_cookie("bad", "line\nbreak", domain="other.example")
+    assert select_cookies([elsewhere], "http://h.example/").values == {}  # never looked at
