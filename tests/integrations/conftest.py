@@ -11,7 +11,13 @@ from typing import Any
 
 import pytest
 
-from support.frameworks import LEGACY_G4F, LEGACY_G4F_HINT, offline_environment, require, unavailable
+from support.frameworks import (
+    LEGACY_G4F,
+    LEGACY_G4F_HINT,
+    offline_environment,
+    require,
+    unavailable,
+)
 
 
 @pytest.fixture(scope="session")

@@ -81,13 +81,9 @@ def offline_environment(cache_dir: Path) -> dict[str, str]:
     models = cache_dir / ".models" / datetime.date.today().strftime("%Y-%m-%d")
     models.mkdir(parents=True, exist_ok=True)
     (models / "providers.json").write_text(
-        json.dumps(
-            {"providers": {"default": {"baseUrl": f"{proxy}/v1"}}, "defaultModels": {}}
-        )
+        json.dumps({"providers": {"default": {"baseUrl": f"{proxy}/v1"}}, "defaultModels": {}})
     )
-    env = {
-        name: proxy for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
-    }
+    env = {name: proxy for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
     env.update(
         {
             "NO_PROXY": "127.0.0.1,localhost",
