@@ -28,7 +28,8 @@ LEGACY_G4F_HINT = (
     f"gpt4free {LEGACY_G4F} cannot share a virtualenv with gpt4free 8.x; `bash .ci/run` runs "
     "these tests in a second one, or: python3.11 -m venv /tmp/g4f-legacy && "
     f"/tmp/g4f-legacy/bin/pip install . 'g4f=={LEGACY_G4F}' pytest pytest-asyncio "
-    "pytest-timeout && /tmp/g4f-legacy/bin/pytest -m g4f_legacy tests/integrations"
+    "pytest-timeout && /tmp/g4f-legacy/bin/pytest -m g4f_legacy "
+    "tests/integrations/test_g4f_legacy.py"
 )
 
 _dead_socket: socket.socket | None = None
