@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -14,6 +11,7 @@ import pytest
 from support.frameworks import (
     LEGACY_G4F,
     LEGACY_G4F_HINT,
+    import_offline,
     offline_environment,
     require,
     unavailable,
@@ -33,20 +31,6 @@ def offline(
     for name, value in offline_variables.items():
         monkeypatch.setenv(name, value)
     return offline_variables
-
-
-def import_offline(name: str, variables: dict[str, str]) -> ModuleType:
-    """Import ``name`` with the offline variables set (several frameworks go online on import)."""
-    saved = {key: os.environ.get(key) for key in variables}
-    os.environ.update(variables)
-    try:
-        return importlib.import_module(name)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                del os.environ[key]
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture(scope="session")
@@ -80,3 +64,22 @@ def legacy_g4f(offline_variables: dict[str, str]) -> Any:
     if version != LEGACY_G4F:
         unavailable(f"gpt4free {version} is installed; {LEGACY_G4F_HINT}")
     return import_offline("g4f", offline_variables)
+
+
+@pytest.fixture(scope="session")
+def litellm(offline_variables: dict[str, str]) -> Any:
+    """LiteLLM, which would download a price list as it is imported."""
+    require("litellm", "litellm")
+    return import_offline("litellm", offline_variables)
+
+
+@pytest.fixture(scope="session")
+def langchain_core(offline_variables: dict[str, str]) -> Any:
+    require("langchain-core", "langchain")
+    return import_offline("langchain_core", offline_variables)
+
+
+@pytest.fixture(scope="session")
+def llm(offline_variables: dict[str, str]) -> Any:
+    require("llm", "llm")
+    return import_offline("llm", offline_variables)

@@ -65,9 +65,7 @@ def test_retry_provider_sync_and_async(g4f: Any, service: StandInService) -> Non
     assert len(service.requests) == 2
 
 
-def test_retry_provider_falls_over_to_the_next_provider(
-    g4f: Any, service: StandInService
-) -> None:
+def test_retry_provider_falls_over_to_the_next_provider(g4f: Any, service: StandInService) -> None:
     service.set_default(Reply.status(403))
     retry = g4f.Provider.RetryProvider([Aichat, Backup], shuffle=False)
     answer = g4f.ChatCompletion.create("gpt-3.5-turbo", USER, provider=retry, **on(service))
@@ -102,7 +100,9 @@ def test_register_replaces_gpt4free_s_own_aichat(g4f: Any, service: StandInServi
         registered = g4f.Provider.ProviderUtils.convert["Aichat"]  # what its GUI looks up
         assert registered is integration.Aichat is g4f.Provider.Aichat
         assert registered.needs_auth is False
-        answer = g4f.ChatCompletion.create("gpt-3.5-turbo", USER, provider=registered, **on(service))
+        answer = g4f.ChatCompletion.create(
+            "gpt-3.5-turbo", USER, provider=registered, **on(service)
+        )
         assert answer == "echo: Hi"
         service.set_default(Reply.status(403))
         with pytest.raises(errors.AuthenticationError):  # 0.1.x has no error classes of its own

@@ -13,11 +13,13 @@ points every proxy variable at a local port where nothing listens and tells them
 from __future__ import annotations
 
 import datetime
+import importlib
 import importlib.metadata
 import json
 import os
 import socket
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -95,3 +97,17 @@ def offline_environment(cache_dir: Path) -> dict[str, str]:
         }
     )
     return env
+
+
+def import_offline(name: str, variables: dict[str, str]) -> ModuleType:
+    """Import ``name`` with the offline variables set (several frameworks go online on import)."""
+    saved = {key: os.environ.get(key) for key in variables}
+    os.environ.update(variables)
+    try:
+        return importlib.import_module(name)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                del os.environ[key]
+            else:
+                os.environ[key] = value
