@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .. import errors
 from .._aichat import Aichat
 
 #: Every keyword argument ``Aichat.create_async`` understands besides model and messages.
@@ -20,3 +21,19 @@ def provider_options(*sources: Mapping[str, Any] | None) -> dict[str, Any]:
             if name in OPTION_NAMES and value is not None:
                 options[name] = value
     return options
+
+
+_mixed: dict[tuple[type[errors.ProviderError], type[Exception]], type[errors.ProviderError]] = {}
+
+
+def also_a(error: errors.ProviderError, kind: type[Exception]) -> errors.ProviderError:
+    """A copy of ``error`` (message and every field) whose class derives from both ``kind`` and
+    ``type(error)``, so code catching the framework's kind and code catching ours both see it.
+    Raise it ``from error``."""
+    key = (type(error), kind)
+    if key not in _mixed:
+        _mixed[key] = type(type(error).__name__, (kind, type(error)), {"__module__": __name__})
+    copy = _mixed[key].__new__(_mixed[key])
+    copy.__dict__.update(error.__dict__)
+    copy.args = error.args
+    return copy

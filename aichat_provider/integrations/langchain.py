@@ -33,7 +33,7 @@ from pydantic import Field
 from .. import _config, errors
 from .._aichat import Aichat
 from .._messages import Message, Messages
-from ._common import provider_options
+from ._common import also_a, provider_options
 
 __all__ = ["ChatAichat", "to_langchain_error"]
 
@@ -57,28 +57,11 @@ _ROLES = {"human": "user", "ai": "assistant", "system": "system"}
 SECRET_OPTIONS = frozenset({"cookies", "proxy", "headers"})
 
 
-_bridges: dict[tuple[type[errors.ProviderError], type[Exception]], type[errors.ProviderError]] = {}
-
-
-def _both(
-    ours: type[errors.ProviderError], kind: type[langchain_errors.ModelError]
-) -> type[errors.ProviderError]:
-    """A class that is both LangChain's ``kind`` and exactly our ``ours`` (made once)."""
-    key = (ours, kind)
-    if key not in _bridges:
-        _bridges[key] = type(ours.__name__, (kind, ours), {"__module__": __name__})
-    return _bridges[key]
-
-
 def to_langchain_error(error: errors.ProviderError) -> errors.ProviderError:
     """``error`` as an instance of LangChain's error kind as well, same message and fields;
     raise it ``from error``."""
     kind = next(theirs for ours, theirs in ERROR_KINDS if isinstance(error, ours))
-    bridged = _both(type(error), kind)
-    copy = bridged.__new__(bridged)
-    copy.__dict__.update(error.__dict__)
-    copy.args = error.args
-    return copy
+    return also_a(error, kind)
 
 
 class ChatAichat(BaseChatModel):
