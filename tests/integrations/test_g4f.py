@@ -227,7 +227,12 @@ def test_readme_gpt4free_section_runs(
     blocks = re.findall(r"```python\n(.*?)```", section, re.S)
     assert blocks, "the README has no gpt4free example"
     namespace: dict[str, Any] = {}
-    for block in blocks:
-        exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102
+    try:
+        for block in blocks:
+            exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102
+    finally:
+        from aichat_provider.integrations import g4f as integration
+
+        integration.unregister()  # the README registers Aichat by name
     assert namespace["answer"] == "echo: Hello"
     assert all(r.cookies == {"session": COOKIES["session"]} for r in service.requests)
