@@ -254,7 +254,14 @@ def test_registered_class_says_it_needs_a_login_and_the_plain_one_does_not(
 
 
 @pytest.mark.parametrize(
-    "args", [["api", "--reload"], ["dev"], ["api", "--workers", "2"], ["api", "--workers=3"]]
+    "args",
+    [
+        ["api", "--reload"],
+        ["dev"],
+        ["api", "--workers", "2"],
+        ["api", "--workers=3"],
+        ["api", "--workers", "many"],
+    ],
 )
 def test_the_launcher_refuses_options_that_start_other_processes(
     registered: Any, args: list[str]
