@@ -55,7 +55,10 @@ class Aichat(AsyncProvider):
     url: ClassVar[str | None] = "https://chat-gpt.org/chat"
     label: ClassVar[str | None] = "Aichat (chat-gpt.org)"
     working: ClassVar[bool] = True
-    needs_auth: ClassVar[bool] = True
+    #: False so that every gpt4free calls it without ``auth=`` (0.1.x refuses a provider with
+    #: ``needs_auth = True`` unless given one). The cookies it needs are found on their own;
+    #: the class ``integrations.g4f.register()`` gives gpt4free 8.x says True (see the README).
+    needs_auth: ClassVar[bool] = False
     supports_stream: ClassVar[bool] = False
     supports_message_history: ClassVar[bool] = True
     supports_system_message: ClassVar[bool] = True

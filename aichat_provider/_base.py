@@ -7,13 +7,15 @@ or tested. The class attributes mirror what gpt4free's own ``BaseProvider`` decl
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextvars
 import inspect
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, ClassVar, Generic, TypeVar
 
 from ._messages import Messages
-from .errors import RunningEventLoopError
 
 T = TypeVar("T")
 
@@ -142,18 +144,16 @@ class AsyncProvider(BaseProvider):
     ) -> Iterator[str]:
         """Run ``create_async`` to completion and yield its answer once.
 
-        For synchronous code only: inside a running event loop, ``await create_async`` instead.
+        Inside a running event loop (Jupyter, an async web handler) the call runs on a private
+        thread with its own event loop, and this blocks the caller until the answer is there,
+        as any synchronous call does; ``await create_async(...)`` is the better way there. The
+        private loop's connections are closed when its call ends.
         """
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            pass
-        else:
-            raise RunningEventLoopError(
-                f"{cls.__name__}.create_completion() was called inside a running event loop; "
-                f"use 'await {cls.__name__}.create_async(...)' there instead."
-            )
-        return _run_once(cls.create_async(model, messages, **kwargs))
+            return _run_once(cls.create_async(model, messages, **kwargs))
+        return _run_on_private_loop(lambda: cls.create_async(model, messages, **kwargs))
 
 
 def _run_once(coroutine: Any) -> Iterator[str]:
@@ -161,3 +161,45 @@ def _run_once(coroutine: Any) -> Iterator[str]:
         yield asyncio.run(coroutine)
     finally:
         coroutine.close()  # never started if the generator is dropped unused
+
+
+def _run_on_private_loop(make_call: Callable[[], Coroutine[Any, Any, str]]) -> Iterator[str]:
+    """Yield the answer of ``make_call()``, run by ``asyncio.run`` on a new thread.
+
+    The caller's loop is blocked, not re-entered: nothing is patched, so the caller's tasks
+    simply wait, and the call itself never touches the caller's loop or its pooled sessions.
+    If the waiting caller is interrupted (Ctrl-C), the private call is cancelled.
+    """
+    outcome: concurrent.futures.Future[str] = concurrent.futures.Future()
+    started: concurrent.futures.Future[tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]] = (
+        concurrent.futures.Future()
+    )
+
+    async def call() -> str:
+        task = asyncio.current_task()
+        assert task is not None
+        started.set_result((asyncio.get_running_loop(), task))
+        return await make_call()
+
+    def run() -> None:
+        try:
+            outcome.set_result(asyncio.run(call()))
+        except BaseException as exc:  # handed to the waiting caller, who re-raises it
+            outcome.set_exception(exc)
+
+    context = contextvars.copy_context()  # as asyncio.to_thread does
+    thread = threading.Thread(
+        target=context.run, args=(run,), name="aichat-create-completion", daemon=True
+    )
+    thread.start()
+    try:
+        answer = outcome.result()
+    except BaseException:
+        if not outcome.done() and started.done():  # the caller was interrupted while waiting
+            loop, task = started.result()
+            loop.call_soon_threadsafe(task.cancel)
+        raise
+    finally:
+        if outcome.done():
+            thread.join()
+    yield answer

@@ -63,6 +63,9 @@ class _LoopPool:
         try:
             yield
         finally:
+            # The generator holds the loop (its finaliser hook) and the pool holds the
+            # generator: drop it, or the loop could never leave the weak-keyed ``_pools``.
+            self.finaliser = None
             await self.aclose()
 
     def acquire(self, key: SessionKey) -> tuple[_Entry, _Entry | None]:

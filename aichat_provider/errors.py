@@ -101,7 +101,11 @@ class MissingCookiesError(ProviderError, RuntimeError):
 
 
 class RunningEventLoopError(ProviderError, RuntimeError):
-    """A synchronous entry point was called from inside a running event loop."""
+    """A synchronous entry point was called from inside a running event loop.
+
+    No longer raised by this package: ``create_completion`` now runs such a call on a private
+    thread. Kept in the tree so code that catches it keeps importing.
+    """
 
 
 class ResponseStatusError(ProviderError):

@@ -1,0 +1,196 @@
+"""LangChain: ``ChatAichat``, a chat model answered by Aichat.
+
+::
+
+    from aichat_provider.integrations.langchain import ChatAichat
+
+    chat = ChatAichat(cookies_file="cookies.txt", temperature=0.2)
+    print(chat.invoke("Say hello in French").content)
+
+``invoke``, ``ainvoke``, ``stream``/``astream`` (the answer arrives as one chunk), ``batch`` and
+``abatch`` work, as does everything built on them (chains, ``with_retry``, ``with_fallbacks``).
+The provider's keyword arguments are the model's fields, and may also be given per call
+(``chat.invoke(text, cookies=jar)``). ``stop`` sequences are applied to the answer, since the
+service has none.
+
+Failures follow LangChain's convention for provider errors: each is an instance of LangChain's
+error kind (``ModelRateLimitError``, ``ModelAuthenticationError``, ...) *and* of the provider's own
+class (:mod:`aichat_provider.errors`), with every field kept, and chained to the original.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
+
+from langchain_core import exceptions as langchain_errors
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ChatMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import Field
+
+from .. import _config, errors
+from .._aichat import Aichat
+from .._messages import Message, Messages
+from ._common import also_a, provider_options
+
+__all__ = ["ChatAichat", "to_langchain_error"]
+
+#: Our class -> LangChain's error kind; the first match wins.
+ERROR_KINDS: tuple[tuple[type[errors.ProviderError], type[langchain_errors.ModelError]], ...] = (
+    (errors.ModelNotSupportedError, langchain_errors.ModelNotFoundError),
+    (errors.InvalidRequestError, langchain_errors.ModelInvalidRequestError),
+    (errors.MissingCookiesError, langchain_errors.ModelAuthenticationError),
+    (errors.AuthenticationError, langchain_errors.ModelAuthenticationError),
+    (errors.CloudflareError, langchain_errors.ModelPermissionDeniedError),
+    (errors.RateLimitError, langchain_errors.ModelRateLimitError),
+    (errors.ResponseStatusError, langchain_errors.ModelAPIError),
+    (errors.ResponseError, langchain_errors.ModelAPIError),
+    (errors.ProviderTimeoutError, langchain_errors.ModelTimeoutError),
+    (errors.ProviderConnectionError, langchain_errors.ModelConnectionError),
+    (errors.ProviderError, langchain_errors.ModelError),
+)
+
+_ROLES = {"human": "user", "ai": "assistant", "system": "system"}
+#: Options whose values may hold secrets.
+SECRET_OPTIONS = frozenset({"cookies", "proxy", "headers"})
+
+
+def to_langchain_error(error: errors.ProviderError) -> errors.ProviderError:
+    """``error`` as an instance of LangChain's error kind as well, same message and fields;
+    raise it ``from error``."""
+    kind = next(theirs for ours, theirs in ERROR_KINDS if isinstance(error, ours))
+    return also_a(error, kind)
+
+
+class ChatAichat(BaseChatModel):
+    """A LangChain chat model for chat-gpt.org, through ``Aichat``. Fields left at None use the
+    provider's defaults (and its environment variables, such as ``AICHAT_COOKIES_FILE``)."""
+
+    model: str = _config.DEFAULT_MODEL
+    # Secrets (a proxy password, cookie values, an Authorization header) stay out of repr().
+    proxy: str | None = Field(default=None, repr=False)
+    cookies: dict[str, str] | str | None = Field(default=None, repr=False)
+    cookies_file: str | None = None
+    browser: str | list[str] | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    timeout: float | None = None
+    max_retries: int | None = None
+    impersonate: str | None = None
+    user_agent: str | None = None
+    headers: dict[str, str] | None = Field(default=None, repr=False)
+    verify: bool | str | None = None
+    base_url: str | None = None
+
+    @property
+    def _llm_type(self) -> str:
+        return "aichat"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        """What tells two configurations apart (LangChain's cache key): no secrets in it."""
+        return {
+            "model": self.model,
+            "base_url": self.base_url,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "presence_penalty": self.presence_penalty,
+            "frequency_penalty": self.frequency_penalty,
+        }
+
+    def _get_invocation_params(
+        self, stop: list[str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """What callbacks and tracers are told about a call, secrets given per call hidden."""
+        params = super()._get_invocation_params(stop=stop, **kwargs)
+        return {
+            name: "[redacted]" if name in SECRET_OPTIONS and value is not None else value
+            for name, value in params.items()
+        }
+
+    def _request(
+        self, messages: list[BaseMessage], call: dict[str, Any]
+    ) -> tuple[Messages, dict[str, Any]]:
+        return _to_messages(messages), provider_options(self.__dict__, call)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        try:
+            converted, options = self._request(messages, kwargs)
+            answer = "".join(Aichat.create_completion(self.model, converted, **options))
+        except errors.ProviderError as error:
+            raise to_langchain_error(error) from error
+        return _result(_cut(answer, stop))
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        try:
+            converted, options = self._request(messages, kwargs)
+            answer = await Aichat.create_async(self.model, converted, **options)
+        except errors.ProviderError as error:
+            raise to_langchain_error(error) from error
+        return _result(_cut(answer, stop))
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        text = self._generate(messages, stop, **kwargs).generations[0].text
+        chunk = ChatGenerationChunk(message=AIMessageChunk(content=text, chunk_position="last"))
+        if run_manager is not None:
+            run_manager.on_llm_new_token(text, chunk=chunk)
+        yield chunk
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        result = await self._agenerate(messages, stop, **kwargs)
+        text = result.generations[0].text
+        chunk = ChatGenerationChunk(message=AIMessageChunk(content=text, chunk_position="last"))
+        if run_manager is not None:
+            await run_manager.on_llm_new_token(text, chunk=chunk)
+        yield chunk
+
+
+def _to_messages(messages: Sequence[BaseMessage]) -> Messages:
+    converted: list[Message] = []
+    for message in messages:
+        role = message.role if isinstance(message, ChatMessage) else _ROLES.get(message.type)
+        if role is None:
+            raise errors.InvalidRequestError(
+                f"Aichat takes system, human and AI messages, not {message.type!r} messages."
+            )
+        item: Message = {"role": role, "content": message.content}  # type: ignore[typeddict-item]
+        converted.append(item)
+    return converted
+
+
+def _cut(answer: str, stop: list[str] | None) -> str:
+    """The answer up to the first stop sequence, as a model that supports ``stop`` ends it."""
+    ends = [index for word in stop or () if word and (index := answer.find(word)) >= 0]
+    return answer[: min(ends)] if ends else answer
+
+
+def _result(answer: str) -> ChatResult:
+    return ChatResult(generations=[ChatGeneration(message=AIMessage(content=answer))])
