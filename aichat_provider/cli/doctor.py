@@ -282,11 +282,10 @@ def check_network(report: Report, checked: Checked) -> None:
     else:
         try:
             addresses = within(10, lambda: socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM))
-        except OSError as exc:
+        except (OSError, UnicodeError) as exc:  # UnicodeError: a label IDNA cannot encode
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a valid name"
             report.line(
-                "fail",
-                "DNS",
-                f"{host} does not resolve ({exc.strerror or exc}); check the network and base_url",
+                "fail", "DNS", f"{host} does not resolve ({why}); check the network and base_url"
             )
             return
         if addresses is None:
