@@ -45,6 +45,20 @@ def _note(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
+def _read_line(prompt: str) -> str:
+    """A line from the terminal (with line editing), or from a pipe one line at a time, so a
+    line in another encoding costs that line only."""
+    stdin = sys.stdin
+    if stdin is None:
+        raise EOFError
+    if stdin.isatty():
+        return input(prompt)
+    raw = stdin.buffer.readline()
+    if not raw:
+        raise EOFError
+    return raw.decode("utf-8")
+
+
 def run(args: argparse.Namespace) -> int:
     configure_logging(args.verbose)
     kwargs = provider_kwargs(args)
@@ -67,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     _note(f"aichat {VERSION}, chatting with chat-gpt.org. {HELP}; Ctrl-D quits.")
     while True:
         try:
-            line = input("you> ")
+            line = _read_line("you> ")
         except EOFError:
             _note("")
             return EXIT_OK
