@@ -17,8 +17,8 @@ TABLE = re.compile(r"(<!-- options:start -->\n)(.*?)(<!-- options:end -->)", re.
 
 #: The rows before the keyword arguments: the positional parameters.
 POSITIONAL_ROWS = (
-    '| `model` | — | `"gpt-3.5-turbo"`; `""` means that default; anything else raises '
-    "`ModelNotSupportedError` |",
+    '| `model` | — | `"gpt-3.5-turbo"`; `""` means that default; any other string raises '
+    "`ModelNotSupportedError` (a non-string, `InvalidRequestError`) |",
     '| `messages` | — | non-empty list of `{"role": "system" \\| "user" \\| "assistant", '
     '"content": ...}` |',
 )
