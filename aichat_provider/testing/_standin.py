@@ -208,9 +208,7 @@ class StandInService(LoopServer):
             path = request.path.split("?")[0]
             page = self.site.page(request)
             if page is not None:
-                return page
-            if request.method == "GET" and path in ("/", "/chat"):
-                return Reply.html()  # the site's pages, for "is it up?" checks
+                return page  # the site's pages (also what "is it up?" checks get)
             if path != self.api_path:
                 return Reply.status(404, body=b"Not Found")
             refusal = self.site.guard_api(request)

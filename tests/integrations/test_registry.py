@@ -110,3 +110,46 @@ async def test_fallback_raises_every_providers_error(service: StandInService) ->
     failures = caught.value.errors
     assert isinstance(failures["Aichat"], errors.AuthenticationError)
     assert isinstance(failures["Broken"], errors.ProviderConnectionError)
+
+
+def test_only_provider_classes_can_be_registered() -> None:
+    from aichat_provider.registry import ProviderRegistry
+
+    own = ProviderRegistry(group=None)
+    with pytest.raises(TypeError, match="not a BaseProvider subclass"):
+        own.register(object)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        own.register("Aichat")  # type: ignore[arg-type]
+    own.register(Aichat, name="Chat")
+    assert own.names() == ["chat"]
+    assert "CHAT" in own
+    assert 42 not in own
+    assert len(own) == 1
+
+
+async def test_a_fallback_with_no_provider_for_the_model() -> None:
+    from aichat_provider.registry import ProviderRegistry
+
+    own = ProviderRegistry(group=None)
+    with pytest.raises(errors.ProviderNotFoundError, match="No working provider serves model"):
+        await own.create_async("gpt-9", USER)
+
+
+async def test_a_fallback_skips_what_is_not_an_async_provider(service: StandInService) -> None:
+    from aichat_provider import BaseProvider
+    from aichat_provider.registry import ProviderRegistry
+
+    class SyncOnly(BaseProvider):
+        working = True
+
+        @classmethod
+        def create_completion(
+            cls, model: str, messages: Any, stream: bool = False, **kwargs: Any
+        ) -> Any:
+            yield "never"
+
+    own = ProviderRegistry(group=None)
+    answer = await own.create_async(
+        "", USER, providers=[SyncOnly, Aichat], cookies=COOKIES, base_url=service.base_url
+    )
+    assert answer == "echo: Hi"

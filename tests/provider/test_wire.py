@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aichat_provider import Aichat, AsyncProvider
+from aichat_provider import Aichat, AsyncProvider, errors
 from aichat_provider.testing import RecordedRequest, Reply, StandInService
 from support.secrets import COOKIES, SECRET_COOKIE, USER, cookie_jar
 
@@ -249,3 +249,24 @@ def test_readme_stand_in_example_runs(tmp_path: Path) -> None:
             assert len(stand_in.requests) == 2
 
     asyncio.run(main())
+
+
+def test_the_model_helpers_gpt4free_reads() -> None:
+    assert Aichat.get_model("") == "gpt-3.5-turbo"
+    assert Aichat.get_model("gpt-3.5-turbo") == "gpt-3.5-turbo"
+    assert Aichat.get_models() == ["gpt-3.5-turbo"]
+    assert Aichat.get_parent() == "Aichat"
+    assert Aichat.get_dict() == {
+        "name": "Aichat",
+        "url": "https://chat-gpt.org/chat",
+        "label": "Aichat (chat-gpt.org)",
+    }
+
+
+def test_an_error_keeps_the_provider_and_url_it_was_raised_with() -> None:
+    error = errors.ResponseError("x", provider="Other", url="http://first/api")
+    error.add_context(provider="Aichat", url="http://second/api")
+    assert (error.provider, error.url) == ("Other", "http://first/api")
+    bare = errors.ResponseError("x")
+    bare.add_context(provider="Aichat", url=None)
+    assert (bare.provider, bare.url) == ("Aichat", None)

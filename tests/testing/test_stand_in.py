@@ -111,3 +111,44 @@ def test_the_command_line_serves_until_stopped(home: Path) -> None:
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
+
+
+def test_a_fault_rate_needs_faults_to_draw_from() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="at least one Reply"):
+        StandInService(fault_rate=0.5)
+
+
+def test_starting_twice_keeps_the_same_server() -> None:
+    with StandInService() as service:
+        port = service.port
+        assert service.start() is service
+        assert service.port == port
+
+
+def test_required_cookies(service: StandInService) -> None:
+    service.require_cookies = {"session": "right"}
+    wrong = (
+        b"POST /api/text HTTP/1.1\r\nCookie: session=wrong\r\nContent-Length: 2\r\n"
+        b"Connection: close\r\n\r\n{}"
+    )
+    assert exchange(service, wrong).startswith(b"HTTP/1.1 403")
+    right = wrong.replace(b"session=wrong", b"session=right")
+    assert exchange(service, right).startswith(b"HTTP/1.1 200")
+
+
+def test_the_home_page_answers_for_is_it_up_checks(service: StandInService) -> None:
+    reply = exchange(service, b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 200")
+    assert b'<h1 id="welcome">Welcome</h1>' in reply
+
+
+def test_a_chunked_reply(service: StandInService) -> None:
+    service.push(Reply(chunked=True))
+    raw = (
+        b'POST /api/text HTTP/1.1\r\nContent-Length: 15\r\nConnection: close\r\n\r\n{"message":"c"}'
+    )
+    reply = exchange(service, raw)
+    assert b"Transfer-Encoding: chunked" in reply
+    assert reply.endswith(b"0\r\n\r\n")
