@@ -366,3 +366,59 @@ def test_store_location_is_platformdirs_user_data_dir(home: Path) -> None:
         str(home), ".local/share/aichat-provider"
     )
     assert data_dir() == Path(platformdirs.user_data_dir("aichat-provider", appauthor=False))
+
+
+async def test_a_check_that_does_not_pass_in_time_is_a_login_error(home: Path) -> None:
+    with StandInService(challenge=Challenge(delay=30)) as slow:
+        started = time.monotonic()
+        with pytest.raises(errors.LoginError, match="no usable cookies within 2 s"):
+            await login(slow.base_url, headless=True, timeout=2)
+        assert time.monotonic() - started < 2 + 20  # the browser's start and close included
+
+
+async def test_closing_the_window_ends_the_login_with_what_is_there(
+    home: Path, monkeypatch: pytest.MonkeyPatch, challenging: StandInService
+) -> None:
+    """The person passes the check and closes the window instead of pressing Enter."""
+    from playwright.async_api import async_playwright
+
+    port = free_port()
+    never = asyncio.get_running_loop().create_future()  # Enter is never pressed
+    with virtual_display() as display:
+        monkeypatch.setenv("DISPLAY", display)
+        task = asyncio.create_task(
+            login(challenging.base_url, until=never, debugging_port=port, timeout=90)
+        )
+        endpoint = f"http://127.0.0.1:{port}"
+        await asyncio.to_thread(wait_until, lambda: _answers(endpoint), 30, "the DevTools port")
+        await asyncio.to_thread(
+            wait_until, lambda: challenging.site.chat_pages >= 1, 30, "the check passed"
+        )
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.connect_over_cdp(endpoint)
+            session = await browser.new_browser_cdp_session()
+            await session.send("Browser.close")  # as when the person closes the window
+        stored = await asyncio.wait_for(task, 60)
+    assert [c.name for c in stored.cookies] == ["cf_clearance"]
+
+
+async def test_closing_the_window_before_the_check_passes_saves_nothing(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from playwright.async_api import async_playwright
+
+    port = free_port()
+    with virtual_display() as display, StandInService(challenge=Challenge(delay=60)) as slow:
+        monkeypatch.setenv("DISPLAY", display)
+        never = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(login(slow.base_url, until=never, debugging_port=port))
+        endpoint = f"http://127.0.0.1:{port}"
+        await asyncio.to_thread(wait_until, lambda: _answers(endpoint), 30, "the DevTools port")
+        await asyncio.to_thread(wait_until, lambda: slow.site.page_challenges >= 1, 30, "a visit")
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.connect_over_cdp(endpoint)
+            session = await browser.new_browser_cdp_session()
+            await session.send("Browser.close")
+        with pytest.raises(errors.LoginError, match="did not get past the Cloudflare check"):
+            await asyncio.wait_for(task, 60)
+    assert not store_path("127.0.0.1").exists()
