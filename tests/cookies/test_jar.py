@@ -103,6 +103,12 @@ def test_why_nothing_is_sent() -> None:
     assert "other paths" in path.why_none(host)
     other = select_cookies([make_cookie("o", "1", domain="www.h.example")], f"http://{host}/x")
     assert (
+        select_cookies([make_cookie("z", "1", domain="a.example")], "http://z.example/").why_none(
+            "z.example"
+        )
+        == "it has cookies only for a.example, not for z.example; check base_url"
+    )
+    assert (
         other.why_none(host)
         == f"it has cookies only for www.h.example, not for {host}; check base_url"
     )
@@ -115,3 +121,60 @@ def test_a_cookie_that_would_be_sent_but_cannot_travel() -> None:
         select_cookies([bad], "http://h.example/")
     elsewhere = make_cookie("bad", "line\nbreak", domain="other.example")
     assert select_cookies([elsewhere], "http://h.example/").values == {}  # never looked at
+
+
+def test_skipped_cookies_are_named_by_the_first_rule_that_keeps_them_back() -> None:
+    now = time.time()
+    cookies = [
+        make_cookie("secure_live", "1", domain="h.example", secure=True, expires=now + HOUR),
+        make_cookie("parent", "2", domain=".h.example", path="/chat"),
+        make_cookie("elsewhere", "3", domain="a.example"),
+    ]
+    selected = select_cookies(cookies, "http://z.h.example/api/text")
+    assert selected.skipped == {"host": ["h.example", "a.example"], "path": ["parent"]}
+    on_ip = select_cookies(
+        [make_cookie("dotted", "4", domain=".0.0.1")], "http://127.0.0.1/api/text"
+    )
+    assert on_ip.skipped == {"host": ["0.0.1"]}
+    over_http = select_cookies(cookies[:1], "http://h.example/api/text")
+    assert over_http.skipped == {"https": ["secure_live"]}
+
+
+def test_cookies_after_an_unusable_one_and_after_a_shared_name_still_count() -> None:
+    from http.cookiejar import Cookie
+
+    no_value = Cookie(
+        0,
+        "empty",
+        None,
+        None,
+        False,
+        "h.example",
+        False,
+        False,
+        "/",
+        True,
+        False,
+        None,
+        False,
+        None,
+        None,
+        {},
+    )
+    cookies = [
+        no_value,
+        make_cookie("id", "root", domain="h.example", path="/"),
+        make_cookie("id", "api", domain="h.example", path="/api"),
+        make_cookie("last", "l", domain="h.example"),
+    ]
+    assert sent("http://h.example/api/text", *cookies) == {"id": "api", "last": "l"}
+
+
+def test_long_lists_of_names_are_cut_in_messages() -> None:
+    now = time.time()
+    old = [make_cookie(f"old{i}", "1", domain="h.example", expires=now - 5) for i in range(7)]
+    reason = select_cookies(old, "http://h.example/").why_none("h.example")
+    assert "(old0, old1, old2, old3, old4)" in reason
+    others = [make_cookie("x", "1", domain=f"{letter}.example") for letter in "abcde"]
+    reason = select_cookies(others, "http://h.example/").why_none("h.example")
+    assert "only for a.example, b.example, c.example, not" in reason

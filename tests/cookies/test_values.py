@@ -27,7 +27,8 @@ def test_tokens() -> None:
 def test_sendable_header_values() -> None:
     assert is_sendable("")
     assert is_sendable("Mozilla/5.0 (X11; Linux) \t ~!")
-    for bad in ("a\nb", "a\rb", "\x00", "\x7f", "é", "\ud800"):
+    assert is_sendable(" ~")  # the first and the last printable ASCII character
+    for bad in ("a\nb", "a\rb", "\x00", "\x1f", "\x7f", "é", "\ud800"):
         assert not is_sendable(bad), repr(bad)
 
 
@@ -36,6 +37,7 @@ def test_sendable_header_values() -> None:
     [
         ("a b", "v", "'a b' is not a valid cookie name"),
         ("x" * 65 + " ", "v", "a name of 66 characters"),
+        ("x" * 63 + " ", "v", "'" + "x" * 63 + " ' is not a valid"),  # 64 characters: shown
         ("line\nbreak", "v", "a name of 10 characters"),
         (5, "v", "a int is not a valid cookie name"),
         ("ok", 5, "must have a string value, not int"),
