@@ -128,15 +128,19 @@ class Aichat(AsyncProvider):
         # 2.-5. Headers, session, payload, the request with retries.
         sent = [0]  # attempts, counted across a refresh
         try:
-            reply, scrub = await _send(options, resolved, sent)
-        except (AuthenticationError, CloudflareError) as error:
-            if resolved.source.startswith("browser:"):
-                browser_cookie_cache.invalidate(options.api_url)
-            if not options.refresh_cookies:
-                raise
-            # The wall: renew the cookies with one headless visit, then try once more.
-            resolved = await _renewed_cookies(options, error)
-            reply, scrub = await _send(options, resolved, sent)
+            try:
+                reply, scrub = await _send(options, resolved, sent)
+            except (AuthenticationError, CloudflareError) as error:
+                if resolved.source.startswith("browser:"):
+                    browser_cookie_cache.invalidate(options.api_url)
+                if not options.refresh_cookies:
+                    raise
+                # The wall: renew the cookies with one headless visit, then try once more.
+                resolved = await _renewed_cookies(options, error)
+                reply, scrub = await _send(options, resolved, sent)
+        except ProviderError as error:
+            error.attempts = sent[0]
+            raise
         logger.debug("answer after %d attempt(s), cookies from %s", sent[0], resolved.source)
         # 6. Response, 7. errors.
         text = parse_answer(reply, scrub)

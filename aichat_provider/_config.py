@@ -49,6 +49,19 @@ BROWSER_LOAD_TIMEOUT: Final = 15.0
 #: ``aichat serve``: the API key clients must send, and the largest request body it reads.
 ENV_API_KEY: Final = "AICHAT_API_KEY"
 SERVER_MAX_BODY_BYTES: Final = 1024 * 1024
+#: Web pages (origins, comma-separated) allowed to call the server across origins, and Host names
+#: accepted beyond the loopback ones (comma-separated; ``*`` for any).
+ENV_CORS_ORIGINS: Final = "AICHAT_CORS_ORIGINS"
+ENV_ALLOWED_HOSTS: Final = "AICHAT_ALLOWED_HOSTS"
+#: The Host names a server bound to a loopback address answers by default (DNS rebinding).
+LOOPBACK_HOSTS: Final = ("127.0.0.1", "localhost", "::1")
+#: The most choices (``n``) or prompts one request may ask for: each is an upstream call.
+SERVER_MAX_CHOICES: Final = 8
+#: The longest ``Retry-After`` passed on to clients; longer waits are cut to this and marked
+#: ``x-should-retry: false`` (the Node SDK sleeps any Retry-After in full before each retry).
+SERVER_RETRY_AFTER_CAP: Final = RETRY_AFTER_LIMIT
+#: On SIGTERM, seconds in-flight requests get to finish before they are answered 503.
+SERVER_GRACEFUL_TIMEOUT: Final = 10.0
 
 #: ``aichat login``: seconds to wait for the person to sign in; for the browser to start; between
 #: looks at its cookies. The automatic refresh gives its headless visit REFRESH_TIMEOUT.

@@ -5,7 +5,8 @@ exception a generic handler would expect (``ValueError``, ``TimeoutError``, ``Co
 ``RuntimeError``). Messages say what happened and what to do next; none contains a cookie value,
 a ``Cookie`` header or a proxy password. Like httpx's errors carry their request, every error
 raised by a provider call carries ``.provider`` (the provider's class name) and ``.url`` (the API
-URL it was talking to, without secrets; None when the call failed before one was known).
+URL it was talking to, without secrets; None when the call failed before one was known) and
+``.attempts`` (the requests it sent: 1 plus the retries, 0 when it sent none).
 
 ::
 
@@ -59,6 +60,9 @@ class ProviderError(Exception):
         self.provider = provider
         #: The API URL the call was talking to (no credentials), or None.
         self.url = url
+        #: Requests sent to the service for this call: 1 plus the retries; 0 when none was sent.
+        #: A caller deciding whether to try again can see that the provider already did.
+        self.attempts = 0
 
     def add_context(self, *, provider: str, url: str | None) -> None:
         """Record which provider call failed, unless a more precise record is already there."""

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
+import threading
+import time
+import webbrowser
 from typing import TYPE_CHECKING
 
 from .. import _config
@@ -22,57 +26,172 @@ if TYPE_CHECKING:
     from ..server import ServerConfig
 
 NAME = "serve"
-SUMMARY = "an OpenAI-compatible API on 127.0.0.1:8000 (needs the server extra)"
+SUMMARY = "an OpenAI-compatible API and a chat page on 127.0.0.1:8000 (needs the server extra)"
 ENV_API_KEY = _config.ENV_API_KEY
+#: Uvicorn's own limit comes after the server's grace period, which answers 503 itself.
+UVICORN_GRACE_MARGIN = 5.0
 
 logger = logging.getLogger("aichat_provider.server")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.description = (
-        "Serve an OpenAI-compatible API (POST /v1/chat/completions, GET /v1/models) backed by "
-        "Aichat, with this machine's cookies."
+        "Serve an OpenAI-compatible API (POST /v1/chat/completions, GET /v1/models, ...) and a "
+        "chat page at /, backed by Aichat with this machine's cookies."
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (8000)")
     parser.add_argument(
         "--api-key", help=f"require 'Authorization: Bearer KEY' (default: ${ENV_API_KEY})"
     )
-    parser.add_argument("--max-body-bytes", type=int, default=_config.SERVER_MAX_BODY_BYTES)
+    parser.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="let the web page at ORIGIN (https://app.example) call the API; repeatable; * for any "
+        f"(default: ${_config.ENV_CORS_ORIGINS})",
+    )
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="answer requests for Host NAME too (only loopback names by default); repeatable; "
+        f"* for any (default: ${_config.ENV_ALLOWED_HOSTS})",
+    )
+    parser.add_argument(
+        "--graceful-timeout",
+        type=float,
+        default=_config.SERVER_GRACEFUL_TIMEOUT,
+        metavar="SECONDS",
+        help="on SIGTERM, how long requests in flight may take before they are answered 503 "
+        f"({_config.SERVER_GRACEFUL_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes (1); each has its own metrics"
+    )
+    parser.add_argument(
+        "--max-body-bytes", type=int, default=_config.SERVER_MAX_BODY_BYTES, metavar="BYTES"
+    )
+    parser.add_argument(
+        "--open", action="store_true", help="open the chat page in the default browser"
+    )
     add_option_flags(parser, ("connection",))
     add_verbose_flag(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        from ..server import ServerConfig
+        from ..server import ServerConfig, ServerConfigError
+        from ..server._config import environment_list
     except ImportError:
         report_error("aichat serve needs the server extra: pip install 'aichat-provider[server]'")
         return EXIT_USAGE
     configure_logging(args.verbose)
-    config = ServerConfig(
-        api_key=args.api_key or os.environ.get(ENV_API_KEY) or None,
-        provider_kwargs=provider_kwargs(args),
-        max_body_bytes=args.max_body_bytes,
+    try:
+        if not 1 <= args.workers <= 64:
+            raise ServerConfigError("--workers must be between 1 and 64.")
+        if not 0 <= args.port <= 65535:
+            raise ServerConfigError("--port must be between 0 and 65535.")
+        config = ServerConfig(
+            api_key=args.api_key or os.environ.get(ENV_API_KEY) or None,
+            provider_kwargs=provider_kwargs(args),
+            max_body_bytes=args.max_body_bytes,
+            cors_origins=tuple(args.cors_origin) or environment_list(_config.ENV_CORS_ORIGINS),
+            allowed_hosts=tuple(args.allowed_host) or environment_list(_config.ENV_ALLOWED_HOSTS),
+            graceful_timeout=args.graceful_timeout,
+        )
+        config.check()
+        handed_over = config.to_json() if args.workers > 1 else ""
+    except ServerConfigError as error:
+        report_error(f"the server cannot start: {error}")
+        return EXIT_USAGE
+    warn_if_exposed(args.host, config)
+    serve(
+        args.host,
+        args.port,
+        config,
+        workers=args.workers,
+        handed_over=handed_over,
+        open_page=args.open,
     )
-    serve(args.host, args.port, config)
     return EXIT_OK
 
 
-def serve(host: str, port: int, config: ServerConfig) -> None:
-    """Run the server with Uvicorn until interrupted."""
-    import uvicorn
+def warn_if_exposed(host: str, config: ServerConfig) -> None:
+    from ..server._config import is_loopback
 
-    from ..server import create_app
-
-    if host not in ("127.0.0.1", "localhost", "::1") and not config.api_key:
+    if not is_loopback(host) and not config.api_key:
         logger.warning(
             "Serving on %s without an API key: anyone who can reach this address can use your "
             "cookies. Set --api-key or %s.",
             host,
             ENV_API_KEY,
         )
-    print(f"aichat serve: OpenAI-compatible API at http://{host}:{port}/v1", flush=True)
-    uvicorn.run(
-        create_app(config), host=host, port=port, log_level="info", timeout_graceful_shutdown=5
-    )
+    if "*" in config.cors_origins and not config.api_key:
+        logger.warning(
+            "--cors-origin '*' without an API key: any web page you open can use your cookies."
+        )
+
+
+def serve(
+    host: str,
+    port: int,
+    config: ServerConfig,
+    *,
+    workers: int = 1,
+    handed_over: str = "",
+    open_page: bool = False,
+) -> None:
+    """Run the server with Uvicorn until interrupted (SIGTERM drains it first)."""
+    import uvicorn
+
+    from ..server import create_app
+    from ..server._config import WORKER_CONFIG_VARIABLE
+
+    page = page_url(host, port)
+    print(f"aichat serve: OpenAI-compatible API at {page}v1, chat page at {page}", flush=True)
+    if open_page:
+        threading.Thread(target=_open_when_listening, args=(host, port), daemon=True).start()
+    options = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "timeout_graceful_shutdown": int(config.graceful_timeout + UVICORN_GRACE_MARGIN),
+        "server_header": False,
+    }
+    if workers > 1:
+        # Worker processes build the app themselves; the configuration goes with them.
+        os.environ[WORKER_CONFIG_VARIABLE] = handed_over
+        uvicorn.run(
+            "aichat_provider.server:create_app",
+            factory=True,
+            workers=workers,
+            **options,  # type: ignore[arg-type]
+        )
+        return
+    uvicorn.run(create_app(config), **options)  # type: ignore[arg-type]
+
+
+def page_url(host: str, port: int) -> str:
+    """The chat page's address; a wildcard bind is opened on this machine's loopback."""
+    name = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host.strip("[]")  # noqa: S104
+    return f"http://{f'[{name}]' if ':' in name else name}:{port}/"
+
+
+def _open_when_listening(host: str, port: int) -> None:
+    """Open the chat page once the port answers (giving up after 30 s)."""
+    page = page_url(host, port)
+    target = page.split("//")[1].rpartition(":")[0].strip("[]")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((target, port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        return
+    if not webbrowser.open(page):
+        logger.warning("No browser could be opened; the chat page is at %s", page)

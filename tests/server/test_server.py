@@ -6,12 +6,9 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,71 +16,11 @@ import pytest
 from aichat_provider.testing import Reply, StandInService
 from support.readme import readme_text
 from support.secrets import SECRET_COOKIE, subprocess_env
+from support.server import API_KEY, Server, cookies_file, free_port, start_server
 
 openai = pytest.importorskip("openai", reason="the openai SDK is in the test extra")
 
-API_KEY = "sk-test-key-5f1e2d"
 PROMPT_SECRET = "prompt-text-that-must-not-be-logged"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class Server:
-    port: int
-    process: subprocess.Popen[str]
-    log: Path
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def raw(
-        self,
-        method: str,
-        path: str,
-        body: bytes | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, dict[str, str], bytes]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            all_headers = {
-                "Authorization": f"Bearer {API_KEY}",
-                "Content-Type": "application/json",
-                **(headers or {}),
-            }
-            connection.request(method, path, body=body, headers=all_headers)
-            response = connection.getresponse()
-            return response.status, dict(response.getheaders()), response.read()
-        finally:
-            connection.close()
-
-
-def start_server(home: Path, *args: str, log: Path) -> Server:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "aichat_provider", "serve", "--port", str(port), *args],
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=subprocess_env(home),
-    )
-    server = Server(port, process, log)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            status, _, _ = server.raw("GET", "/v1/models")
-        except OSError:
-            time.sleep(0.05)  # not listening yet
-            continue
-        if status == 200:
-            return server
-    process.kill()
-    raise AssertionError(f"the server did not start:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="module")
@@ -97,10 +34,7 @@ def server(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) -
     root = tmp_path_factory.mktemp("serve")
     home = root / "home"
     home.mkdir()
-    cookies = root / "cookies.json"
-    cookies.write_text(
-        json.dumps([{"name": "session", "value": SECRET_COOKIE, "domain": "127.0.0.1"}])
-    )
+    cookies = cookies_file(root)
     running = start_server(
         home,
         "--base-url",
@@ -118,9 +52,8 @@ def server(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) -
         log=root / "server.log",
     )
     yield running
-    running.process.terminate()
-    running.process.wait(timeout=10)
-    logged = running.log.read_text()
+    running.stop()
+    logged = running.log_text()
     assert "POST /v1/chat/completions" in logged  # the access log is on...
     for secret in (PROMPT_SECRET, SECRET_COOKIE, API_KEY, "echo: "):  # ...without contents
         assert secret not in logged
@@ -232,7 +165,7 @@ def test_raw_stream_ends_with_done(server: Server) -> None:
             "stream",
         ),
         (json.dumps({"messages": USER}).encode(), 400, "model"),
-        (json.dumps({"model": "aichat/gpt-4", "messages": USER}).encode(), 400, "not supported"),
+        (json.dumps({"model": "aichat/gpt-4", "messages": USER}).encode(), 404, "not supported"),
         (
             json.dumps({"model": "nobody/gpt-3.5-turbo", "messages": USER}).encode(),
             404,
@@ -282,7 +215,11 @@ def test_oversize_bodies_are_refused(server: Server, upstream: StandInService) -
         "/v1/chat/completions",
         body=chunks(),
         encode_chunked=True,
-        headers={"Authorization": f"Bearer {API_KEY}", "Transfer-Encoding": "chunked"},
+        headers={
+            "Authorization": f"Bearer {API_KEY}",
+            "Content-Type": "application/json",
+            "Transfer-Encoding": "chunked",
+        },
     )
     assert connection.getresponse().status == 413
     connection.close()
@@ -316,7 +253,7 @@ def test_api_key_is_required(
     ("reply", "status", "kind", "retry_after"),
     [
         (Reply.status(403), 401, "authentication_error", None),
-        (Reply.status(429, retry_after=120), 429, "rate_limit_error", "120"),
+        (Reply.status(429, retry_after=120), 429, "rate_limit_error", "60"),  # capped
         (Reply.cloudflare(503), 503, "upstream_challenge", None),
         (Reply.status(500), 502, "upstream_error", None),
         (Reply.html(), 502, "upstream_error", None),

@@ -1,0 +1,101 @@
+"""Errors in OpenAI's format, and the one place provider exceptions become HTTP statuses.
+
+Every error response says whether a retry can help (``x-should-retry``, which both official SDKs
+obey): not when the provider already retried, not when the cause is one a retry cannot change
+(rejected cookies, a Cloudflare check, a bad request). That keeps one client call with the SDKs'
+default two retries at three upstream requests at most, whatever the fault.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .. import _config, errors
+
+
+@dataclass(eq=False)
+class APIError(Exception):
+    """An error answered in OpenAI's JSON format: ``{"error": {"message", "type", "code"}}``."""
+
+    status: int
+    message: str
+    kind: str = "invalid_request_error"
+    code: str | None = None
+    retry_after: float | None = None
+    should_retry: bool = False
+    param: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def body(self) -> dict[str, object]:
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.kind,
+                "param": self.param,
+                "code": self.code,
+            }
+        }
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        headers = [(b"x-should-retry", b"true" if self.should_retry else b"false")]
+        if self.retry_after is not None:
+            headers.append((b"retry-after", str(math.ceil(self.retry_after)).encode()))
+        return headers
+
+
+def invalid(message: str, param: str | None = None, code: str | None = None) -> APIError:
+    """400 for a request the server will not run as given."""
+    return APIError(400, message, "invalid_request_error", code, param=param)
+
+
+def error_for(exc: errors.ProviderError) -> APIError:
+    """The HTTP status, OpenAI error type and retry advice for a provider's exception."""
+    # The provider's own retries (``attempts`` > 1) already spent what a client retry would.
+    retried = exc.attempts > 1
+    message = str(exc)
+    if isinstance(exc, errors.ModelNotSupportedError):
+        return APIError(404, message, "invalid_request_error", "model_not_found", param="model")
+    if isinstance(exc, errors.InvalidRequestError):
+        return APIError(400, message, "invalid_request_error")
+    if isinstance(exc, (errors.MissingCookiesError, errors.AuthenticationError, errors.LoginError)):
+        return APIError(401, message, "authentication_error", "upstream_cookies")
+    if isinstance(exc, errors.RateLimitError):
+        wait, capped = _capped(exc.retry_after)
+        return APIError(
+            429, message, "rate_limit_error", "rate_limited", wait, not retried and not capped
+        )
+    if isinstance(exc, errors.CloudflareError):
+        return APIError(503, message, "upstream_challenge", "cloudflare")
+    if isinstance(exc, errors.ProviderTimeoutError):
+        return APIError(504, message, "timeout", "upstream_timeout", None, not retried)
+    if isinstance(exc, errors.ProviderConnectionError):
+        return APIError(
+            502,
+            message,
+            "upstream_error",
+            "upstream_unreachable",
+            None,
+            exc.transient and not retried,
+        )
+    if isinstance(exc, errors.ResponseStatusError) and exc.status_code >= 500:
+        wait, capped = _capped(exc.retry_after)
+        return APIError(
+            502, message, "upstream_error", "upstream_failed", wait, not retried and not capped
+        )
+    if isinstance(exc, errors.AllProvidersFailedError):
+        return APIError(502, message, "upstream_error", "all_providers_failed")
+    return APIError(502, message, "upstream_error", "upstream_failed")
+
+
+def _capped(retry_after: float | None) -> tuple[float | None, bool]:
+    """The ``Retry-After`` to pass on, and whether the upstream asked for longer than that."""
+    if retry_after is None:
+        return None, False
+    cap = _config.SERVER_RETRY_AFTER_CAP
+    return min(retry_after, cap), retry_after > cap

@@ -1,0 +1,61 @@
+"""``GET /metrics`` in Prometheus' text format, through ``prometheus-client`` (server extra).
+
+Each application has its own collector registry, so two servers in one process (tests, an app
+that mounts this one) never count into each other. With ``--workers N`` each worker counts its
+own requests; scrape them through one port and the numbers are one worker's at a time.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
+#: Upstream latency buckets, seconds: the service answers in one to tens of seconds.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+
+
+class Metrics:
+    """Requests by route and status, requests in flight, upstream calls by outcome with their
+    latency, and the provider's retries."""
+
+    def __init__(self) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+        self.registry: CollectorRegistry = CollectorRegistry()
+        self.requests = Counter(
+            "aichat_requests",
+            "HTTP requests answered, by route and status.",
+            ("route", "status"),
+            registry=self.registry,
+        )
+        self.in_flight = Gauge(
+            "aichat_requests_in_flight", "HTTP requests being answered.", registry=self.registry
+        )
+        self.upstream = Histogram(
+            "aichat_upstream_seconds",
+            "Provider calls, by provider and outcome (ok or the exception's class), in seconds.",
+            ("provider", "outcome"),
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.retries = Counter(
+            "aichat_upstream_retries",
+            "Requests the providers sent again after a failed attempt.",
+            ("provider",),
+            registry=self.registry,
+        )
+
+    def render(self) -> tuple[bytes, bytes]:
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST.encode()
+
+
+def create_metrics() -> Metrics | None:
+    """Metrics, or None when ``prometheus-client`` is not installed."""
+    try:
+        return Metrics()
+    except ImportError:
+        return None
