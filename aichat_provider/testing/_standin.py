@@ -77,6 +77,7 @@ class StandInService(LoopServer):
         self._connections = 0
         self._received = 0
         self._open_count = 0
+        self._open_ids: set[int] = set()
         self._changed = threading.Condition(self._lock)
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
 
@@ -117,6 +118,14 @@ class StandInService(LoopServer):
         """Wait until exactly ``count`` connections are open; False if that never happens."""
         with self._changed:
             return self._changed.wait_for(lambda: self._open_count == count, timeout)
+
+    def wait_for_close(self, request: RecordedRequest, timeout: float = 5.0) -> bool:
+        """Wait until the connection that carried ``request`` is closed (the client gave up on
+        it); False if it is still open after ``timeout`` seconds."""
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: request.connection not in self._open_ids, timeout
+            )
 
     def push(self, *replies: Reply) -> None:
         """Answer the next API requests with ``replies``, in order, then as before."""
@@ -185,6 +194,7 @@ class StandInService(LoopServer):
             self._connections += 1
             self._open_count += 1
             connection = self._connections
+            self._open_ids.add(connection)
         try:
             while True:
                 request = await read_request(reader, connection)
@@ -198,6 +208,7 @@ class StandInService(LoopServer):
         finally:
             with self._changed:
                 self._open_count -= 1
+                self._open_ids.discard(connection)
                 self._changed.notify_all()
 
     def _choose_reply(self, request: RecordedRequest) -> Reply:

@@ -130,7 +130,7 @@ def test_an_invalid_schema_is_refused_before_any_call(
                 "json_schema": {"name": "x", "schema": {"type": "no-such-type"}},
             },
         )
-    with pytest.raises(openai.BadRequestError, match="response_format.type"):
+    with pytest.raises(openai.BadRequestError, match=r"response_format\.type"):
         client.chat.completions.create(
             model="gpt-3.5-turbo",
             messages=USER,
@@ -512,7 +512,7 @@ def test_legacy_completions(client: openai.OpenAI, upstream: StandInService) -> 
 
 
 def test_health(server: Server) -> None:
-    status, headers, body = server.raw("GET", "/health", None, {"Authorization": ""})
+    status, _, body = server.raw("GET", "/health", None, {"Authorization": ""})
     assert status == 200
     assert json.loads(body) == {"status": "ok"}
 

@@ -155,6 +155,7 @@ def test_an_allowed_origin_gets_cors_headers(open_server: Server, upstream: Stan
         "POST", "/v1/chat/completions", CHAT.encode(), {"Origin": APP}
     )
     assert status == 200
+    assert json.loads(body)["choices"][0]["message"]["content"] == "echo: Hi"
     assert headers["access-control-allow-origin"] == APP
     assert "x-should-retry" in headers["access-control-expose-headers"]
     # errors carry them too, so the page can read why
@@ -316,7 +317,8 @@ def test_every_error_body_is_openai_json(
             assert seen["content-type"] == "application/json", case
             error = json.loads(raw)["error"]
             assert set(error) == {"message", "type", "param", "code"}, case
-            assert isinstance(error["message"], str) and error["message"], case
+            assert isinstance(error["message"], str), case
+            assert error["message"], case
             assert isinstance(error["type"], str), case
             assert seen["x-should-retry"] in ("true", "false"), case
             assert SECRET_COOKIE not in raw.decode()
