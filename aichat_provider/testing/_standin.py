@@ -123,9 +123,7 @@ class StandInService(LoopServer):
         """Wait until the connection that carried ``request`` is closed (the client gave up on
         it); False if it is still open after ``timeout`` seconds."""
         with self._changed:
-            return self._changed.wait_for(
-                lambda: request.connection not in self._open_ids, timeout
-            )
+            return self._changed.wait_for(lambda: request.connection not in self._open_ids, timeout)
 
     def push(self, *replies: Reply) -> None:
         """Answer the next API requests with ``replies``, in order, then as before."""
