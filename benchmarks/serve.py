@@ -1,9 +1,12 @@
 """Throughput of ``aichat serve`` at 100 concurrent clients, against calling Aichat directly.
 
     pip install '.[bench]' && python benchmarks/serve.py [--requests 3000] [--clients 100]
+    python benchmarks/serve.py --baseline /path/to/other/checkout    # also an older server
 
-The stand-in service and the server each run in their own process; the clients run here, on a
-reused curl_cffi session. Also measured: one client at a time (latency added by the server).
+The stand-in service and each server run in their own processes; the clients run here, on a
+reused curl_cffi session. Ways are measured in rounds, one after the other in each round, and
+each number is the median over the rounds. Also measured: one client at a time (latency the
+server adds).
 """
 
 from __future__ import annotations
@@ -11,13 +14,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from curl_cffi.requests import AsyncSession
@@ -25,6 +30,7 @@ from curl_cffi.requests import AsyncSession
 from aichat_provider import Aichat
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
+Result = tuple[float, float, float, int]  # requests/s, median s, p99 s, errors
 
 
 def free_port() -> int:
@@ -33,10 +39,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def load(
-    call: Callable[[], Awaitable[None]], requests: int, clients: int
-) -> tuple[float, float, float, int]:
-    """(requests/s, median s, p99 s, errors) for ``requests`` calls, ``clients`` at once."""
+async def load(call: Callable[[], Awaitable[None]], requests: int, clients: int) -> Result:
     latencies: list[float] = []
     errors = 0
     remaining = iter(range(requests))
@@ -63,37 +66,85 @@ async def load(
     )
 
 
-async def measure(
-    api: str, upstream: str, requests: int, clients: int
-) -> dict[str, tuple[float, ...]]:
+async def measure_server(port: int, requests: int, clients: int) -> tuple[Result, Result]:
+    api = f"http://127.0.0.1:{port}/v1/chat/completions"
     body = {"model": "gpt-3.5-turbo", "messages": MESSAGES}
-    results: dict[str, tuple[float, ...]] = {}
     async with AsyncSession(max_clients=max(clients, 10)) as session:
 
-        async def via_server() -> None:
+        async def call() -> None:
             reply = await session.post(api, json=body, timeout=60)
             assert reply.status_code == 200, reply.text
             assert reply.json()["choices"][0]["message"]["content"] == "echo: Hi"
 
-        async def direct() -> None:
-            answer = await Aichat.create_async(
-                "", MESSAGES, cookies={"session": "x"}, base_url=upstream, timeout=60
-            )
-            assert answer == "echo: Hi"
+        await load(call, 200, clients)  # warm up
+        return await load(call, requests, clients), await load(call, requests // 5, 1)
 
-        for name, call in (("server", via_server), ("direct", direct)):
-            await load(call, 200, clients)  # warm up
-            results[f"{name} x{clients}"] = await load(call, requests, clients)
-            results[f"{name} x1"] = await load(call, requests // 5, 1)
-    return results
+
+async def measure_direct(upstream: str, requests: int, clients: int) -> tuple[Result, Result]:
+    async def call() -> None:
+        answer = await Aichat.create_async(
+            "", MESSAGES, cookies={"session": "x"}, base_url=upstream, timeout=60
+        )
+        assert answer == "echo: Hi"
+
+    await load(call, 200, clients)
+    return await load(call, requests, clients), await load(call, requests // 5, 1)
+
+
+@contextmanager
+def running_server(
+    upstream: str, cookies: Path, workers: int, source: str | None
+) -> Iterator[int]:
+    port = free_port()
+    env = dict(os.environ)
+    if source:
+        env["PYTHONPATH"] = source
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "aichat_provider",
+            "serve",
+            "--port",
+            str(port),
+            "--base-url",
+            upstream,
+            "--cookies-file",
+            str(cookies),
+            *(["--workers", str(workers)] if workers > 1 else []),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--baseline", help="a checkout whose server to measure too")
     args = parser.parse_args()
-    upstream_port, server_port = free_port(), free_port()
+    ways: list[tuple[str, int, str | None]] = [
+        ("aichat serve", 1, None),
+        ("aichat serve --workers 2", 2, None),
+    ]
+    if args.baseline:
+        ways.append(("baseline server", 1, args.baseline))
+    rounds: dict[str, list[tuple[Result, Result]]] = {}
+    upstream_port = free_port()
     with tempfile.TemporaryDirectory() as work:
         cookies = Path(work) / "cookies.json"
         cookies.write_text(json.dumps([{"name": "session", "value": "x"}]))
@@ -105,47 +156,46 @@ def main() -> int:
         assert upstream.stdout is not None
         upstream.stdout.readline()
         upstream_url = f"http://127.0.0.1:{upstream_port}"
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "aichat_provider",
-                "serve",
-                "--port",
-                str(server_port),
-                "--base-url",
-                upstream_url,
-                "--cookies-file",
-                str(cookies),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
         try:
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline:
-                with socket.socket() as probe:
-                    if probe.connect_ex(("127.0.0.1", server_port)) == 0:
-                        break
-                time.sleep(0.05)
-            api = f"http://127.0.0.1:{server_port}/v1/chat/completions"
-            results = asyncio.run(measure(api, upstream_url, args.requests, args.clients))
+            for _ in range(args.rounds):
+                rounds.setdefault("direct", []).append(
+                    asyncio.run(measure_direct(upstream_url, args.requests, args.clients))
+                )
+                for name, workers, source in ways:
+                    with running_server(upstream_url, cookies, workers, source) as port:
+                        rounds.setdefault(name, []).append(
+                            asyncio.run(measure_server(port, args.requests, args.clients))
+                        )
         finally:
-            server.terminate()
             upstream.terminate()
-            server.wait(timeout=10)
             upstream.wait(timeout=10)
-    print(f"{args.requests} requests; stand-in, server and clients in separate processes\n")
-    print("| way | requests/s | median ms | p99 ms | errors |\n|---|---|---|---|---|")
-    for name, (rps, median, p99, errors) in results.items():
-        print(f"| {name} | {rps:.0f} | {median * 1e3:.2f} | {p99 * 1e3:.2f} | {errors:.0f} |")
-    many, one = f"x{args.clients}", "x1"
     print(
-        f"\nserver throughput / direct at {args.clients} clients: "
-        f"{results['server ' + many][0] / results['direct ' + many][0]:.2f}"
+        f"{args.requests} requests at {args.clients} clients, median of {args.rounds} rounds; "
+        "stand-in, server and clients in separate processes, 2 cores\n"
     )
-    added = (results["server " + one][1] - results["direct " + one][1]) * 1e3
-    print(f"latency the server adds to one request (medians, one client): {added:.2f} ms")
+    print("| way | requests/s | median ms | p99 ms | errors | 1 client: median ms |")
+    print("|---|---|---|---|---|---|")
+    medians: dict[str, tuple[float, float, float, float]] = {}
+    for name, results in rounds.items():
+        rps = statistics.median(r[0][0] for r in results)
+        median = statistics.median(r[0][1] for r in results)
+        p99 = statistics.median(r[0][2] for r in results)
+        errors = sum(r[0][3] + r[1][3] for r in results)
+        single = statistics.median(r[1][1] for r in results)
+        medians[name] = (rps, median, p99, single)
+        print(
+            f"| {name} | {rps:.0f} | {median * 1e3:.1f} | {p99 * 1e3:.1f} | {errors} "
+            f"| {single * 1e3:.2f} |"
+        )
+    direct = medians["direct"]
+    print()
+    for name in (way[0] for way in ways):
+        rps, _, p99, single = medians[name]
+        print(
+            f"- {name}: throughput / direct **{rps / direct[0]:.2f}** (target >= 0.7), "
+            f"p99 / direct **{p99 / direct[2]:.2f}** (target <= 1.5), "
+            f"adds {(single - direct[3]) * 1e3:.2f} ms to one request"
+        )
     return 0
 
 
