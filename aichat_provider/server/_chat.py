@@ -378,10 +378,10 @@ def _tool_calls_text(message: Mapping[str, Any], index: int) -> str:
     if content is not None:
         lines.append(_text(content, f"messages[{index}].content"))
     calls = message.get("tool_calls") or []
-    if message.get("function_call"):
-        calls = [*calls, {"id": None, "function": message["function_call"]}]
     if not isinstance(calls, list):
         raise invalid(f"messages[{index}].tool_calls must be a list.", "messages")
+    if message.get("function_call"):
+        calls = [*calls, {"id": None, "function": message["function_call"]}]
     for call in calls:
         function = call.get("function") if isinstance(call, dict) else None
         if not isinstance(function, dict) or not isinstance(function.get("name"), str):

@@ -171,7 +171,7 @@ def _refuses_connections(port: int, within: float) -> bool:
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        except ConnectionRefusedError:
+        except (ConnectionRefusedError, ConnectionResetError):  # reset: caught closing
             return True
     return False
 
