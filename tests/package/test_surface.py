@@ -76,8 +76,8 @@ def test_version_agrees_with_the_distribution() -> None:
 def test_import_is_light_and_reads_no_browser(home: Path) -> None:
     code = (
         "import sys, aichat_provider; from aichat_provider.registry import registry; "
-        "print(sorted(m for m in ('browser_cookie3', 'uvicorn', 'prometheus_client', 'jsonschema', 'g4f') "
-        "if m in sys.modules))"
+        "print(sorted(m for m in ('browser_cookie3', 'uvicorn', 'prometheus_client', "
+        "'jsonschema', 'g4f') if m in sys.modules))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],

@@ -15,7 +15,7 @@ import openai
 import pytest
 
 from aichat_provider.testing import Reply, StandInService
-from support.server import Server, cookies_file, start_server
+from support.server import Server, serve_stand_in, start_server
 
 CHAT = {"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "Hi"}]}
 #: The acceptance bound for noticing a client that left, and the slack a loaded machine needs to
@@ -24,29 +24,14 @@ CANCEL_WITHIN = 1.0
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[StandInService]:
-    with StandInService() as service:
-        yield service
-
-
-@pytest.fixture(autouse=True)
-def fresh_upstream(upstream: StandInService) -> None:
-    upstream.reset()
-
-
-@pytest.fixture(scope="module")
 def server(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("lifecycle")
     (root / "home").mkdir()
-    running = start_server(
-        root / "home",
-        "--base-url",
-        upstream.base_url,
-        "--cookies-file",
-        str(cookies_file(root)),
+    running = serve_stand_in(
+        upstream,
+        root,
         "--timeout",
         "60",
-        log=root / "server.log",
     )
     yield running
     running.stop()
@@ -139,15 +124,11 @@ def _request_in_thread(server: Server) -> tuple[threading.Thread, dict[str, obje
 
 
 def _drained_server(upstream: StandInService, tmp_path: Path, home: Path, grace: str) -> Server:
-    return start_server(
-        home,
-        "--base-url",
-        upstream.base_url,
-        "--cookies-file",
-        str(cookies_file(tmp_path)),
+    return serve_stand_in(
+        upstream,
+        tmp_path,
         "--graceful-timeout",
         grace,
-        log=tmp_path / "server.log",
     )
 
 
@@ -205,17 +186,13 @@ def test_sigterm_answers_503_when_the_grace_period_ends(
 def test_two_workers_share_the_port_and_the_configuration(
     upstream: StandInService, tmp_path: Path, home: Path
 ) -> None:
-    server = start_server(
-        home,
-        "--base-url",
-        upstream.base_url,
-        "--cookies-file",
-        str(cookies_file(tmp_path)),
+    server = serve_stand_in(
+        upstream,
+        tmp_path,
         "--workers",
         "2",
         "--cors-origin",
         "http://app.example",
-        log=tmp_path / "server.log",
     )
     try:
         client = openai.OpenAI(base_url=server.base_url, api_key=str(server.api_key), max_retries=0)

@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 from aichat_provider.testing import Reply, StandInService
-from support.server import Server, cookies_file, start_server
+from support.server import Server, serve_stand_in
 
 USER = [{"role": "user", "content": "Hi"}]
 
@@ -23,29 +23,14 @@ class Weather(BaseModel):
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[StandInService]:
-    with StandInService() as service:
-        yield service
-
-
-@pytest.fixture(autouse=True)
-def fresh_upstream(upstream: StandInService) -> None:
-    upstream.reset()
-
-
-@pytest.fixture(scope="module")
 def server(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("fields")
     (root / "home").mkdir()
-    running = start_server(
-        root / "home",
-        "--base-url",
-        upstream.base_url,
-        "--cookies-file",
-        str(cookies_file(root)),
+    running = serve_stand_in(
+        upstream,
+        root,
         "--max-retries",
         "0",
-        log=root / "server.log",
     )
     yield running
     running.stop()

@@ -19,7 +19,7 @@ import pytest
 
 from aichat_provider.testing import RecordedRequest, Reply, StandInService
 from support.browsers import chromium
-from support.server import Server, cookies_file, start_server
+from support.server import Server, serve_stand_in
 
 playwright_sync = pytest.importorskip(
     "playwright.sync_api", reason="Playwright is in the test extra"
@@ -55,25 +55,16 @@ def upstream(answers: TimedAnswers) -> Iterator[StandInService]:
         yield service
 
 
-@pytest.fixture(autouse=True)
-def fresh_upstream(upstream: StandInService) -> None:
-    upstream.reset()
-
-
 @pytest.fixture(scope="module")
 def server(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """As most people run it: no API key."""
     root = tmp_path_factory.mktemp("page")
     (root / "home").mkdir()
-    running = start_server(
-        root / "home",
-        "--base-url",
-        upstream.base_url,
-        "--cookies-file",
-        str(cookies_file(root)),
+    running = serve_stand_in(
+        upstream,
+        root,
         "--max-retries",
         "0",
-        log=root / "server.log",
         api_key=None,
     )
     yield running
@@ -248,13 +239,9 @@ def test_first_answer_on_screen_soon_after_the_reply(
 def test_with_an_api_key_the_page_asks_for_it(
     browser: object, upstream: StandInService, tmp_path: Path, home: Path
 ) -> None:
-    keyed = start_server(
-        home,
-        "--base-url",
-        upstream.base_url,
-        "--cookies-file",
-        str(cookies_file(tmp_path)),
-        log=tmp_path / "server.log",
+    keyed = serve_stand_in(
+        upstream,
+        tmp_path,
     )
     context = browser.new_context()  # type: ignore[attr-defined]
     try:
@@ -311,13 +298,9 @@ def test_two_providers_fill_the_model_picker(
     (info / "entry_points.txt").write_text(
         "[gpt4free.providers]\nsecond = second_provider:Second\n"
     )
-    served = start_server(
-        home,
-        "--base-url",
-        upstream.base_url,
-        "--cookies-file",
-        str(cookies_file(tmp_path)),
-        log=tmp_path / "server.log",
+    served = serve_stand_in(
+        upstream,
+        tmp_path,
         api_key=None,
         env={"PYTHONPATH": os.pathsep.join([str(plugins), os.environ.get("PYTHONPATH", "")])},
     )

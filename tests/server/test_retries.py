@@ -10,20 +10,9 @@ import openai
 import pytest
 
 from aichat_provider.testing import Reply, StandInService
-from support.server import Server, cookies_file, start_server
+from support.server import Server, serve_stand_in
 
 USER = [{"role": "user", "content": "Hi"}]
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[StandInService]:
-    with StandInService() as service:
-        yield service
-
-
-@pytest.fixture(autouse=True)
-def fresh_upstream(upstream: StandInService) -> None:
-    upstream.reset()
 
 
 def _serve(
@@ -31,16 +20,12 @@ def _serve(
 ) -> Server:
     root = tmp_path_factory.mktemp("retries")
     (root / "home").mkdir()
-    return start_server(
-        root / "home",
-        "--base-url",
-        upstream.base_url,
-        "--cookies-file",
-        str(cookies_file(root)),
+    return serve_stand_in(
+        upstream,
+        root,
         "--timeout",
         "1",
         *args,
-        log=root / "server.log",
     )
 
 

@@ -14,23 +14,12 @@ import pytest
 
 from aichat_provider.testing import Reply, StandInService
 from support.secrets import SECRET_COOKIE, subprocess_env
-from support.server import Server, cookies_file, start_server
+from support.server import Server, serve_stand_in
 
 CHAT = json.dumps({"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "Hi"}]})
 EVIL = "https://evil.example"
 APP = "http://app.example:3000"
 QUERY_KEY = "sk-query-string-key-8c1d"
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[StandInService]:
-    with StandInService() as service:
-        yield service
-
-
-@pytest.fixture(autouse=True)
-def fresh_upstream(upstream: StandInService) -> None:
-    upstream.reset()
 
 
 @pytest.fixture(scope="module")
@@ -40,17 +29,13 @@ def open_server(
     """No API key, as most people run it on their own machine; one page allowed by CORS."""
     root = tmp_path_factory.mktemp("open")
     (root / "home").mkdir()
-    running = start_server(
-        root / "home",
-        "--base-url",
-        upstream.base_url,
-        "--cookies-file",
-        str(cookies_file(root)),
+    running = serve_stand_in(
+        upstream,
+        root,
         "--max-retries",
         "0",
         "--cors-origin",
         APP,
-        log=root / "server.log",
         api_key=None,
     )
     yield running
@@ -168,13 +153,9 @@ def test_an_allowed_origin_gets_cors_headers(open_server: Server, upstream: Stan
 def test_a_key_in_the_query_string_is_refused_and_not_logged(
     upstream: StandInService, tmp_path: Path, home: Path
 ) -> None:
-    server = start_server(
-        home,
-        "--base-url",
-        upstream.base_url,
-        "--cookies-file",
-        str(cookies_file(tmp_path)),
-        log=tmp_path / "server.log",
+    server = serve_stand_in(
+        upstream,
+        tmp_path,
     )
     try:
         status, _, body = server.raw(
@@ -200,13 +181,9 @@ def test_a_key_in_the_query_string_is_refused_and_not_logged(
 def test_the_key_from_the_environment_is_required(
     upstream: StandInService, tmp_path: Path, home: Path
 ) -> None:
-    server = start_server(
-        home,
-        "--base-url",
-        upstream.base_url,
-        "--cookies-file",
-        str(cookies_file(tmp_path)),
-        log=tmp_path / "server.log",
+    server = serve_stand_in(
+        upstream,
+        tmp_path,
         api_key=None,
         env={"AICHAT_API_KEY": "sk-from-the-environment"},
     )
@@ -286,19 +263,15 @@ def _error_cases(server: Server) -> list[tuple[str, str, bytes | None, dict[str,
 def test_every_error_body_is_openai_json(
     upstream: StandInService, tmp_path: Path, home: Path
 ) -> None:
-    server = start_server(
-        home,
-        "--base-url",
-        upstream.base_url,
-        "--cookies-file",
-        str(cookies_file(tmp_path)),
+    server = serve_stand_in(
+        upstream,
+        tmp_path,
         "--max-retries",
         "0",
         "--timeout",
         "1",
         "--max-body-bytes",
         "4096",
-        log=tmp_path / "server.log",
     )
     faults = {
         "429": Reply.status(429, retry_after=2),

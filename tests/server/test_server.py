@@ -24,12 +24,6 @@ PROMPT_SECRET = "prompt-text-that-must-not-be-logged"
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[StandInService]:
-    with StandInService() as service:
-        yield service
-
-
-@pytest.fixture(scope="module")
 def server(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("serve")
     home = root / "home"
@@ -57,11 +51,6 @@ def server(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) -
     assert "POST /v1/chat/completions" in logged  # the access log is on...
     for secret in (PROMPT_SECRET, SECRET_COOKIE, API_KEY, "echo: "):  # ...without contents
         assert secret not in logged
-
-
-@pytest.fixture(autouse=True)
-def fresh_upstream(upstream: StandInService) -> None:
-    upstream.reset()
 
 
 def client(server: Server) -> openai.OpenAI:

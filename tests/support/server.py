@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aichat_provider.testing import StandInService
 from support.secrets import SECRET_COOKIE, subprocess_env
 
 API_KEY = "sk-test-key-5f1e2d"
@@ -88,6 +89,23 @@ def cookies_file(directory: Path, domain: str = "127.0.0.1") -> Path:
     path = directory / "cookies.json"
     path.write_text(json.dumps([{"name": "session", "value": SECRET_COOKIE, "domain": domain}]))
     return path
+
+
+def serve_stand_in(upstream: StandInService, folder: Path, *args: str, **options: Any) -> Server:
+    """``start_server`` in front of ``upstream``, with a cookies file for it, the home and the log
+    in ``folder``."""
+    home = folder / "home"
+    home.mkdir(exist_ok=True)
+    return start_server(
+        home,
+        "--base-url",
+        upstream.base_url,
+        "--cookies-file",
+        str(cookies_file(folder)),
+        *args,
+        log=folder / "server.log",
+        **options,
+    )
 
 
 def start_server(
