@@ -49,7 +49,13 @@ class Request:
 
 
 def dumps(data: object) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    """Compact UTF-8 JSON. Text holding a lone surrogate (a request may carry ``"\\ud800"``, and
+    an error message may quote it) is written escaped, as it came."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return json.dumps(data, separators=(",", ":")).encode()
 
 
 async def read_body(receive: Receive, limit: int, declared: str | None) -> bytes:

@@ -173,6 +173,31 @@ async def test_request_shapes_refused_with_the_field(
     assert Echo.seen == []
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"model": "\\ud800", "messages": []}',
+        b'{"model": "echo-1", "messages": [], "\\ud800": 1}',
+        b'{"model": "echo-1", "messages": [{"role": "\\udc00", "content": "x"}]}',
+        b'{"model": "echo-1", "messages": [{"role": "user", "content": "x"}], "stop": "\\ud800"}',
+        b'{"model": "echo-1", "messages": [{"role": "user", "content": "x"}], "n": 1e999}',
+        b'{"model": "echo-1", "messages": [{"role": "user", "content": "x"}], "n": 10000000000000000000000}',
+        b'{"model": "echo-1", "messages": [{"role": "user", "content": "\\u0000\\u001b[2J"}]}',
+        b'{"model": "echo-1", "tool_choice": {"type": "function", "function": {"name": "\\ud800"}}}',
+        b"[" * 100_000,
+    ],
+)
+async def test_hostile_bodies_get_json_answers(client: httpx.AsyncClient, body: bytes) -> None:
+    reply = await client.post(
+        "/v1/chat/completions", content=body, headers={"content-type": "application/json"}
+    )
+    assert reply.status_code in (200, 400, 404, 413), reply.text
+    assert reply.headers["content-type"] == "application/json"
+    assert set(reply.json()).issubset(
+        {"error", "id", "object", "created", "model", "choices", "usage"}
+    )
+
+
 async def test_history_shapes_written_into_the_prompt(client: httpx.AsyncClient) -> None:
     messages = [
         {"role": "user", "content": "Go"},
