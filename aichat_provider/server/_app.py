@@ -30,6 +30,7 @@ from ._http import (
     Request,
     Scope,
     Send,
+    loads,
     read_body,
     send_bytes,
     send_error,
@@ -160,7 +161,7 @@ class AichatServer:
         finally:
             if metrics is not None:
                 metrics.in_flight.dec()
-                metrics.requests.labels(route, str(status)).inc()
+                metrics.request_done(route, status)
 
     async def _dispatch(self, request: Request, receive: Receive, send: Send, cors: Headers) -> int:
         path, method = request.path, request.method
@@ -345,7 +346,7 @@ class AichatServer:
             receive, self.config.max_body_bytes, request.headers.get("content-length")
         )
         try:
-            data = json.loads(body)
+            data = loads(body)
         except (ValueError, RecursionError):
             raise invalid("The request body is not valid JSON.") from None
         if not isinstance(data, dict):
@@ -450,10 +451,8 @@ class AichatServer:
         finally:
             metrics = self.metrics
             if metrics is not None:
-                name = provider.__name__
-                metrics.upstream.labels(name, outcome).observe(time.monotonic() - started)
-                if attempts > 1:
-                    metrics.retries.labels(name).inc(attempts - 1)
+                seconds = time.monotonic() - started
+                metrics.upstream_done(provider.__name__, outcome, seconds, attempts)
 
 
 def model_entries(providers: Sequence[type[BaseProvider]]) -> list[dict[str, Any]]:

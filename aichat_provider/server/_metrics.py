@@ -7,7 +7,7 @@ own requests; scrape them through one port and the numbers are one worker's at a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -46,6 +46,24 @@ class Metrics:
             ("provider",),
             registry=self.registry,
         )
+
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def request_done(self, route: str, status: int) -> None:
+        key = ("request", route, str(status))
+        child = self._children.get(key)
+        if child is None:  # the labelled child, looked up once (labels() takes a lock)
+            child = self._children[key] = self.requests.labels(route, str(status))
+        child.inc()
+
+    def upstream_done(self, provider: str, outcome: str, seconds: float, attempts: int) -> None:
+        key = ("upstream", provider, outcome)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self.upstream.labels(provider, outcome)
+        child.observe(seconds)
+        if attempts > 1:
+            self.retries.labels(provider).inc(attempts - 1)
 
     def render(self) -> tuple[bytes, bytes]:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
