@@ -92,9 +92,7 @@ async def measure_direct(upstream: str, requests: int, clients: int) -> tuple[Re
 
 
 @contextmanager
-def running_server(
-    upstream: str, cookies: Path, workers: int, source: str | None
-) -> Iterator[int]:
+def running_server(upstream: str, cookies: Path, workers: int, source: str | None) -> Iterator[int]:
     port = free_port()
     env = dict(os.environ)
     if source:

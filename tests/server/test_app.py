@@ -181,9 +181,12 @@ async def test_request_shapes_refused_with_the_field(
         b'{"model": "echo-1", "messages": [{"role": "\\udc00", "content": "x"}]}',
         b'{"model": "echo-1", "messages": [{"role": "user", "content": "x"}], "stop": "\\ud800"}',
         b'{"model": "echo-1", "messages": [{"role": "user", "content": "x"}], "n": 1e999}',
-        b'{"model": "echo-1", "messages": [{"role": "user", "content": "x"}], "n": 10000000000000000000000}',
+        b'{"model": "echo-1", "messages": [{"role": "user", "content": "x"}], "n": 1'
+        + b"0" * 40
+        + b"}",
         b'{"model": "echo-1", "messages": [{"role": "user", "content": "\\u0000\\u001b[2J"}]}',
-        b'{"model": "echo-1", "tool_choice": {"type": "function", "function": {"name": "\\ud800"}}}',
+        b'{"model": "echo-1", "tool_choice": '
+        b'{"type": "function", "function": {"name": "\\ud800"}}}',
         b"[" * 100_000,
     ],
 )
