@@ -6,7 +6,8 @@
 Each module is mutated in place, one mutation at a time, and the tests that exercise it are run
 against each mutant; a mutant the tests do not notice "survives". Run it in a checkout you are
 not editing (it restores every file, but an interrupted run can leave one mutated: ``git diff``
-shows it). Results go to ``benchmarks/results/mutation.md``: the score per module and every
+shows it). Results go to ``benchmarks/results/mutation.md`` (``--output``), rewritten after each
+module so an interrupted run keeps what it measured: the score per module and every
 survivor with its place, for a person to judge (``benchmarks/results/mutation-survivors.md``
 explains the ones that remain).
 
@@ -94,6 +95,22 @@ TARGETS = (
         ("tests/provider/test_pool.py", "tests/provider/test_concurrency.py"),
     ),
     Target(
+        "aichat_provider/server/_guard.py",
+        ("tests/server/test_app.py", "tests/server/test_security.py"),
+    ),
+    Target(
+        "aichat_provider/server/_errors.py",
+        (
+            "tests/server/test_app.py",
+            "tests/server/test_server.py",
+            "tests/server/test_retries.py",
+        ),
+    ),
+    Target(
+        "aichat_provider/server/_config.py",
+        ("tests/server/test_app.py", "tests/server/test_security.py"),
+    ),
+    Target(
         "aichat_provider/cli/_common.py",
         (
             "tests/package/test_options.py",
@@ -105,7 +122,7 @@ TARGETS = (
 
 
 def run_target(target: Target, workdir: Path) -> dict[str, object]:
-    name = Path(target.module).stem.lstrip("_")
+    name = target.module.removeprefix("aichat_provider/").replace("/", "-").removesuffix(".py")
     config = workdir / f"{name}.toml"
     session = workdir / f"{name}.sqlite"
     config.write_text(
@@ -153,21 +170,12 @@ def run_target(target: Target, workdir: Path) -> dict[str, object]:
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("modules", nargs="*", help="only these modules")
-    args = parser.parse_args()
-    targets = [t for t in TARGETS if not args.modules or t.module in args.modules]
-    results = []
-    with tempfile.TemporaryDirectory(prefix="aichat-mutation-") as folder:
-        for target in targets:
-            print(f"mutating {target.module} ...", flush=True)
-            result = run_target(target, Path(folder))
-            print(f"  {result['killed']}/{result['mutants']} killed", flush=True)
-            results.append(result)
+def report(results: list[dict[str, object]], targets: list[Target], command: str) -> str:
+    """The markdown report of the modules mutated so far (written after each module)."""
     lines = [
         "# Mutation testing (cosmic-ray)\n",
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, `python benchmarks/mutation.py`.\n",
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, `{command}`: "
+        f"{len(results)} of {len(targets)} modules mutated.\n",
         "| module | mutants | killed | score | minutes |",
         "|---|---|---|---|---|",
     ]
@@ -190,11 +198,31 @@ def main() -> int:
             lines.append(f"## Survivors in `{result['module']}`\n")
             lines += [f"- {survivor}" for survivor in survivors]
             lines.append("")
-    if not args.modules:
-        RESULTS.write_text("\n".join(lines) + "\n")
-        print(f"wrote {RESULTS}")
-    else:
-        print("\n".join(lines))
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("modules", nargs="*", help="only these modules, in this order")
+    parser.add_argument(
+        "--output", type=Path, default=RESULTS, help=f"the report (default: {RESULTS})"
+    )
+    args = parser.parse_args()
+    known = {target.module: target for target in TARGETS}
+    unknown = [module for module in args.modules if module not in known]
+    if unknown:
+        parser.error(f"not a target: {', '.join(unknown)} (targets: {', '.join(known)})")
+    targets = [known[module] for module in args.modules] if args.modules else list(TARGETS)
+    command = " ".join(["python benchmarks/mutation.py", *sys.argv[1:]])
+    results: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory(prefix="aichat-mutation-") as folder:
+        for target in targets:
+            print(f"mutating {target.module} ...", flush=True)
+            result = run_target(target, Path(folder))
+            print(f"  {result['killed']}/{result['mutants']} killed", flush=True)
+            results.append(result)
+            args.output.write_text(report(results, targets, command))
+    print(f"wrote {args.output}")
     return 0
 
 
