@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -72,6 +73,13 @@ def run_doctor(
     return run(AICHAT, "doctor", *args, home=home, env=env)
 
 
+def _interrupt_as_on_a_terminal() -> None:
+    """Ctrl-C reaches the child as it would from a terminal: a suite started in the background
+    (``nohup``, ``cmd &``) inherits SIGINT ignored, and Python then never raises
+    KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def spawn(home: Path, *args: str, env: dict[str, str] | None = None) -> pexpect.spawn:
     """``aichat *args`` on a pseudo-terminal."""
     return pexpect.spawn(
@@ -81,6 +89,7 @@ def spawn(home: Path, *args: str, env: dict[str, str] | None = None) -> pexpect.
         encoding="utf-8",
         timeout=20,
         dimensions=(40, 200),
+        preexec_fn=_interrupt_as_on_a_terminal,
     )
 
 
