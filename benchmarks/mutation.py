@@ -96,7 +96,11 @@ TARGETS = (
     ),
     Target(
         "aichat_provider/server/_guard.py",
-        ("tests/server/test_app.py", "tests/server/test_security.py"),
+        (
+            "tests/server/test_guard.py",
+            "tests/server/test_app.py",
+            "tests/server/test_security.py",
+        ),
     ),
     Target(
         "aichat_provider/server/_errors.py",

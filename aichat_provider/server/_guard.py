@@ -95,8 +95,18 @@ def check_json_body(request: Request) -> None:
 
 
 def host_name(host: str) -> str:
-    """The name part of a ``Host`` header: lower case, without the port or IPv6 brackets."""
+    """The name part of a ``Host`` header: lower case, without the port or IPv6 brackets; a
+    value that is not ``name[:port]`` or ``[address][:port]`` is returned whole."""
     value = host.strip().lower()
     if value.startswith("["):
-        return value[1:].partition("]")[0]
-    return value.rpartition(":")[0] if value.count(":") == 1 else value
+        name, bracket, port = value[1:].partition("]")
+        if not bracket:
+            return value
+    elif value.count(":") == 1:
+        name, colon, number = value.partition(":")
+        port = colon + number
+    else:
+        return value
+    # Anything after the name but a port (``[::1].evil.example``) leaves the whole value, which
+    # no allowed name equals.
+    return name if not port or (port[0] == ":" and port[1:].isdigit()) else value
