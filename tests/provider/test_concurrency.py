@@ -25,14 +25,19 @@ from support.secrets import COOKIES, USER
 async def test_timeout_holds_for_600_concurrent_calls_to_a_server_that_never_answers(
     service: StandInService,
 ) -> None:
-    """600 calls is more than twice the curl handles of a session: each still ends on time."""
+    """600 calls is more than twice the curl handles of a session: each still ends on time.
+
+    Each call is timed from its own start: on a starved machine the loop takes a while to start
+    600 calls, and the deadline covers a call, not the queue before it. The margin is half the
+    timeout; a call that waited for a handle outside its deadline takes twice the timeout.
+    """
     calls = 600
     assert calls > 2 * MAX_CLIENTS_PER_SESSION
-    timeout = 2.0
+    timeout = 3.0
     service.set_default(Reply.hang())
-    started = time.monotonic()
 
     async def one() -> float:
+        started = time.monotonic()
         with pytest.raises(errors.ProviderTimeoutError) as caught:
             await Aichat.create_async(
                 "", USER, cookies=COOKIES, base_url=service.base_url, timeout=timeout, max_retries=0
@@ -40,8 +45,9 @@ async def test_timeout_holds_for_600_concurrent_calls_to_a_server_that_never_ans
         assert f"within {timeout:g} s" in str(caught.value)
         return time.monotonic() - started
 
-    ended = await asyncio.gather(*[one() for _ in range(calls)])
-    assert max(ended) < timeout + 1.0, f"the last call ended after {max(ended):.1f} s"
+    took = sorted(await asyncio.gather(*[one() for _ in range(calls)]))
+    assert took[0] >= timeout - 0.05, f"a call gave up early, after {took[0]:.2f} s"
+    assert took[-1] < timeout * 1.5, f"the slowest call took {took[-1]:.1f} s"
 
 
 @pytest.fixture
