@@ -105,6 +105,7 @@ TARGETS = (
     Target(
         "aichat_provider/server/_errors.py",
         (
+            "tests/server/test_error_mapping.py",
             "tests/server/test_app.py",
             "tests/server/test_server.py",
             "tests/server/test_retries.py",
