@@ -28,8 +28,10 @@ async def test_timeout_holds_for_600_concurrent_calls_to_a_server_that_never_ans
     """600 calls is more than twice the curl handles of a session: each still ends on time.
 
     Each call is timed from its own start: on a starved machine the loop takes a while to start
-    600 calls, and the deadline covers a call, not the queue before it. The margin is half the
-    timeout; a call that waited for a handle outside its deadline takes twice the timeout.
+    600 calls, and the deadline covers a call, not the queue before it. A call that waits for a
+    curl handle outside its deadline takes at least twice the timeout (the old pool's calls took
+    6 to 10 s); under a 20-run load test, calls that kept their deadline still ended up to 2.4 s
+    late while the starved loop caught up, so the margin is one timeout.
     """
     calls = 600
     assert calls > 2 * MAX_CLIENTS_PER_SESSION
@@ -47,7 +49,7 @@ async def test_timeout_holds_for_600_concurrent_calls_to_a_server_that_never_ans
 
     took = sorted(await asyncio.gather(*[one() for _ in range(calls)]))
     assert took[0] >= timeout - 0.05, f"a call gave up early, after {took[0]:.2f} s"
-    assert took[-1] < timeout * 1.5, f"the slowest call took {took[-1]:.1f} s"
+    assert took[-1] < 2 * timeout, f"the slowest call took {took[-1]:.1f} s"
 
 
 @pytest.fixture
