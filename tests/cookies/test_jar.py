@@ -140,6 +140,18 @@ def test_skipped_cookies_are_named_by_the_first_rule_that_keeps_them_back() -> N
     assert over_http.skipped == {"https": ["secure_live"]}
 
 
+def test_a_host_that_only_ends_like_the_domain_is_told_it_is_another_host() -> None:
+    """evilchat-gpt.org is not under .chat-gpt.org: the reason given is the host (the match is
+    on a dot boundary), with the advice to check base_url, not "other paths"."""
+    parent = make_cookie("cf_clearance", "1", domain=".chat-gpt.org")
+    selected = select_cookies([parent], "https://evilchat-gpt.org/api/text")
+    assert selected.values == {}
+    assert selected.skipped == {"host": ["chat-gpt.org"]}
+    assert selected.why_none("evilchat-gpt.org") == (
+        "it has cookies only for chat-gpt.org, not for evilchat-gpt.org; check base_url"
+    )
+
+
 def test_cookies_after_an_unusable_one_and_after_a_shared_name_still_count() -> None:
     from http.cookiejar import Cookie
 

@@ -16,11 +16,12 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 
-from aichat_provider import AsyncProvider, BaseProvider
+from aichat_provider import Aichat, AsyncProvider, BaseProvider
 from aichat_provider.registry import ProviderRegistry
 from aichat_provider.server import AichatServer, ServerConfig, ServerConfigError, create_app
 from aichat_provider.server._access_log import QueryRedactingFilter, redact_query
 from aichat_provider.server._config import is_loopback, normalise_host, normalise_origin
+from aichat_provider.testing import StandInService
 
 USER = [{"role": "user", "content": "Hi"}]
 
@@ -124,6 +125,25 @@ async def test_n_choices_fail_together(client: httpx.AsyncClient) -> None:
     Echo.answers.extend(["fine", RuntimeError("x")])
     reply = await chat(client, n=2)
     assert reply.status_code == 502
+
+
+async def test_missing_cookies_are_401_with_what_to_do(service: StandInService) -> None:
+    """No cookies anywhere is for the user to fix (log in), not a fault of the service: 401
+    with the provider's advice, never a 502 the SDKs would retry."""
+    registry = ProviderRegistry(group=None)
+    registry.register(Aichat)
+    config = ServerConfig(
+        registry=registry, provider_kwargs={"base_url": service.base_url, "browser": []}
+    )
+    transport = httpx.ASGITransport(app=create_app(config))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as client:
+        reply = await chat(client, model="gpt-3.5-turbo")
+    assert reply.status_code == 401
+    error = reply.json()["error"]
+    assert (error["type"], error["code"]) == ("authentication_error", "upstream_cookies")
+    assert "aichat login" in error["message"]
+    assert reply.headers["x-should-retry"] == "false"
+    assert service.requests == []
 
 
 @pytest.mark.parametrize(
