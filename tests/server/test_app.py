@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from aichat_provider import Aichat, AsyncProvider, BaseProvider
+from aichat_provider._config import MAX_TIMEOUT
 from aichat_provider.registry import ProviderRegistry
 from aichat_provider.server import AichatServer, ServerConfig, ServerConfigError, create_app
 from aichat_provider.server._access_log import QueryRedactingFilter, redact_query
@@ -397,8 +398,14 @@ def test_metrics_need_prometheus_client() -> None:
         {"api_key": "a\nb"},
         {"api_key": ""},
         {"max_choices": 0},
+        {"max_choices": 129},
         {"graceful_timeout": -1.0},
+        {"graceful_timeout": MAX_TIMEOUT + 1},
         {"max_body_bytes": 10},
+        {"max_body_bytes": 1023},
+        {"cors_origins": ("",)},
+        {"cors_origins": ("http://",)},
+        {"cors_origins": ("https://x.example/app",)},
         {"cors_origins": ("https://x.example?q=1",)},
         {"cors_origins": ("https://user@x.example",)},
         {"cors_origins": ("ftp://x.example",)},
@@ -410,25 +417,37 @@ def test_bad_server_configurations(options: dict[str, Any]) -> None:
         ServerConfig(**options)
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"max_choices": 1},
+        {"max_choices": 128},
+        {"graceful_timeout": 0.0},
+        {"graceful_timeout": MAX_TIMEOUT},
+        {"max_body_bytes": 1024},
+    ],
+)
+def test_server_configurations_at_their_limits(options: dict[str, Any]) -> None:
+    config = ServerConfig(**options)
+    assert all(getattr(config, name) == value for name, value in options.items())
+
+
 def test_configuration_forms() -> None:
     assert normalise_origin("HTTPS://App.Example:8443/") == "https://app.example:8443"
     assert normalise_origin("*") == "*"
     assert normalise_host("[::1]") == "::1"
     assert normalise_host(" Example.COM ") == "example.com"
     assert normalise_host("*") == "*"
-    assert [is_loopback(h) for h in ("localhost", "127.0.0.2", "[::1]", "0.0.0.0", "a.b")] == [  # noqa: S104
-        True,
-        True,
-        True,
-        False,
-        False,
-    ]
+    hosts = ("localhost", "LOCALHOST", "127.0.0.2", "[::1]", "0.0.0.0", "a.b", "myhost.example")  # noqa: S104
+    assert [is_loopback(h) for h in hosts] == [True, True, True, True, False, False, False]
+    assert "api_key=None" in repr(ServerConfig())
     config = ServerConfig(
         api_key="sk-secret-1",
         provider_kwargs={"proxy": "http://u:pr0xy-pw@h:1", "browser": ["firefox"]},
         cors_origins=("http://a.example",),
     )
     assert "sk-secret-1" not in repr(config)
+    assert "api_key=set" in repr(config)
     assert "pr0xy-pw" not in repr(config)
     again = ServerConfig.from_json(config.to_json())
     assert again.provider_kwargs == config.provider_kwargs
