@@ -344,7 +344,9 @@ async def test_cold_browser_read_does_not_block_the_event_loop(
     assert max(lateness) < elapsed / 3, (
         f"loop stalled {max(lateness):.3f} s in a {elapsed:.3f} s read"
     )
-    assert ticks_during >= elapsed / 0.005 / 4  # it kept ticking all along
+    # It kept ticking all along: at least one 5 ms tick per 100 ms on average (the read's share
+    # of the GIL and a starved machine slow the ticker down; a blocked loop stops it).
+    assert ticks_during >= elapsed / 0.1, f"{ticks_during} ticks in a {elapsed:.3f} s read"
 
 
 def serve_silent_bus(
