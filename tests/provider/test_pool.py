@@ -185,3 +185,45 @@ async def test_eviction_under_a_running_call_loses_nothing_without_retries(
         assert await Aichat.create_async("", USER, **other) == "echo: Hi"
     assert await slow == "echo: Hi"
     assert len(service.requests) == 4  # one request each: nothing was retried
+
+
+async def test_an_idle_session_evicted_is_closed_at_once(
+    service: StandInService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A session no call holds is closed when it is evicted, not left open until the loop ends."""
+    from aichat_provider import _pool
+
+    monkeypatch.setattr(_pool, "MAX_SESSIONS_PER_LOOP", 1)
+    assert await Aichat.create_async("", USER, **kwargs_for(service)) == "echo: Hi"
+    first = service.requests[0]
+    other = kwargs_for(service, impersonate="chrome131")
+    assert await Aichat.create_async("", USER, **other) == "echo: Hi"
+    assert await asyncio.to_thread(service.wait_for_close, first)
+    assert pooled_session_count() == 1
+
+
+async def test_an_evicted_session_stays_open_until_its_last_call_ends(
+    service: StandInService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two calls on a session when it is evicted: the first to finish must not close it under
+    the second."""
+    from aichat_provider import _pool
+
+    monkeypatch.setattr(_pool, "MAX_SESSIONS_PER_LOOP", 1)
+    service.push(Reply.delayed(0.3), Reply.delayed(1.0))
+    calls = [
+        asyncio.create_task(Aichat.create_async("", USER, **kwargs_for(service, max_retries=0)))
+        for _ in range(2)
+    ]
+    assert await asyncio.to_thread(service.wait_for_requests, 2)
+    other = kwargs_for(service, impersonate="chrome131", max_retries=0)
+    assert await Aichat.create_async("", USER, **other) == "echo: Hi"
+    assert await asyncio.gather(*calls) == ["echo: Hi", "echo: Hi"]
+    assert len(service.requests) == 3
+
+
+def test_a_loop_that_made_no_call_holds_no_session() -> None:
+    async def count() -> int:
+        return pooled_session_count()
+
+    assert asyncio.run(count()) == 0
