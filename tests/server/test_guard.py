@@ -133,6 +133,9 @@ async def test_messages_quote_at_most_100_characters_of_a_header(
         ("[::1", 403),
         ("127.0.0.1:http", 403),
         ("[::1]:", 403),
+        ("[::1]8000", 403),
+        ("[::1]a8000", 403),
+        ("127.0.0.1:x80", 403),
     ],
 )
 async def test_host_names(client: httpx.AsyncClient, host: str, status: int) -> None:
