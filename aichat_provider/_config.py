@@ -68,6 +68,8 @@ SERVER_GRACEFUL_TIMEOUT: Final = 10.0
 LOGIN_TIMEOUT: Final = 300.0
 LOGIN_LAUNCH_TIMEOUT: Final = 30.0
 LOGIN_POLL: Final = 0.25
+#: After Enter in ``aichat login``: how long to keep looking for a page past the check.
+LOGIN_FINAL_LOOK: Final = 3.0
 REFRESH_TIMEOUT: Final = 60.0
 #: A browser to use for ``aichat login`` instead of looking for one.
 ENV_BROWSER: Final = "AICHAT_BROWSER"

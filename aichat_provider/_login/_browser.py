@@ -156,11 +156,16 @@ async def visit(
         await page.goto(url, wait_until="domcontentloaded", timeout=timeout * 1000)
     deadline = time.monotonic() + timeout
     interrupted = asyncio.ensure_future(interrupt) if interrupt is not None else None
+    finishing_by: float | None = None
     try:
         while True:
             if closed.is_set():
                 seen.closed_by_user = True
                 return seen
+            if finishing_by is None and interrupted is not None and interrupted.done():
+                # Enter was pressed, maybe the moment the page passed the check: the last look
+                # may be older than that, so keep looking a little while for a page past it.
+                finishing_by = time.monotonic() + _config.LOGIN_FINAL_LOOK
             looked = False
             try:
                 # The page first, then its cookies: a page past the check means the cookie
@@ -176,8 +181,11 @@ async def visit(
                 seen.challenged = seen.challenged or blocked
                 if done(seen):
                     return seen
-            if interrupted is not None and interrupted.done():
-                return seen
+            if finishing_by is not None:
+                if time.monotonic() > finishing_by:
+                    return seen
+                await asyncio.sleep(_config.LOGIN_POLL / 5)
+                continue
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise LoginError(f"no usable cookies within {timeout:g} s")

@@ -422,3 +422,22 @@ async def test_closing_the_window_before_the_check_passes_saves_nothing(
         with pytest.raises(errors.LoginError, match="did not get past the Cloudflare check"):
             await asyncio.wait_for(task, 60)
     assert not store_path("127.0.0.1").exists()
+
+
+async def test_enter_before_the_check_passes_looks_again_a_while_then_saves_nothing(
+    home: Path,
+) -> None:
+    """Enter may come the moment the page passes the check, before the login's last look saw
+    it: so the login keeps looking a little while; a page that never passes still ends."""
+    from aichat_provider._config import LOGIN_FINAL_LOOK
+
+    with StandInService(challenge=Challenge(delay=60)) as slow:
+        pressed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(login(slow.base_url, headless=True, until=pressed, timeout=90))
+        await asyncio.to_thread(wait_until, lambda: slow.site.page_challenges >= 1, 30, "a visit")
+        started = time.monotonic()
+        pressed.set_result(None)
+        with pytest.raises(errors.LoginError, match="did not get past the Cloudflare check"):
+            await asyncio.wait_for(task, 60)
+        assert time.monotonic() - started >= LOGIN_FINAL_LOOK
+    assert not store_path("127.0.0.1").exists()
