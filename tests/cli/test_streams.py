@@ -175,6 +175,7 @@ def test_the_chat_goes_on_after_an_answer_with_half_an_emoji(
     child.expect("you> ")
     child.sendline("second")
     child.expect("answer 1")
+    child.expect("you> ")  # Ctrl-D only once the prompt reads it (sent earlier, it can be lost)
     child.sendeof()
     child.expect(pexpect.EOF)
     child.close()
