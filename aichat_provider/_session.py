@@ -6,7 +6,8 @@
   session never shares cookies, and curl's cookie engine never quotes a cookie in an error.
 - A reply body over ``max_body_bytes`` (after decompression) is refused while it is read.
 - ``timeout`` bounds one whole request, from asking for a connection (which waits while every
-  curl handle of the session is busy) to the last byte of the body.
+  curl handle of the session is busy) to the last byte of the body. curl's timer counts whole
+  milliseconds and reads 0 as "no limit", so a timeout is rounded up to the next millisecond.
 - Every curl failure becomes an exception from :mod:`aichat_provider.errors`, secrets removed.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import re
 import sys
 import time
@@ -79,7 +81,7 @@ class StreamSession:
             proxy=proxy,
             # curl_cffi types this as bool but also takes a CA bundle path (CURLOPT_CAINFO).
             verify=cast(bool, verify),
-            timeout=timeout,
+            timeout=_curl_seconds(timeout),
             allow_redirects=False,
             # An explicit proxy must not be bypassed by $no_proxy; without one, honour the
             # environment's proxy settings as curl and requests do.
@@ -170,7 +172,7 @@ class StreamSession:
             url,
             content=body,
             headers=headers,
-            timeout=timeout,
+            timeout=_curl_seconds(timeout),
             content_callback=collect,
         )
         self._in_flight += 1
@@ -295,3 +297,13 @@ def _curl_detail(message: str) -> str:
     if match:
         return f"curl error {match.group(1)}: {match.group(2).strip().rstrip('.')}"
     return message.strip()[:300]
+
+
+def _curl_seconds(timeout: float) -> float:
+    """``timeout`` as curl_cffi must be handed it so that curl waits at least that long.
+
+    curl_cffi passes ``int(seconds * 1000)`` to CURLOPT_TIMEOUT_MS, which truncates (7.8 ms
+    would end at 7) and turns anything under a millisecond into 0, curl's "no limit". Whole
+    milliseconds, rounded up, plus half of one that the truncation removes again.
+    """
+    return (max(1, math.ceil(timeout * 1000)) + 0.5) / 1000

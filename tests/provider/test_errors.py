@@ -6,6 +6,7 @@ that no cookie value or proxy password is in the exception, its traceback or any
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from collections.abc import Iterator
@@ -247,6 +248,15 @@ async def test_server_that_never_answers_times_out_on_time(
     assert 0.4 < elapsed < 2.0  # timeouts are not retried
     assert "0.5 s" in str(error)
     assert_no_secrets(exposed_text(error, debug_logs))
+
+
+async def test_a_timeout_under_a_millisecond_is_still_a_deadline(service: StandInService) -> None:
+    """curl counts whole milliseconds and reads 0 as "no limit": 0.0005 s must not mean forever."""
+    service.set_default(Reply.hang())
+    for timeout in (0.0005, 1e-9):
+        error = await asyncio.wait_for(fail(service, timeout=timeout), 5)
+        assert type(error) is errors.ProviderTimeoutError
+        assert f"{timeout:g} s" in str(error)
 
 
 async def test_trickling_body_is_cut_off_at_the_timeout(service: StandInService) -> None:
