@@ -190,3 +190,29 @@ def test_long_lists_of_names_are_cut_in_messages() -> None:
     others = [make_cookie("x", "1", domain=f"{letter}.example") for letter in "abcde"]
     reason = select_cookies(others, "http://h.example/").why_none("h.example")
     assert "only for a.example, b.example, c.example, not" in reason
+
+
+def test_over_https_a_secure_cookie_kept_back_is_named_for_its_path() -> None:
+    """Over https, Secure is no reason to keep a cookie back: the message names the real rule."""
+    cookie = make_cookie("secure_chat", "1", domain="h.example", path="/chat", secure=True)
+    assert select_cookies([cookie], "https://h.example/api/text").skipped == {
+        "path": ["secure_chat"]
+    }
+    assert select_cookies([cookie], "http://h.example/api/text").skipped == {
+        "https": ["secure_chat"]
+    }
+
+
+@pytest.mark.parametrize(
+    "expires",
+    [10**400, float("nan"), "soon", object()],
+    ids=["too-large-for-a-float", "nan", "text", "object"],
+)
+def test_an_expiry_that_is_no_date_makes_a_session_cookie(expires: object) -> None:
+    """A jar built by hand can hold anything in ``expires``: the cookie is sent as a session
+    cookie, neither dropped nor a traceback."""
+    cookie = make_cookie("odd", "v", domain="h.example")
+    cookie.expires = expires  # type: ignore[assignment]
+    selected = select_cookies([cookie], "http://h.example/api/text")
+    assert selected.values == {"odd": "v"}
+    assert selected.expiries == {"odd": None}
