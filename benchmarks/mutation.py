@@ -4,9 +4,12 @@
     python benchmarks/mutation.py aichat_provider/_redact.py                        # one of them
 
 Each module is mutated in place, one mutation at a time, and the tests that exercise it are run
-against each mutant; a mutant the tests do not notice "survives". Run it in a checkout you are
-not editing (it restores every file, but an interrupted run can leave one mutated: ``git diff``
-shows it). Results go to ``benchmarks/results/mutation.md`` (``--output``), rewritten after each
+against each mutant; a mutant the tests do not notice "survives". The survivors are then tried
+against a wider, slower set of tests (``Target.wider``), so a mutant counts as a survivor only
+when none of those notice it either. Run it in a checkout you are not editing (it restores every
+file, but an interrupted run can leave one mutated: ``git diff`` shows it). ``--workdir`` keeps
+cosmic-ray's sessions, and a module whose session is already there is resumed, not restarted.
+Results go to ``benchmarks/results/mutation.md`` (``--output``), rewritten after each
 module so an interrupted run keeps what it measured: the score per module and every
 survivor with its place, for a person to judge (``benchmarks/results/mutation-survivors.md``
 explains the ones that remain).
@@ -19,6 +22,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -29,12 +35,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "mutation.md"
 PYTEST = "python -m pytest -x -q -p no:cacheprovider -p no:randomly"
+#: Seconds one test run may take before its mutant counts as killed (cosmic-ray's rule).
+TIMEOUT = 180.0
 
 
 @dataclass(frozen=True)
 class Target:
     module: str
+    #: Run against every mutant: the fast tests that exercise the module.
     tests: tuple[str, ...]
+    #: Run only against the mutants ``tests`` let through.
+    wider: tuple[str, ...] = ()
 
 
 TARGETS = (
@@ -45,6 +56,7 @@ TARGETS = (
             "tests/provider/test_hostile_input.py",
             "tests/provider/test_errors.py",
         ),
+        ("tests/provider/test_fault_matrix.py", "tests/provider/test_wire.py"),
     ),
     Target(
         "aichat_provider/cookies/_values.py",
@@ -53,6 +65,12 @@ TARGETS = (
             "tests/provider/test_hostile_input.py",
             "tests/provider/test_validation.py",
             "tests/cookies/test_sources.py",
+        ),
+        (
+            "tests/cookies/test_jar.py",
+            "tests/cookies/test_files.py",
+            "tests/cookies/test_store.py",
+            "tests/cookies/test_reasons.py",
         ),
     ),
     Target(
@@ -63,6 +81,11 @@ TARGETS = (
             "tests/cookies/test_files.py",
             "tests/cookies/test_store.py",
         ),
+        (
+            "tests/cookies/test_reasons.py",
+            "tests/cookies/test_file_kinds.py",
+            "tests/provider/test_hostile_input.py",
+        ),
     ),
     Target(
         "aichat_provider/cookies/_files.py",
@@ -72,14 +95,24 @@ TARGETS = (
             "tests/cookies/test_sources.py",
             "tests/provider/test_hostile_input.py",
         ),
+        ("tests/cookies/test_store.py", "tests/cookies/test_reasons.py"),
     ),
-    Target("aichat_provider/cookies/_store.py", ("tests/cookies/test_store.py",)),
+    Target(
+        "aichat_provider/cookies/_store.py",
+        ("tests/cookies/test_store.py",),
+        ("tests/cookies/test_sources.py", "tests/cookies/test_files.py"),
+    ),
     Target(
         "aichat_provider/_responses.py",
         (
             "tests/provider/test_errors.py",
             "tests/provider/test_fault_matrix.py",
             "tests/provider/test_retries.py",
+        ),
+        (
+            "tests/provider/test_wire.py",
+            "tests/provider/test_hostile_input.py",
+            "tests/server/test_error_mapping.py",
         ),
     ),
     Target(
@@ -89,10 +122,17 @@ TARGETS = (
             "tests/provider/test_fault_matrix.py",
             "tests/provider/test_wire.py",
         ),
+        (
+            "tests/provider/test_concurrency.py",
+            "tests/provider/test_pool.py",
+            "tests/provider/test_hostile_input.py",
+            "tests/provider/test_validation.py",
+        ),
     ),
     Target(
         "aichat_provider/_pool.py",
         ("tests/provider/test_pool.py", "tests/provider/test_concurrency.py"),
+        ("tests/provider/test_errors.py", "tests/provider/test_wire.py"),
     ),
     Target(
         "aichat_provider/server/_guard.py",
@@ -101,6 +141,7 @@ TARGETS = (
             "tests/server/test_app.py",
             "tests/server/test_security.py",
         ),
+        ("tests/server/test_server.py", "tests/server/test_page.py"),
     ),
     Target(
         "aichat_provider/server/_errors.py",
@@ -110,10 +151,12 @@ TARGETS = (
             "tests/server/test_server.py",
             "tests/server/test_retries.py",
         ),
+        ("tests/server/test_openai_fields.py", "tests/server/test_security.py"),
     ),
     Target(
         "aichat_provider/server/_config.py",
         ("tests/server/test_app.py", "tests/server/test_security.py"),
+        ("tests/server/test_server.py", "tests/server/test_lifecycle.py"),
     ),
     Target(
         "aichat_provider/cli/_common.py",
@@ -122,6 +165,7 @@ TARGETS = (
             "tests/cli/test_streams.py",
             "tests/cli/test_commands.py",
         ),
+        ("tests/cli/test_basics.py", "tests/cli/test_logout_and_chat.py"),
     ),
 )
 
@@ -130,28 +174,30 @@ def run_target(target: Target, workdir: Path) -> dict[str, object]:
     name = target.module.removeprefix("aichat_provider/").replace("/", "-").removesuffix(".py")
     config = workdir / f"{name}.toml"
     session = workdir / f"{name}.sqlite"
-    config.write_text(
-        "[cosmic-ray]\n"
-        f'module-path = "{target.module}"\n'
-        "timeout = 180.0\n"
-        "excluded-modules = []\n"
-        f'test-command = "{PYTEST} {" ".join(target.tests)}"\n\n'
-        '[cosmic-ray.distributor]\nname = "local"\n\n'
-        "[cosmic-ray.filters.operators-filter]\n"
-        'exclude-operators = ["core/ReplaceBinaryOperator_BitOr_.*"]\n'
-    )
     started = time.monotonic()
-    for command in (
-        ["cosmic-ray", "init", str(config), str(session)],
-        ["cr-filter-operators", str(session), str(config)],
-        ["cr-filter-pragma", str(session)],
-        ["cosmic-ray", "exec", str(config), str(session)],
-    ):
+    commands = [["cosmic-ray", "exec", str(config), str(session)]]
+    if not session.exists():
+        config.write_text(
+            "[cosmic-ray]\n"
+            f'module-path = "{target.module}"\n'
+            f"timeout = {TIMEOUT}\n"
+            "excluded-modules = []\n"
+            f'test-command = "{PYTEST} {" ".join(target.tests)}"\n\n'
+            '[cosmic-ray.distributor]\nname = "local"\n\n'
+            "[cosmic-ray.filters.operators-filter]\n"
+            'exclude-operators = ["core/ReplaceBinaryOperator_BitOr_.*"]\n'
+        )
+        commands[:0] = [
+            ["cosmic-ray", "init", str(config), str(session)],
+            ["cr-filter-operators", str(session), str(config)],
+            ["cr-filter-pragma", str(session)],
+        ]
+    for command in commands:
         subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     dump = subprocess.run(
         ["cosmic-ray", "dump", str(session)], cwd=ROOT, check=True, capture_output=True, text=True
     ).stdout
-    total = killed = timed_out = 0
+    total = killed = killed_wider = timed_out = 0
     survivors: list[str] = []
     source = (ROOT / target.module).read_text().splitlines()
     for line in dump.splitlines():
@@ -159,24 +205,68 @@ def run_target(target: Target, workdir: Path) -> dict[str, object]:
         if result is None or result.get("worker_outcome") == "skipped":
             continue
         total += 1
-        if result.get("test_outcome") == "survived":
-            for mutation in item["mutations"]:
-                row = mutation["start_pos"][0]
-                code = source[row - 1].strip() if row <= len(source) else ""
-                survivors.append(f"line {row}: `{mutation['operator_name']}` in `{code[:90]}`")
-        else:
+        if result.get("test_outcome") != "survived":
             killed += 1
             # cosmic-ray counts a test run that outlives the timeout as a kill; on a loaded
             # machine that may be slowness rather than a test noticing, so it is shown apart.
             timed_out += result.get("output") == "timeout"
+            continue
+        outcome = _wider_outcome(target, item["mutations"]) if target.wider else "survived"
+        if outcome != "survived":
+            killed_wider += 1
+            timed_out += outcome == "timeout"
+            continue
+        for mutation in item["mutations"]:
+            row = mutation["start_pos"][0]
+            code = source[row - 1].strip() if row <= len(source) else ""
+            survivors.append(f"line {row}: `{mutation['operator_name']}` in `{code[:90]}`")
     return {
         "module": target.module,
         "mutants": total,
         "killed": killed,
+        "killed_wider": killed_wider,
         "timed_out": timed_out,
         "survivors": survivors,
         "minutes": (time.monotonic() - started) / 60,
     }
+
+
+def _wider_outcome(target: Target, mutations: list[dict[str, object]]) -> str:
+    """ "killed", "timeout" or "survived": the mutant applied again, against ``target.wider``."""
+    path = ROOT / target.module
+    original = path.read_bytes()
+    try:
+        for mutation in mutations:
+            subprocess.run(
+                [
+                    "cosmic-ray",
+                    "apply",
+                    str(mutation["module_path"]),
+                    str(mutation["operator_name"]),
+                    str(mutation["occurrence"]),
+                ],
+                cwd=ROOT,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+        # As cosmic-ray does: no bytecode from a mutant, and a timeout ends the whole group.
+        tests = subprocess.Popen(
+            [*shlex.split(PYTEST), *target.wider],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            status = tests.wait(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(tests.pid, signal.SIGKILL)
+            tests.wait()
+            return "timeout"
+        return "survived" if status == 0 else "killed"
+    finally:
+        path.write_bytes(original)
 
 
 def report(results: list[dict[str, object]], targets: list[Target], command: str) -> str:
@@ -185,24 +275,28 @@ def report(results: list[dict[str, object]], targets: list[Target], command: str
         "# Mutation testing (cosmic-ray)\n",
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, `{command}`: "
         f"{len(results)} of {len(targets)} modules mutated.\n",
-        "| module | mutants | killed | of which by timeout | score | minutes |",
-        "|---|---|---|---|---|---|",
+        "| module | mutants | killed by its tests | then by the wider tests | of which by "
+        "timeout | survivors | score | minutes |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    mutants = killed = timeouts = 0
+    sums = [0, 0, 0, 0]
     for result in results:
-        total, dead = int(result["mutants"]), int(result["killed"])  # type: ignore[call-overload]
-        slow = int(result["timed_out"])  # type: ignore[call-overload]
-        mutants += total
-        killed += dead
-        timeouts += slow
-        score = 100 * dead / total if total else 100.0
+        counts = [
+            int(result[key])  # type: ignore[call-overload]
+            for key in ("mutants", "killed", "killed_wider", "timed_out")
+        ]
+        sums = [before + count for before, count in zip(sums, counts, strict=True)]
+        total, dead, dead_wider, slow = counts
+        left = total - dead - dead_wider
+        score = 100 * (dead + dead_wider) / total if total else 100.0
         lines.append(
-            f"| `{result['module']}` | {total} | {dead} | {slow} | {score:.1f} % "
-            f"| {result['minutes']:.0f} |"
+            f"| `{result['module']}` | {total} | {dead} | {dead_wider} | {slow} | {left} "
+            f"| {score:.1f} % | {result['minutes']:.0f} |"
         )
+    total, dead, dead_wider, slow = sums
     lines.append(
-        f"| **all** | {mutants} | {killed} | {timeouts} "
-        f"| **{100 * killed / max(mutants, 1):.1f} %** | |\n"
+        f"| **all** | {total} | {dead} | {dead_wider} | {slow} | {total - dead - dead_wider} "
+        f"| **{100 * (dead + dead_wider) / max(total, 1):.1f} %** | |\n"
     )
     for result in results:
         survivors = result["survivors"]
@@ -220,6 +314,12 @@ def main() -> int:
     parser.add_argument(
         "--output", type=Path, default=RESULTS, help=f"the report (default: {RESULTS})"
     )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="keep cosmic-ray's sessions here and resume those already there (default: a "
+        "temporary folder)",
+    )
     args = parser.parse_args()
     known = {target.module: target for target in TARGETS}
     unknown = [module for module in args.modules if module not in known]
@@ -229,10 +329,15 @@ def main() -> int:
     command = " ".join(["python benchmarks/mutation.py", *sys.argv[1:]])
     results: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="aichat-mutation-") as folder:
+        workdir = args.workdir or Path(folder)
+        workdir.mkdir(parents=True, exist_ok=True)
         for target in targets:
             print(f"mutating {target.module} ...", flush=True)
-            result = run_target(target, Path(folder))
-            print(f"  {result['killed']}/{result['mutants']} killed", flush=True)
+            result = run_target(target, workdir)
+            print(
+                f"  {result['killed']}+{result['killed_wider']}/{result['mutants']} killed",
+                flush=True,
+            )
             results.append(result)
             args.output.write_text(report(results, targets, command))
     print(f"wrote {args.output}")
