@@ -196,7 +196,7 @@ class StreamSession:
                     f"The reply from {_host(url)} is larger than "
                     f"{self.max_body_bytes // (1024 * 1024)} MiB and was refused while reading.",
                 ) from None
-            raise self._transport_error(exc, url, scrub, timeout) from None
+            raise self._transport_error(exc, method, url, scrub, timeout) from None
         finally:
             self._in_flight -= 1
         if not response.status_code:  # the transfer was torn down (session closed under it)
@@ -223,6 +223,7 @@ class StreamSession:
     def _transport_error(
         self,
         exc: CurlError,
+        method: str,
         url: str,
         scrub: Scrubber,
         timeout: float,
@@ -232,7 +233,7 @@ class StreamSession:
         if self._proxy_shown:
             detail = detail.replace(self._proxy_shown, "the proxy")
         host = _host(url)
-        logger.debug("POST %s failed: curl error %s", url, code)
+        logger.debug("%s %s failed: curl error %s", method, url, code)
         if isinstance(exc, curl_errors.ImpersonateError):
             return InvalidRequestError(
                 f"impersonate={self.impersonate!r} is not a browser target this curl_cffi knows; "
@@ -264,7 +265,9 @@ class StreamSession:
             return ProviderConnectionError(
                 f"TLS with {host} failed ({detail}). If you use your own server, pass "
                 "verify='/path/to/ca.pem'; check the system clock and any intercepting proxy.",
-                transient=code != CurlECode.PEER_FAILED_VERIFICATION,
+                # Only a handshake that broke off may go better next time; a certificate or
+                # CA bundle that failed will fail the same way.
+                transient=code == CurlECode.SSL_CONNECT_ERROR,
             )
         if code == CurlECode.COULDNT_RESOLVE_HOST or isinstance(exc, curl_errors.DNSError):
             return ProviderConnectionError(

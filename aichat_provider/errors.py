@@ -197,7 +197,8 @@ class ProviderTimeoutError(ProviderError, TimeoutError):
 class ProviderConnectionError(ProviderError, ConnectionError):
     """The service could not be reached: DNS, refused, reset, TLS or proxy failure.
 
-    ``transient`` is False for failures a retry cannot fix (an untrusted TLS certificate).
+    ``transient`` is False for failures a retry cannot fix (an untrusted TLS certificate, a CA
+    bundle that is not one).
     """
 
     def __init__(self, message: str, *, transient: bool = True, **context: str | None) -> None:

@@ -10,10 +10,11 @@ import asyncio
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from aichat_provider import Aichat, errors
+from aichat_provider import Aichat, StreamSession, errors
 from aichat_provider.testing import Reply, StandInService
 from support.proxy import ConnectProxy
 from support.secrets import COOKIES, PROXY_PASSWORD, USER, assert_no_secrets, exposed_text
@@ -351,6 +352,34 @@ async def test_certificate_for_another_hostname_fails() -> None:
         assert stand_in.requests == []
     assert type(error) is errors.ProviderConnectionError
     assert "TLS" in str(error)
+
+
+async def test_a_file_that_is_no_ca_bundle_is_a_tls_error_not_worth_retrying(
+    tls_service: StandInService, tmp_path: Path, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not a certificate\n")
+    error = await fail(tls_service, verify=str(bundle), max_retries=2)
+    assert type(error) is errors.ProviderConnectionError
+    assert "TLS with 127.0.0.1 failed" in str(error)
+    assert error.transient is False  # the same file fails the same way every time
+    assert tls_service.requests == []
+    assert_no_secrets(exposed_text(error, debug_logs))
+
+
+async def test_a_stream_session_made_without_arguments_verifies_tls(
+    tls_service: StandInService, closed_port: int
+) -> None:
+    """``StreamSession`` is public: its defaults are the safe ones, and its GET maps transport
+    failures like its POST does."""
+    async with StreamSession() as session:
+        with pytest.raises(errors.ProviderConnectionError) as untrusted:
+            await session.post_json(f"{tls_service.base_url}/api/text", {}, headers={})
+        with pytest.raises(errors.ProviderConnectionError) as refused:
+            await session.get(f"http://127.0.0.1:{closed_port}/")
+    assert "TLS with 127.0.0.1 failed" in str(untrusted.value)
+    assert "Could not talk to 127.0.0.1" in str(refused.value)
+    assert tls_service.requests == []
 
 
 async def test_verify_false_connects_and_logs_a_warning(

@@ -160,11 +160,13 @@ CASES: dict[str, Case] = {
     "body-cut-short": Case(
         Reply.truncated(), errors.ProviderConnectionError, {}, "closed before the whole reply"
     ),
-    "reset-connection": Case(Reply.reset(), errors.ProviderConnectionError, {}, "127.0.0.1"),
+    "reset-connection": Case(
+        Reply.reset(), errors.ProviderConnectionError, {}, "Could not talk to 127.0.0.1"
+    ),
     "never-answers": Case(Reply.hang(), errors.ProviderTimeoutError, {}, f"{TIMEOUT:g} s"),
     "trickle": Case(Reply.trickle(0.2), errors.ProviderTimeoutError, {}, f"{TIMEOUT:g} s"),
     "connection-refused": Case(
-        None, errors.ProviderConnectionError, {}, "127.0.0.1", setup=refused
+        None, errors.ProviderConnectionError, {}, "Could not talk to 127.0.0.1", setup=refused
     ),
     "dns-failure": Case(
         None, errors.ProviderConnectionError, {}, "could not be resolved", setup=unresolvable
