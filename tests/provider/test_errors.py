@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from aichat_provider import Aichat, StreamSession, errors
+from aichat_provider._session import _curl_seconds
 from aichat_provider.testing import Reply, StandInService
 from support.proxy import ConnectProxy
 from support.secrets import COOKIES, PROXY_PASSWORD, USER, assert_no_secrets, exposed_text
@@ -218,7 +219,7 @@ async def test_body_over_the_cap_is_refused_while_reading(
     service.push(Reply.oversize(17 * 1024 * 1024, chunked=chunked))
     error = await fail(service)
     assert type(error) is errors.ResponseError
-    assert "16 MiB" in str(error)
+    assert "is larger than 16 MiB and was refused" in str(error)
 
 
 async def test_compressed_body_over_the_cap_is_refused_after_decoding(
@@ -231,7 +232,7 @@ async def test_compressed_body_over_the_cap_is_refused_after_decoding(
     service.push(bomb)
     error = await fail(service)
     assert type(error) is errors.ResponseError
-    assert "16 MiB" in str(error)
+    assert "is larger than 16 MiB and was refused" in str(error)
 
 
 # --- time-outs -------------------------------------------------------------------------------
@@ -287,7 +288,11 @@ async def test_connection_refused(closed_port: int, debug_logs: pytest.LogCaptur
             "", USER, cookies=COOKIES, max_retries=0, base_url=f"http://127.0.0.1:{closed_port}"
         )
     assert isinstance(caught.value, ConnectionError)
-    assert "127.0.0.1" in str(caught.value)
+    message = str(caught.value)
+    # curl's own words, without curl_cffi's boilerplate around them
+    assert message.startswith("Could not talk to 127.0.0.1 (curl error 7: Failed to connect to ")
+    assert "curl: (7)" not in message
+    assert "See https://" not in message
     assert_no_secrets(exposed_text(caught.value, debug_logs))
 
 
@@ -494,3 +499,13 @@ async def test_only_a_json_true_response_is_an_answer(
     error = await fail(service)
     assert type(error) is errors.ResponseError
     assert "reported a failure" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("timeout", "milliseconds"),
+    [(1e-9, 1), (0.0005, 1), (0.001, 1), (0.0078125, 8), (0.5, 500), (120, 120_000)],
+)
+def test_curl_is_handed_whole_milliseconds_rounded_up(timeout: float, milliseconds: int) -> None:
+    """What curl_cffi gives CURLOPT_TIMEOUT_MS (``int(seconds * 1000)``) is never shorter than
+    the timeout asked for, never 0 ("no limit"), and at most a millisecond longer."""
+    assert int(_curl_seconds(timeout) * 1000) == milliseconds

@@ -206,6 +206,8 @@ async def test_gzip_and_brotli_replies_are_decoded(service: StandInService) -> N
 async def test_unicode_prompt_and_answer_survive(service: StandInService) -> None:
     answer = await ask(service, [{"role": "user", "content": "Привет, мир 👋"}])
     assert answer == "echo: Привет, мир 👋"
+    # as a browser's JSON.stringify sends it: UTF-8, not \u escapes
+    assert "Привет, мир 👋".encode() in service.requests[-1].body
 
 
 def test_create_completion_yields_the_answer_once_in_sync_code(service: StandInService) -> None:
