@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aichat_provider import Aichat, AsyncProvider, errors
+from aichat_provider import Aichat, AsyncProvider, StreamSession, errors
 from aichat_provider.testing import RecordedRequest, Reply, StandInService
 from support.secrets import COOKIES, SECRET_COOKIE, USER, cookie_jar
 
@@ -272,3 +272,11 @@ def test_an_error_keeps_the_provider_and_url_it_was_raised_with() -> None:
     bare = errors.ResponseError("x")
     bare.add_context(provider="Aichat", url=None)
     assert (bare.provider, bare.url) == ("Aichat", None)
+
+
+async def test_a_stream_session_get_sends_the_headers_it_is_given(service: StandInService) -> None:
+    async with StreamSession() as session:
+        reply = await session.get(f"{service.base_url}/api/text", headers={"x-probe": "seen"})
+    assert reply.status_code == 405  # GET is not how the API is asked; the reply is returned
+    assert service.requests[-1].method == "GET"
+    assert service.requests[-1].header("x-probe") == "seen"
