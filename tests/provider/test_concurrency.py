@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from aichat_provider import Aichat, errors
+from aichat_provider import Aichat, StreamSession, errors
 from aichat_provider._pool import MAX_CLIENTS_PER_SESSION, MAX_SESSIONS_PER_LOOP
 from aichat_provider.testing import Reply, StandInService
 from support.secrets import COOKIES, USER
@@ -116,3 +116,26 @@ async def test_rotating_through_more_configurations_than_the_pool_keeps_loses_no
 
         await asyncio.gather(*[one(index) for index in range(len(stand_ins) * 40)])
     assert outcomes == Counter({"answered": 4 * 24 * 40})
+
+
+@pytest.mark.timeout(60)
+async def test_the_deadline_covers_the_wait_for_a_handle_after_many_calls(
+    service: StandInService,
+) -> None:
+    """The count of requests in flight decides whose deadline covers the wait for a curl handle;
+    it must come back to zero after each call, or after enough calls a burst waits outside it."""
+    timeout = 1.0
+    async with StreamSession(max_clients=2, timeout=timeout) as session:
+        for _ in range(6):  # answered, one after another
+            await session.post_json(f"{service.base_url}/api/text", {"message": "x"}, headers={})
+        service.set_default(Reply.hang())
+
+        async def timed() -> float:
+            started = time.monotonic()
+            with pytest.raises(errors.ProviderTimeoutError):
+                await session.post_json(f"{service.base_url}/api/text", {}, headers={})
+            return time.monotonic() - started
+
+        durations = await asyncio.gather(*(timed() for _ in range(6)))
+    # Waiting outside the deadline, the last two of six would take three timeouts.
+    assert max(durations) < timeout + 1.0, [round(d, 2) for d in durations]
