@@ -76,6 +76,17 @@ async def test_cloudflare_challenge_raises_cloudflare_error_with_advice(
     assert_no_secrets(exposed_text(error, debug_logs))
 
 
+async def test_the_cf_mitigated_header_alone_marks_a_challenge(service: StandInService) -> None:
+    """Cloudflare's header decides even when the page is not the usual one (another language,
+    a custom block page): the user still gets the advice, not a bare 403."""
+    service.set_default(
+        Reply(403, b"<html>Zugriff verweigert</html>", (("cf-mitigated", "challenge"),))
+    )
+    error = await fail(service)
+    assert type(error) is errors.CloudflareError
+    assert "Run 'aichat login'" in str(error)
+
+
 async def test_rate_limit_with_a_long_retry_after_is_raised_at_once(
     service: StandInService, debug_logs: pytest.LogCaptureFixture
 ) -> None:
