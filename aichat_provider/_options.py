@@ -383,7 +383,8 @@ OPTIONS: tuple[Option[Any], ...] = (
         "int",
         _config.DEFAULT_MAX_RETRIES,
         f"`{_config.DEFAULT_MAX_RETRIES}`",
-        "retries on 429, 5xx and connection failures, with exponential backoff and jitter, or "
+        "retries on 429, 5xx and connection failures (not a TLS certificate or CA bundle that "
+        "failed: it would fail again), with exponential backoff and jitter, or "
         "the server's `Retry-After`; a `Retry-After` over 60 s is not waited out, the error is "
         "raised at once (`RateLimitError` for a 429)",
         parse_max_retries,
