@@ -22,15 +22,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shlex
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from cosmic_ray.testing import run_tests  # type: ignore[import-untyped]
+from cosmic_ray.work_item import TestOutcome  # type: ignore[import-untyped]
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "mutation.md"
@@ -249,22 +249,13 @@ def _wider_outcome(target: Target, mutations: list[dict[str, object]]) -> str:
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
-        # As cosmic-ray does: no bytecode from a mutant, and a timeout ends the whole group.
-        tests = subprocess.Popen(
-            [*shlex.split(PYTEST), *target.wider],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            status = tests.wait(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(tests.pid, signal.SIGKILL)
-            tests.wait()
-            return "timeout"
-        return "survived" if status == 0 else "killed"
+        # cosmic-ray's own runner: no bytecode from a mutant, and a timeout ends the whole group.
+        outcome, output = run_tests(f"{PYTEST} {' '.join(target.wider)}", TIMEOUT)
+        if outcome == TestOutcome.INCOMPETENT:
+            raise RuntimeError(f"the wider tests of {target.module} could not start: {output}")
+        if outcome == TestOutcome.SURVIVED:
+            return "survived"
+        return "timeout" if output == "timeout" else "killed"
     finally:
         path.write_bytes(original)
 
