@@ -60,6 +60,15 @@ SERVER_MAX_CHOICES: Final = 8
 #: The longest ``Retry-After`` passed on to clients; longer waits are cut to this and marked
 #: ``x-should-retry: false`` (the Node SDK sleeps any Retry-After in full before each retry).
 SERVER_RETRY_AFTER_CAP: Final = RETRY_AFTER_LIMIT
+#: JSON Schemas a request brings (``response_format``, tool parameters): how many tools it may
+#: offer (OpenAI's own limit), how deep and how large its schemas may be (all of them together),
+#: and the seconds a worker process may take to compile one or check an answer against it before
+#: it is killed (a hostile pattern or reference fan-out costs the worker, not the server).
+SERVER_MAX_TOOLS: Final = 128
+SERVER_MAX_SCHEMA_DEPTH: Final = 64
+SERVER_MAX_SCHEMA_NODES: Final = 50_000
+SERVER_SCHEMA_TIMEOUT: Final = 2.0
+SERVER_SCHEMA_WORKERS: Final = 2
 #: On SIGTERM, seconds in-flight requests get to finish before they are answered 503.
 SERVER_GRACEFUL_TIMEOUT: Final = 10.0
 

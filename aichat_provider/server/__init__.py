@@ -4,7 +4,7 @@
 /health``, ``GET /metrics`` and a chat page at ``/``, in OpenAI's request, response, streaming and
 error formats, so any OpenAI client can use Aichat. Cookies come from the server's own
 configuration (cookies file, store, browsers), never from the request. Needs the ``server``
-extra (Uvicorn; prometheus-client and jsonschema)::
+extra (Uvicorn; prometheus-client and jsonschema-rs)::
 
     aichat serve --port 8000
     uvicorn --factory aichat_provider.server:create_app     # configured from AICHAT_* variables

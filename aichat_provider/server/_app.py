@@ -39,6 +39,7 @@ from ._http import (
     wait_for_disconnect,
 )
 from ._metrics import create_metrics
+from ._schema import runner
 
 logger = logging.getLogger("aichat_provider.server")
 
@@ -198,6 +199,7 @@ class AichatServer:
         data = await self._read_request(request, receive)
         provider, model = self._choose(data.get("model"))
         plan = read_chat(data, self.config.max_choices)
+        await runner().compile(plan.schemas)
         choices = await self._run(provider, model, plan, receive)
         counted = usage(_prompt_tokens(plan.messages), choices)
         head = {
@@ -410,7 +412,8 @@ class AichatServer:
         if together.done():
             result = together.result()
             answers: list[str] = [result] if isinstance(result, str) else result
-            return [plan.finish(text) for text in answers]
+            schemas = runner()
+            return list(await asyncio.gather(*(plan.finish(text, schemas) for text in answers)))
         together.cancel()
         if watcher.done() and not watcher.cancelled():
             raise ClientGone

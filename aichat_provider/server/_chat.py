@@ -9,7 +9,7 @@ service answers one prompt with one text, so the rest is done here:
 - ``n`` choices are ``n`` upstream calls; ``stop`` cuts the answer at the first stop sequence;
   ``max_tokens`` cuts it at the estimated length (``finish_reason: "length"``);
 - ``response_format`` asks the model for JSON, checks the answer parses (and matches the
-  schema, with the ``jsonschema`` package) and answers 502 when it does not.
+  schema, in a worker process: ``_schema``) and answers 502 when it does not.
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import _config
 from .._messages import repair_text
 from ._errors import APIError, invalid
+from ._schema import SchemaBudget, SchemaRunner, schema_text
 
 #: Request fields the sampling of the provider takes as they are.
 SAMPLING_FIELDS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
@@ -96,6 +98,8 @@ class Structured:
     name: str = "response"
     #: What the JSON is for, said to the model before the format.
     purpose: str = ""
+    #: The schema as checked JSON text (``_schema.schema_text``): what the worker compiles.
+    text: str = ""
 
     def instruction(self) -> str:
         if self.schema is None:
@@ -110,26 +114,30 @@ class Structured:
             + json.dumps(self.schema, ensure_ascii=False)
         )
 
-    def check(self, answer: str) -> str:
+    async def check(self, answer: str, schemas: SchemaRunner) -> str:
         """The answer's JSON text (code fences removed), or 502 when it is not what was asked."""
-        text = answer.strip()
-        fenced = FENCE.match(text)
-        if fenced:
-            text = fenced.group(1).strip()
-        try:
-            value = json.loads(text)
-        except (ValueError, RecursionError):
-            raise _bad_output("The model's answer is not valid JSON.") from None
+        text, value = _parse_json(answer)
         if self.schema is None:
             if not isinstance(value, dict):
                 raise _bad_output("The model's answer is JSON, but not a JSON object.")
             return text
-        problem = _schema_problem(self.schema, value)
+        problem = await schemas.problem(self.text, text)
         if problem is not None:
             raise _bad_output(
                 f"The model's answer does not match the schema {self.name!r}: {problem}"
             )
         return text
+
+
+def _parse_json(answer: str) -> tuple[str, Any]:
+    text = answer.strip()
+    fenced = FENCE.match(text)
+    if fenced:
+        text = fenced.group(1).strip()
+    try:
+        return text, json.loads(text)
+    except (ValueError, RecursionError):
+        raise _bad_output("The model's answer is not valid JSON.") from None
 
 
 @dataclass
@@ -143,8 +151,10 @@ class ForcedToolCall:
     descriptions: dict[str, str]
     #: The function the request names, or None: any of ``tools``.
     name: str | None
+    #: Each function's parameters as checked JSON text.
+    texts: dict[str, str] = field(default_factory=dict)
 
-    def structured(self) -> Structured:
+    def instruction(self) -> str:
         if self.name is not None:
             described = self.descriptions.get(self.name)
             about = f" ({described})" if described else ""
@@ -152,7 +162,7 @@ class ForcedToolCall:
                 self.tools[self.name],
                 self.name,
                 f"Call the function {self.name}{about}: give its arguments. ",
-            )
+            ).instruction()
         offered = "; ".join(
             f"{name}: {self.descriptions.get(name) or 'no description'}" for name in self.tools
         )
@@ -171,11 +181,26 @@ class ForcedToolCall:
             "tool call",
             f"Call one of these functions ({offered}): give its name and its arguments as "
             '{"name": ..., "arguments": {...}}. ',
-        )
+        ).instruction()
 
-    def call(self, checked_json: str) -> dict[str, Any]:
-        value = json.loads(checked_json)
-        name, arguments = (self.name, value) if self.name else (value["name"], value["arguments"])
+    async def call(self, answer: str, schemas: SchemaRunner) -> dict[str, Any]:
+        """The ``tool_calls`` entry the answer makes, its arguments checked against the
+        function's own parameters (each schema on its own: its ``$defs`` stay its own)."""
+        text, value = _parse_json(answer)
+        if self.name is not None:
+            name, arguments, arguments_text = self.name, value, text
+        else:
+            called = value.get("name") if isinstance(value, dict) else None
+            if not isinstance(called, str) or called not in self.tools or "arguments" not in value:
+                raise _bad_output(
+                    "The model's answer is not a call of an offered function "
+                    '({"name": ..., "arguments": {...}}).'
+                )
+            name, arguments = called, value["arguments"]
+            arguments_text = json.dumps(arguments)
+        problem = await schemas.problem(self.texts[name], arguments_text)
+        if problem is not None:
+            raise _bad_output(f"The model's answer does not match the schema {name!r}: {problem}")
         return {
             "id": f"call_{os.urandom(12).hex()}",
             "type": "function",
@@ -193,30 +218,6 @@ def _bad_output(message: str) -> APIError:
     )
 
 
-def _schema_problem(schema: dict[str, Any], value: Any) -> str | None:
-    from jsonschema import validators  # the server extra
-
-    validator = validators.validator_for(schema)(schema)
-    error = next(iter(sorted(validator.iter_errors(value), key=lambda e: list(e.path))), None)
-    if error is None:
-        return None
-    where = "/".join(str(part) for part in error.absolute_path) or "the top level"
-    return f"at {where}: {error.message[:300]}"
-
-
-def _check_schema(
-    schema: dict[str, Any],
-    where: str = "response_format.json_schema.schema",
-    param: str = "response_format",
-) -> None:
-    from jsonschema import exceptions, validators
-
-    try:
-        validators.validator_for(schema).check_schema(schema)
-    except exceptions.SchemaError as exc:
-        raise invalid(f"{where} is not a valid JSON Schema: {exc.message[:300]}", param) from None
-
-
 @dataclass
 class Plan:
     """A request as the server will run it: which provider calls, and how to shape the answer."""
@@ -232,14 +233,17 @@ class Plan:
     structured: Structured | None = None
     tool_call: ForcedToolCall | None = None
     prompts: list[str] = field(default_factory=list)
+    #: Each JSON Schema the request brings, as ``(where, param, text)``: compiled before any
+    #: upstream call.
+    schemas: list[tuple[str, str, str]] = field(default_factory=list)
 
-    def finish(self, answer: str) -> Choice:
+    async def finish(self, answer: str, schemas: SchemaRunner) -> Choice:
         """What one upstream answer becomes: text cut as asked, or a tool call."""
         text = repair_text(answer)
-        if self.structured is not None:
-            text = self.structured.check(text)
         if self.tool_call is not None:
-            return Choice(None, "tool_calls", [self.tool_call.call(text)])
+            return Choice(None, "tool_calls", [await self.tool_call.call(text, schemas)])
+        if self.structured is not None:
+            text = await self.structured.check(text, schemas)
         reason = "stop"
         if self.stop:
             cut = min((i for i in (text.find(s) for s in self.stop) if i >= 0), default=-1)
@@ -283,7 +287,8 @@ def read_chat(data: Mapping[str, Any], max_choices: int) -> Plan:
         )
     _refuse_function_call(data.get("function_call"))
     _check_list(data, "functions")
-    tool_call = _forced_tool_call(data.get("tools"), data.get("tool_choice"))
+    budget = SchemaBudget()
+    tool_call = _forced_tool_call(data.get("tools"), data.get("tool_choice"), budget)
     max_tokens = _positive_int(data, "max_completion_tokens")
     if max_tokens is None:
         max_tokens = _positive_int(data, "max_tokens")
@@ -294,7 +299,7 @@ def read_chat(data: Mapping[str, Any], max_choices: int) -> Plan:
         n=_choices(data, "n", max_choices),
         stop=_stop(data.get("stop")),
         max_tokens=max_tokens,
-        structured=_response_format(data.get("response_format")),
+        structured=_response_format(data.get("response_format"), budget),
         tool_call=tool_call,
     )
     plan.stream, plan.include_usage = _stream(data)
@@ -304,9 +309,17 @@ def read_chat(data: Mapping[str, Any], max_choices: int) -> Plan:
                 "A required tool call and a response_format cannot be combined here.",
                 "response_format",
             )
-        plan.structured = tool_call.structured()
-    if plan.structured is not None:
+        plan.messages.append({"role": "system", "content": tool_call.instruction()})
+        plan.schemas = [
+            (f"the parameters of tool {name[:60]!r}", "tools", text)
+            for name, text in tool_call.texts.items()
+        ]
+    elif plan.structured is not None:
         plan.messages.append({"role": "system", "content": plan.structured.instruction()})
+        if plan.structured.schema is not None:
+            plan.schemas = [
+                ("response_format.json_schema.schema", "response_format", plan.structured.text)
+            ]
     return plan
 
 
@@ -442,15 +455,22 @@ def _refuse_function_call(choice: object) -> None:
     )
 
 
-def _forced_tool_call(tools: object, choice: object) -> ForcedToolCall | None:
+def _forced_tool_call(tools: object, choice: object, budget: SchemaBudget) -> ForcedToolCall | None:
     """The tool call ``tool_choice`` requires, or None ("auto", "none": the model answers in
     text, which is all the service can do on its own)."""
     if tools is not None and not isinstance(tools, list):
         raise invalid("'tools' must be a list.", "tools")
+    if tools is not None and len(tools) > _config.SERVER_MAX_TOOLS:
+        raise invalid(
+            f"'tools' offers {len(tools)} tools; at most {_config.SERVER_MAX_TOOLS} are allowed.",
+            "tools",
+            "too_many_tools",
+        )
     if choice is None or choice in ("auto", "none"):
         return None
     offered: dict[str, dict[str, Any]] = {}
     descriptions: dict[str, str] = {}
+    texts: dict[str, str] = {}
     for index, tool in enumerate(tools or []):
         function = tool.get("function") if isinstance(tool, dict) else None
         if (
@@ -466,7 +486,9 @@ def _forced_tool_call(tools: object, choice: object) -> ForcedToolCall | None:
         parameters = function.get("parameters") or {"type": "object"}
         if not isinstance(parameters, dict):
             raise invalid(f"tools[{index}].function.parameters must be a JSON Schema.", "tools")
-        _check_schema(parameters, f"tools[{index}].function.parameters", "tools")
+        texts[function["name"]] = schema_text(
+            parameters, f"tools[{index}].function.parameters", "tools", budget
+        )
         offered[function["name"]] = parameters
         description = function.get("description")
         if isinstance(description, str) and description:
@@ -475,7 +497,7 @@ def _forced_tool_call(tools: object, choice: object) -> ForcedToolCall | None:
         raise invalid("tool_choice asks for a tool call, but 'tools' offers none.", "tool_choice")
     if choice == "required":
         return ForcedToolCall(
-            offered, descriptions, None if len(offered) > 1 else next(iter(offered))
+            offered, descriptions, None if len(offered) > 1 else next(iter(offered)), texts
         )
     named = choice.get("function") if isinstance(choice, dict) else None
     name = named.get("name") if isinstance(named, dict) else None
@@ -489,13 +511,20 @@ def _forced_tool_call(tools: object, choice: object) -> ForcedToolCall | None:
         raise invalid(
             f"tool_choice names {name[:60]!r}, which 'tools' does not offer.", "tool_choice"
         )
-    return ForcedToolCall(offered, descriptions, name)
+    return ForcedToolCall(offered, descriptions, name, texts)
 
 
 def _check_list(data: Mapping[str, Any], name: str) -> None:
     value = data.get(name)
     if value is not None and not isinstance(value, list):
         raise invalid(f"'{name}' must be a list.", name)
+    if isinstance(value, list) and len(value) > _config.SERVER_MAX_TOOLS:
+        raise invalid(
+            f"'{name}' offers {len(value)} functions; at most {_config.SERVER_MAX_TOOLS} are "
+            "allowed.",
+            name,
+            "too_many_tools",
+        )
 
 
 def _positive_int(data: Mapping[str, Any], name: str) -> int | None:
@@ -558,7 +587,7 @@ def _sampling(data: Mapping[str, Any]) -> dict[str, Any]:
     return {name: data[name] for name in SAMPLING_FIELDS if data.get(name) is not None}
 
 
-def _response_format(value: object) -> Structured | None:
+def _response_format(value: object, budget: SchemaBudget) -> Structured | None:
     if value is None:
         return None
     kind = value.get("type") if isinstance(value, dict) else None
@@ -570,9 +599,10 @@ def _response_format(value: object) -> Structured | None:
         spec = value.get("json_schema")
         if not isinstance(spec, dict) or not isinstance(spec.get("schema"), dict):
             raise invalid("response_format.json_schema needs a 'schema' object.", "response_format")
-        _check_schema(spec["schema"])
+        where = "response_format.json_schema.schema"
+        text = schema_text(spec["schema"], where, "response_format", budget)
         name = spec.get("name")
-        return Structured(spec["schema"], name if isinstance(name, str) else "response")
+        return Structured(spec["schema"], name if isinstance(name, str) else "response", "", text)
     raise invalid(
         "response_format.type must be 'text', 'json_object' or 'json_schema'.", "response_format"
     )
