@@ -11,6 +11,7 @@ import signal
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from types import FrameType
 from typing import Any
@@ -166,10 +167,11 @@ class AichatServer:
 
     async def _dispatch(self, request: Request, receive: Receive, send: Send, cors: Headers) -> int:
         path, method = request.path, request.method
-        methods = ROUTES.get(path)
-        if methods is None and path.startswith("/v1/models/"):
-            methods = {"GET": AichatServer._get_model}
-        if methods is None:
+        route = find_route(path)
+        if method != "OPTIONS" and (route is None or not route.public):
+            # Admission, before any handler runs: a route is open only if the table says so.
+            self._check_key(request)
+        if route is None:
             raise APIError(
                 404,
                 f"No route {path[:100]!r}. The API is under /v1: POST /v1/chat/completions, "
@@ -177,6 +179,7 @@ class AichatServer:
                 "invalid_request_error",
                 "not_found",
             )
+        methods = route.methods
         if method == "OPTIONS":
             headers = preflight_headers(request, cors) if cors else []
             await send_bytes(send, 204, b"", [*headers, (b"allow", _allow(methods))])
@@ -273,7 +276,6 @@ class AichatServer:
     async def _list_models(
         self, request: Request, receive: Receive, send: Send, cors: Headers
     ) -> int:
-        self._check_key(request)
         entries = model_entries(self.config.registry.working())
         await send_json(send, 200, {"object": "list", "data": entries}, cors)
         return 200
@@ -281,8 +283,7 @@ class AichatServer:
     async def _get_model(
         self, request: Request, receive: Receive, send: Send, cors: Headers
     ) -> int:
-        self._check_key(request)
-        wanted = request.path[len("/v1/models/") :]
+        wanted = request.path[len(MODEL_PREFIX) :]
         for entry in model_entries(self.config.registry.working()):
             if entry["id"] == wanted:
                 await send_json(send, 200, entry, cors)
@@ -301,7 +302,6 @@ class AichatServer:
         return status
 
     async def _metrics(self, request: Request, receive: Receive, send: Send, cors: Headers) -> int:
-        self._check_key(request)
         if self.metrics is None:
             raise APIError(
                 404,
@@ -343,7 +343,6 @@ class AichatServer:
         if self.draining:
             raise _shutting_down()
         check_json_body(request)
-        self._check_key(request)
         body = await read_body(
             receive, self.config.max_body_bytes, request.headers.get("content-length")
         )
@@ -509,21 +508,41 @@ def _shutting_down() -> APIError:
     )
 
 
-ROUTES: dict[str, dict[str, Handler]] = {
-    "/v1/chat/completions": {"POST": AichatServer._chat_completions},
-    "/v1/completions": {"POST": AichatServer._completions},
-    "/v1/models": {"GET": AichatServer._list_models},
-    "/health": {"GET": AichatServer._health},
-    "/metrics": {"GET": AichatServer._metrics},
-    **{path: {"GET": AichatServer._page_file} for path in PAGE_FILES},
+@dataclass(frozen=True)
+class Route:
+    """A path's handlers by method. Every route needs the API key (when the server has one)
+    unless it is marked public here: a route added later is closed until someone opens it."""
+
+    methods: Mapping[str, Handler]
+    public: bool = False
+
+
+ROUTES: dict[str, Route] = {
+    "/v1/chat/completions": Route({"POST": AichatServer._chat_completions}),
+    "/v1/completions": Route({"POST": AichatServer._completions}),
+    "/v1/models": Route({"GET": AichatServer._list_models}),
+    "/health": Route({"GET": AichatServer._health}, public=True),
+    "/metrics": Route({"GET": AichatServer._metrics}),
+    # The page asks for the key itself, in the browser; its files hold no secret.
+    **{path: Route({"GET": AichatServer._page_file}, public=True) for path in PAGE_FILES},
 }
+#: Paths under this prefix name a model: ``GET /v1/models/{id}``.
+MODEL_PREFIX = "/v1/models/"
+MODEL_ROUTE = Route({"GET": AichatServer._get_model})
+
+
+def find_route(path: str) -> Route | None:
+    route = ROUTES.get(path)
+    if route is None and path.startswith(MODEL_PREFIX):
+        return MODEL_ROUTE
+    return route
 
 
 def route_name(path: str) -> str:
     """The route a path belongs to, as metrics and logs name it (never a client's own text)."""
     if path in ROUTES:
         return path
-    return "/v1/models/{id}" if path.startswith("/v1/models/") else "other"
+    return MODEL_PREFIX + "{id}" if path.startswith(MODEL_PREFIX) else "other"
 
 
 def create_app(config: ServerConfig | None = None) -> AichatServer:
