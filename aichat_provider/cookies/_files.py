@@ -13,14 +13,15 @@ import json
 import math
 import os
 import stat
+import urllib.request
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from http.cookiejar import Cookie
+from http.cookiejar import Cookie, DefaultCookiePolicy
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..errors import InvalidRequestError
-from ._jar import Selected, make_cookie, normalise_expiry, select_cookies
+from ._jar import Selected, _is_ip, make_cookie, normalise_expiry, select_cookies
 from ._values import check_cookie, parse_cookie_header
 
 MAX_COOKIES_FILE_BYTES = 10 * 1024 * 1024
@@ -150,7 +151,7 @@ def parse_json_cookies(text: str, *, where: str = "cookies file") -> Iterator[Co
         yield _json_cookie(item, f"{where}, entry {index}")
 
 
-def _json_cookie(item: object, at: str, *, default_domain: str = "") -> Cookie:
+def _json_cookie(item: object, at: str) -> Cookie:
     if not isinstance(item, dict):
         raise InvalidRequestError(f"{at} is not an object with 'name' and 'value'.")
     name, value = item.get("name"), item.get("value")
@@ -159,7 +160,7 @@ def _json_cookie(item: object, at: str, *, default_domain: str = "") -> Cookie:
     if not isinstance(value, str):
         check_cookie(name, value, where=at)  # raises, naming the cookie that lacks a value
         raise InvalidRequestError(f"{at} needs a string 'value'.")
-    domain = item.get("domain", item.get("host", default_domain))
+    domain = item.get("domain", item.get("host", ""))
     path = item.get("path", "/")
     if not isinstance(domain, str) or not isinstance(path, str):
         raise InvalidRequestError(f"{at}: 'domain' and 'path' must be strings.")
@@ -214,7 +215,11 @@ def _iso_expiry(raw: str, at: str, key: str) -> float | None:
 
 def _har_cookies(log: Mapping[str, object], where: str) -> Iterator[Cookie]:
     """Cookies a HAR recording saw: those each request sent (for its own host, path /) and
-    those each response set (with their attributes). Later entries win."""
+    those each response set, stored as a browser would have stored them. Later entries win.
+
+    A HAR holds every site a page talked to: a response from another site must not choose the
+    API host's cookies (session fixation), so each entry counts only for its own host.
+    """
     entries = log.get("entries")
     if not isinstance(entries, list):
         raise InvalidRequestError(f"{where}: a HAR file needs a 'log.entries' list.")
@@ -234,8 +239,57 @@ def _har_cookies(log: Mapping[str, object], where: str) -> Iterator[Cookie]:
         for name, value in _request_cookies(request, at):
             yield make_cookie(name, value, domain=host, host_only=True, secure=secure)
         if isinstance(response, dict):
-            for cookie in _list(response.get("cookies")):
-                yield _json_cookie(cookie, f"{at}, response cookie", default_domain=host)
+            for item in _list(response.get("cookies")):
+                cookie = _response_cookie(item, f"{at}, response cookie", str(url), host)
+                if cookie is not None:
+                    yield cookie
+
+
+def _response_cookie(item: object, at: str, url: str, host: str) -> Cookie | None:
+    """A cookie a response from ``url`` set, as a browser stores it (RFC 6265 5.3), or None
+    where a browser refuses it: a ``Domain`` the response's host does not domain-match."""
+    parsed = _json_cookie(item, at)  # checks the fields' types
+    assert isinstance(item, dict)  # _json_cookie raised otherwise
+    attribute = str(item.get("domain", item.get("host")) or "").strip().lower()
+    domain = attribute.lstrip(".").strip("[]")
+    if domain and not _may_set_domain(domain, url, host):
+        return None
+    path = item.get("path")
+    return make_cookie(
+        str(parsed.name),
+        str(parsed.value),
+        domain=domain or host,
+        host_only=not domain,  # no Domain attribute: the setting host's alone
+        path=path if isinstance(path, str) and path.startswith("/") else _default_path(url),
+        secure=bool(parsed.secure),
+        expires=parsed.expires,
+    )
+
+
+#: strict_domain also refuses ``Domain=co.uk``-style two-letter country suffixes.
+_SET_POLICY = DefaultCookiePolicy(strict_domain=True)
+
+
+def _may_set_domain(domain: str, url: str, host: str) -> bool:
+    """Whether a response from ``url`` may set a cookie for ``domain`` and its subdomains: its
+    host must domain-match it, a parent domain but no bare suffix (the stdlib's policy)."""
+    if _is_ip(domain) or _is_ip(host):
+        return domain == host  # an address is nobody's parent domain, nor has one
+    # the cookie as http.cookiejar builds it from a Set-Cookie with Domain=domain
+    probe = make_cookie("n", "", domain=domain, host_only=False)
+    try:
+        request = urllib.request.Request(url)  # noqa: S310  # built to ask the policy, never opened
+    except ValueError:
+        return False
+    return _SET_POLICY.set_ok(probe, request)
+
+
+def _default_path(url: str) -> str:
+    """RFC 6265 5.1.4: the request path up to, not including, its last slash."""
+    path = urlsplit(url).path
+    if not path.startswith("/") or path.count("/") == 1:
+        return "/"
+    return path[: path.rindex("/")]
 
 
 def _request_cookies(request: Mapping[str, object], at: str) -> Iterable[tuple[str, str]]:
