@@ -9,6 +9,7 @@ import contextlib
 import itertools
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Collection
@@ -101,33 +102,81 @@ def exit_code_for(error: BaseException) -> int:
     return EXIT_FAILURE
 
 
+#: What a terminal would obey: C0 controls but tab and newline (and CR right before a newline,
+#: which overwrites nothing), DEL and the C1 controls (U+009B alone starts a CSI sequence).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
+#: Line breaks as ``str.splitlines`` knows them, with the white space around them.
+_LINE_BREAK = re.compile(r"\s*[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]\s*")
+_JSON_RAW_CONTROL = re.compile(r"[\x7f-\x9f]")
+
+
+def _caret(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code >= 0x80:  # as ``cat -v`` shows the byte: M- and the C0 control it mirrors
+        return "M-" + _caret_of(code - 0x80)
+    return _caret_of(code)
+
+
+def _caret_of(code: int) -> str:
+    return "^?" if code == 0x7F else "^" + chr(code + 0x40)
+
+
+def shown(text: str) -> str:
+    """``text`` safe for a terminal: each control it would obey (ESC, CSI, CR, BS, BEL...) written
+    in ``cat -v`` notation (ESC as ``^[``, U+009B as ``M-^[``); newlines and tabs kept."""
+    return _CONTROL.sub(_caret, text)
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line for a message: line breaks become spaces, other controls shown."""
+    return shown(_LINE_BREAK.sub(" ", text).strip())
+
+
+def _json_shown(text: str) -> str:
+    """JSON text with DEL and the C1 controls written as ``\\u`` escapes, which JSON leaves raw
+    (it escapes only U+0000-U+001F); outside strings JSON has no such characters."""
+    return _JSON_RAW_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+class ShownFormatter(logging.Formatter):
+    """Log records (tracebacks included) with their controls shown: they can quote the
+    service."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return shown(super().format(record))
+
+
 def use_color(stream: TextIO | None) -> bool:
     return stream is not None and stream.isatty() and not os.environ.get("NO_COLOR")
 
 
 def report_error(error: BaseException | str) -> None:
-    """One line on stderr (if there is a stderr at all)."""
+    """One line on stderr (if there is a stderr at all), wherever it goes: an error can quote the
+    service, and errors are read by people."""
     stream = sys.stderr
     if stream is None:
         return
     prefix = "\033[31maichat: error:\033[0m" if use_color(stream) else "aichat: error:"
     with contextlib.suppress(OSError, ValueError):  # stderr is gone too; the exit code tells
-        print(f"{prefix} {error}", file=stream, flush=True)
+        print(f"{prefix} {one_line(str(error))}", file=stream, flush=True)
 
 
 def configure_logging(verbose: bool) -> None:
     if verbose and sys.stderr is not None:
-        logging.basicConfig(
-            level=logging.DEBUG, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
-        )
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(ShownFormatter("%(levelname)s %(name)s: %(message)s"))
+        logging.basicConfig(level=logging.DEBUG, handlers=[handler])
 
 
 class OutputClosedError(Exception):
     """Standard output is closed or its reader went away (``| head``)."""
 
 
-def write_out(text: str) -> None:
+def write_out(text: str, *, is_json: bool = False) -> None:
     """Write ``text`` and a newline to stdout, all of it, or raise OutputClosedError.
+
+    On a terminal its controls are shown, not obeyed (:func:`shown`; for JSON, escaped the JSON
+    way, so it still decodes to the same value); anywhere else the text is written as it is.
 
     With stdout closed at start, Python sets ``sys.stdout`` to None and ``print`` writes nothing;
     and when the reader of a pipe goes away during a large write, ``BufferedWriter.write``
@@ -137,6 +186,8 @@ def write_out(text: str) -> None:
     if stream is None:
         raise OutputClosedError("standard output is closed")
     try:
+        if getattr(stream, "isatty", bool)():
+            text = _json_shown(text) if is_json else shown(text)
         buffer = getattr(stream, "buffer", None)
         if buffer is None:  # a text-only stream, as some embedding hosts install
             stream.write(text + "\n")

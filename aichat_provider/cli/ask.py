@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         text = answer.text
     try:
-        write_out(text)
+        write_out(text, is_json=args.json)
     except OutputClosedError as error:
         return report_output_closed(error)
     return EXIT_OK

@@ -38,6 +38,7 @@ from ._common import (
     add_verbose_flag,
     configure_logging,
     exit_code_for,
+    one_line,
     provider_kwargs,
     shown_path,
     use_color,
@@ -68,7 +69,7 @@ class Report:
         mark = MARKS[verdict]
         if self.color:
             mark = f"{COLORS[verdict]}{mark}\033[0m"
-        print(f"{mark} {check}: {detail}", flush=True)
+        print(f"{mark} {check}: {one_line(detail)}", flush=True)  # may quote the service
 
 
 def describe_cookies(cookies: Mapping[str, str], expiries: Mapping[str, float | None]) -> str:
