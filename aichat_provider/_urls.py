@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from typing import NamedTuple
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 from . import _config
 from ._redact import redact_url
@@ -21,6 +21,11 @@ PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 _NOT_PRINTABLE = re.compile(r"[^\x21-\x7e]")
 #: What a host name (after IDNA) or an IP address may be made of.
 _HOST = re.compile(r"[a-z0-9._\-]+|[0-9a-f:.]+(%[a-z0-9._~\-]+)?")
+#: A proxy's ``host[:port]`` as curl reads it: a name or IPv4 address, or an IPv6 address in
+#: brackets (zone allowed); curl refuses anything else ("Bad hostname", text around brackets).
+_PROXY_HOST_PORT = re.compile(r"(?:[a-z0-9._\-]+|\[[0-9a-f:.]+(?:%[a-z0-9._~\-]+)?\])(?::[0-9]*)?")
+#: What curl ends a URL's authority with; Python's urlsplit ends it there too.
+_AUTHORITY_END = re.compile(r"[/?#]")
 
 
 class Endpoints(NamedTuple):
@@ -107,6 +112,17 @@ def _checked_proxy(value: str) -> str:
         raise InvalidRequestError(
             f"proxy {shown!r} must start with one of {_schemes()} (for example 'http://host:3128')."
         )
+    rest = value.partition("://")[2]
+    authority = _AUTHORITY_END.split(rest, maxsplit=1)[0]
+    # curl takes the user name and password up to the *first* '@' and Python's urlsplit up to
+    # the last; both end them at a '/', '?' or '#'. A second '@', or one after such a character,
+    # is a password that was not percent-encoded, which curl refuses or sends to another host.
+    if rest.count("@") > 1 or ("@" in rest and "@" not in authority):
+        raise InvalidRequestError(
+            f"proxy {shown!r}: percent-encode the user name and password, writing '@' as %40, "
+            "'/' as %2F, '?' as %3F, '#' as %23, '%' as %25 and, in the user name, ':' as %3A "
+            "(urllib.parse.quote(password, safe=''))."
+        )
     try:
         parts = urlsplit(value)
         port = parts.port
@@ -116,7 +132,22 @@ def _checked_proxy(value: str) -> str:
         raise InvalidRequestError(f"proxy {shown!r} must start with one of {_schemes()}.")
     if not parts.hostname:
         raise InvalidRequestError(f"proxy {shown!r} has no host.")
-    del port  # parsed only to validate it
+    credentials, _, host_port = parts.netloc.rpartition("@")
+    if not _PROXY_HOST_PORT.fullmatch(host_port.lower()):
+        raise InvalidRequestError(
+            f"proxy {shown!r} does not name a valid host: a host name, an IPv4 address or an "
+            "IPv6 address in brackets, then ':port'."
+        )
+    if port == 0:
+        raise InvalidRequestError(
+            f"proxy {shown!r} has port 0; give the port the proxy listens on (1 to 65535)."
+        )
+    # curl decodes the credentials and refuses a control character in them (curl error 3).
+    if any(byte < 0x20 for byte in unquote_to_bytes(credentials)):
+        raise InvalidRequestError(
+            f"proxy {shown!r} has a percent-encoded control character (%00 to %1F) in its user "
+            "name or password, which curl refuses; check how the URL was built."
+        )
     return value
 
 

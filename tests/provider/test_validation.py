@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
 from aichat_provider import Aichat, errors, format_prompt
+from aichat_provider._urls import parse_proxy
 from aichat_provider.testing import StandInService
+from support.proxy import ConnectProxy
 from support.secrets import (
     COOKIES,
     PROXY_PASSWORD,
@@ -129,6 +134,138 @@ async def test_bad_proxies_never_show_the_password(
         )
     assert_no_secrets(exposed_text(caught.value))
     assert service.requests == []
+
+
+#: Proxy URLs whose user name or password holds a character curl reads as part of the URL's
+#: structure (each tried with curl_cffi 0.17 / libcurl 8.23): curl refuses the first five with
+#: "Unsupported proxy syntax" (curl 5); the last it reads, as Python does, as host ``user`` and
+#: port 1234, and looks that name up. ``{port}`` is a listening socket in the proxy's place.
+UNENCODED_CREDENTIALS = {
+    "@ in the password": ("socks5h://user:{secret}@127.0.0.1:{port}", "pr0xy-p@ss-91ac", "@"),
+    "@ in the user name": ("http://{secret}:pw@127.0.0.1:{port}", "pr0xy-p@ss-91ac", "@"),
+    "/ in the password": ("http://user:{secret}@127.0.0.1:{port}", "pr0xy-p/ss-91ac", "/"),
+    "? in the password": ("socks5://user:{secret}@127.0.0.1:{port}", "pr0xy-p?ss-91ac", "?"),
+    "# in the password": ("http://user:{secret}@127.0.0.1:{port}", "pr0xy-p#ss-91ac", "#"),
+    "digits then /": ("socks5h://user:{secret}@127.0.0.1:{port}", "1234/pr0xy-ss-91ac", "/"),
+}
+
+
+@pytest.fixture
+def idle_proxy() -> Iterator[socket.socket]:
+    """A listening socket in the proxy's place: a connection would wait in its backlog."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.setblocking(False)
+        yield listener
+
+
+def was_connected_to(listener: socket.socket) -> bool:
+    try:
+        connection, _ = listener.accept()
+    except BlockingIOError:
+        return False
+    connection.close()
+    return True
+
+
+@pytest.mark.parametrize(
+    ("template", "secret", "char"), UNENCODED_CREDENTIALS.values(), ids=list(UNENCODED_CREDENTIALS)
+)
+async def test_proxy_credentials_curl_would_misread_are_refused_before_any_connection(
+    template: str, secret: str, char: str, idle_proxy: socket.socket, service: StandInService
+) -> None:
+    proxy = template.format(secret=secret, port=idle_proxy.getsockname()[1])
+    with pytest.raises(errors.InvalidRequestError) as caught:
+        await Aichat.create_async(
+            "", USER, proxy=proxy, cookies=COOKIES, base_url=service.base_url, max_retries=0
+        )
+    assert "percent-encode" in str(caught.value)
+    assert f"{quote(char, safe='')}" in str(caught.value)  # the escape to use, e.g. %40
+    text = exposed_text(caught.value)
+    pieces = [piece for piece in secret.split(char) if not piece.isdigit()]  # digits: the port's?
+    for part in (secret, *pieces, quote(secret, safe=""), proxy):
+        assert part not in text
+    assert_no_secrets(text)
+    assert not was_connected_to(idle_proxy)
+    assert service.requests == []
+
+
+async def test_the_example_password_p_at_ss_is_never_shown(idle_proxy: socket.socket) -> None:
+    proxy = f"socks5h://user:p@ss@127.0.0.1:{idle_proxy.getsockname()[1]}"
+    with pytest.raises(errors.InvalidRequestError) as caught:
+        parse_proxy(proxy)
+    text = exposed_text(caught.value)
+    for part in ("p@ss", "ss@", ":p@", "user:p", "[redacted]@ss"):
+        assert part not in text
+    assert "socks5h://[redacted]@127.0.0.1:" in str(caught.value)
+    assert "'@' as %40" in str(caught.value)
+    assert not was_connected_to(idle_proxy)
+
+
+#: What else curl refuses in a proxy URL that Python's urlsplit accepts (curl 3 or 5).
+CURL_REFUSES = {
+    "encoded line break": ("http://user:pr0xy-passw0rd%0a91ac@127.0.0.1:{port}", "control"),
+    "encoded NUL": ("http://user:pr0xy-passw0rd%0091ac@127.0.0.1:{port}", "control"),
+    "! in the host": ("http://user:pr0xy-passw0rd-91ac@ho!st:{port}", "valid host"),
+    "text after [::1]": ("http://[::1]x:{port}", "valid host"),
+    "text before [::1]": ("http://a[::1]:{port}", "valid host"),
+    "port 0": ("http://user:pr0xy-passw0rd-91ac@127.0.0.1:0", "port"),
+}
+
+
+@pytest.mark.parametrize(("template", "phrase"), CURL_REFUSES.values(), ids=list(CURL_REFUSES))
+async def test_proxy_urls_curl_refuses_are_refused_before_any_connection(
+    template: str, phrase: str, idle_proxy: socket.socket, service: StandInService
+) -> None:
+    proxy = template.format(port=idle_proxy.getsockname()[1])
+    with pytest.raises(errors.InvalidRequestError, match=re.escape(phrase)) as caught:
+        await Aichat.create_async(
+            "", USER, proxy=proxy, cookies=COOKIES, base_url=service.base_url, max_retries=0
+        )
+    text = exposed_text(caught.value)
+    assert_no_secrets(text)
+    assert "pr0xy-passw0rd" not in text
+    assert not was_connected_to(idle_proxy)
+    assert service.requests == []
+
+
+@pytest.mark.parametrize(
+    "proxy",
+    [
+        "socks5h://user:p%40ss%2F%3F%23%3A%25@127.0.0.1:1080",
+        "socks5://us%3Aer:pw@proxy.example:1080",
+        "http://user:pa$&()*+,=!;~ss@proxy.example:3128",
+        "http://user:50%off@proxy.example:3128",  # curl sends a stray % as it is
+        "http://user@proxy.example:3128",
+        "http://proxy.example:3128/",
+        "http://proxy.example:",
+        "HTTP://Proxy.Example",
+        "http://[::1]:3128",
+        "http://[fe80::1%25eth0]:3128",
+    ],
+)
+def test_proxy_urls_curl_reads_as_written_are_accepted(proxy: str) -> None:
+    assert parse_proxy(proxy) == proxy
+
+
+async def test_a_percent_encoded_password_reaches_the_proxy_as_written(
+    tls_service: StandInService,
+) -> None:
+    """What the error message advises works: the proxy gets the password, reserved characters
+    and all."""
+    password = "p@ss/w?rd#:%"
+    with ConnectProxy(username="us:er", password=password) as proxy:
+        credentials = f"{quote('us:er', safe='')}:{quote(password, safe='')}"
+        answer = await Aichat.create_async(
+            "",
+            USER,
+            proxy=f"http://{credentials}@127.0.0.1:{proxy.port}",
+            cookies=COOKIES,
+            base_url=tls_service.base_url,
+            verify=tls_service.ca_path,
+        )
+        assert proxy.tunnels == [f"127.0.0.1:{tls_service.port}"]
+        assert proxy.rejected_auth == 0
+    assert answer == "echo: Hi"
 
 
 @pytest.mark.parametrize("model", ["gpt-4", "GPT-3.5-TURBO", "claude"])
