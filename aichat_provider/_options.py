@@ -285,7 +285,8 @@ OPTIONS: tuple[Option[Any], ...] = (
         "str | None",
         None,
         "`None`",
-        "`http://`, `https://`, `socks5://` or `socks5h://` URL, `user:password@` allowed; used "
+        "`http://`, `https://`, `socks5://` or `socks5h://` URL, `user:password@` allowed "
+        "(percent-encoded: `@` as `%40`); used "
         "for all traffic, even for hosts in `$no_proxy`; without it the usual "
         "`HTTPS_PROXY`/`NO_PROXY` variables apply",
         parse_proxy,
