@@ -117,8 +117,6 @@ def _save(
 
 _renewals: dict[str, concurrent.futures.Future[StoredLogin]] = {}
 _renewals_lock = threading.Lock()
-#: How many headless visits the refresh made (observability: tests count them).
-visits = 0
 
 
 async def renew(endpoints: Endpoints, *, timeout: float = _config.REFRESH_TIMEOUT) -> StoredLogin:
@@ -148,9 +146,7 @@ async def renew(endpoints: Endpoints, *, timeout: float = _config.REFRESH_TIMEOU
 def _renew_in_thread(
     endpoints: Endpoints, timeout: float, future: concurrent.futures.Future[StoredLogin]
 ) -> None:
-    global visits
     try:
-        visits += 1
         result = asyncio.run(_renew(endpoints, timeout))
     except BaseException as exc:
         future.set_exception(exc if isinstance(exc, Exception) else LoginError(str(exc)))

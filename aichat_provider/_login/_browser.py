@@ -72,7 +72,6 @@ class Visit:
     #: A challenge page showed up at some point; ``blocked``: the page is one right now.
     challenged: bool = False
     blocked: bool = False
-    closed_by_user: bool = False
 
     @property
     def names(self) -> set[str]:
@@ -159,8 +158,7 @@ async def visit(
     finishing_by: float | None = None
     try:
         while True:
-            if closed.is_set():
-                seen.closed_by_user = True
+            if closed.is_set():  # the person closed the window: what it saw is all there is
                 return seen
             if finishing_by is None and interrupted is not None and interrupted.done():
                 # Enter was pressed, maybe the moment the page passed the check: the last look

@@ -222,7 +222,6 @@ def _bad_output(message: str) -> APIError:
 class Plan:
     """A request as the server will run it: which provider calls, and how to shape the answer."""
 
-    model: str
     messages: list[dict[str, Any]]
     sampling: dict[str, Any]
     n: int = 1
@@ -293,7 +292,6 @@ def read_chat(data: Mapping[str, Any], max_choices: int) -> Plan:
     if max_tokens is None:
         max_tokens = _positive_int(data, "max_tokens")
     plan = Plan(
-        model=data.get("model"),  # type: ignore[arg-type]  # checked by the router
         messages=provider_messages(data.get("messages")),
         sampling=_sampling(data),
         n=_choices(data, "n", max_choices),
@@ -344,7 +342,6 @@ def read_completion(data: Mapping[str, Any], max_choices: int) -> Plan:
             f"{len(prompts)} prompts x n={n} is over {max_choices} answers for one request.", "n"
         )
     plan = Plan(
-        model=data.get("model"),  # type: ignore[arg-type]
         messages=[],
         sampling=_sampling(data),
         n=n,
