@@ -1,17 +1,21 @@
 """The cookie store: what ``aichat login`` saved for a host, with the browser's user agent.
 
 One JSON file per host in the user's data directory, mode 0600 in a 0700 folder, written whole
-(a temporary file renamed over the old one) so a reader never sees half of it. A ``cf_clearance``
-cookie is only valid with the browser that earned it, so the store keeps that browser's exact
-user agent, and calls that use the stored cookies send it. Reading is blocking: the provider does
-it in a worker thread.
+(a temporary file renamed over the old one) so a reader never sees half of it. The folders are
+checked to be the user's own (and not symbolic links) before anything is read or written there:
+in a shared data directory another user could otherwise plant a login or read the saved one.
+A ``cf_clearance`` cookie is only valid with the browser that earned it, so the store keeps that
+browser's exact user agent, and calls that use the stored cookies send it. Reading is blocking:
+the provider does it in a worker thread.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import stat
 import sys
 import tempfile
 import time
@@ -153,8 +157,7 @@ def _entry(cookie: Mapping[str, Any]) -> dict[str, Any]:
 
 def _write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` readable by this user only, replacing it whole."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(path.parent, 0o700)
+    private_folder(path.parent)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".saving-", suffix=".json")
     try:
         os.fchmod(descriptor, 0o600)
@@ -168,10 +171,70 @@ def _write_private(path: Path, text: str) -> None:
         raise
 
 
+def private_folder(
+    folder: Path, environ: Mapping[str, str] | None = None, *, create: bool = True
+) -> bool:
+    """Whether ``folder`` exists (made, 0700, when ``create``), once it is checked to be safe.
+
+    The data directory and each folder from it down to ``folder`` must belong to this user, and
+    those below it must not be symbolic links; the data directory is closed to others' writes
+    and the folders below it to others altogether. Raises InvalidRequestError otherwise.
+    """
+    if os.name != "posix":
+        if create:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return folder.is_dir()
+    root = data_dir(environ)
+    if not folder.is_relative_to(root):
+        root = folder.parent
+    try:
+        if create:
+            root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        elif not root.exists():
+            return False
+        _check_folder(root, os.stat(root), closed=0o022)
+        current = root
+        for part in folder.relative_to(root).parts:
+            current = current / part
+            if create:
+                with contextlib.suppress(FileExistsError):
+                    current.mkdir(mode=0o700)
+            try:
+                info = os.lstat(current)
+            except FileNotFoundError:
+                return False
+            if stat.S_ISLNK(info.st_mode):
+                raise InvalidRequestError(
+                    f"{str(current)!r} is a symbolic link; the login data is kept only in real "
+                    "folders of your own: remove it, or point "
+                    f"{_config.ENV_DATA_DIR} at a folder of your own"
+                )
+            _check_folder(current, info, closed=0o077)
+    except OSError as exc:
+        raise InvalidRequestError(
+            f"the data folder {str(folder)!r} cannot be used "
+            f"({exc.strerror or type(exc).__name__}); point {_config.ENV_DATA_DIR} at a folder "
+            "of your own"
+        ) from None
+    return True
+
+
+def _check_folder(folder: Path, info: os.stat_result, *, closed: int) -> None:
+    if not stat.S_ISDIR(info.st_mode):
+        raise InvalidRequestError(f"{str(folder)!r} is not a folder; remove it")
+    if info.st_uid != os.geteuid():
+        raise InvalidRequestError(
+            f"{str(folder)!r} belongs to another user, who could read or replace the saved "
+            f"login; point {_config.ENV_DATA_DIR} at a folder of your own"
+        )
+    if stat.S_IMODE(info.st_mode) & closed:
+        os.chmod(folder, stat.S_IMODE(info.st_mode) & ~closed)
+
+
 def load_login(host: str, environ: Mapping[str, str] | None = None) -> StoredLogin | None:
     """The login saved for ``host``, or None. A damaged file raises InvalidRequestError."""
     path = store_path(host, environ)
-    if not path.exists():
+    if not private_folder(path.parent, environ, create=False) or not path.exists():
         return None
     where = f"cookie store {str(path)!r}"
     text = read_text_file(path, what="cookie store", limit=MAX_STORE_BYTES)
