@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import stat
@@ -243,29 +244,54 @@ def load_login(host: str, environ: Mapping[str, str] | None = None) -> StoredLog
     except (ValueError, RecursionError):
         data = None
     if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
-        raise InvalidRequestError(
-            f"{where} is damaged or from another version; run 'aichat logout' and "
-            "'aichat login' again"
-        )
+        raise _damaged(where, "or from another version")
     user_agent = data.get("user_agent")
     if user_agent is not None and (not isinstance(user_agent, str) or not is_sendable(user_agent)):
         raise InvalidRequestError(f"{where} holds a user agent that cannot be sent")
+    entries = data.get("cookies") or []
+    if not isinstance(entries, list):
+        raise _damaged(where, "(its cookies are not a list)")
     cookies = []
-    for index, entry in enumerate(data.get("cookies") or []):
+    for index, entry in enumerate(entries):
         if not isinstance(entry, dict):
-            raise InvalidRequestError(f"{where}, cookie {index} is not an object")
+            raise _damaged(where, f"(cookie {index} is not an object)")
         check_cookie(entry.get("name"), entry.get("value"), where=where)
+        # Every field a hand edit or a broken disk can spoil, checked here: a number past a
+        # float's range, NaN, or a list for a domain would otherwise fail untyped further on.
+        if any(not isinstance(entry.get(k) or "", str) for k in ("domain", "path")) or (
+            entry.get("expires") is not None and _finite(entry.get("expires")) is None
+        ):
+            raise _damaged(where, f"(cookie {index} has a bad domain, path or expiry)")
         cookies.append(_cookie(entry, host))
     saved_at = data.get("saved_at")
+    if saved_at is not None and _finite(saved_at) is None:
+        raise _damaged(where, "(its time of saving is not a number)")
     return StoredLogin(
         host=str(data.get("host") or host),
         base_url=str(data.get("base_url") or ""),
         user_agent=user_agent,
-        saved_at=float(saved_at) if isinstance(saved_at, (int, float)) else 0.0,
+        saved_at=_finite(saved_at) or 0.0,
         browser=data.get("browser") if isinstance(data.get("browser"), str) else None,
         cookies=tuple(cookies),
         path=path,
     )
+
+
+def _damaged(where: str, what: str) -> InvalidRequestError:
+    return InvalidRequestError(
+        f"{where} is damaged {what}; run 'aichat logout' and 'aichat login' again"
+    )
+
+
+def _finite(value: object) -> float | None:
+    """``value`` as a finite float, or None (not a number, NaN, infinite, past a float)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _cookie(entry: Mapping[str, Any], host: str) -> Cookie:

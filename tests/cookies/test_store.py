@@ -272,3 +272,41 @@ def test_a_new_login_profile_folder_is_private(home: Path) -> None:
     private_folder(profile)
     assert stat.S_IMODE(profile.stat().st_mode) == 0o700
     assert stat.S_IMODE(profile.parent.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        '{"version": 1, "cookies": 5}',
+        '{"version": 1, "cookies": {"a": 1}}',
+        '{"version": 1, "saved_at": 1' + "0" * 400 + ', "cookies": []}',
+        '{"version": 1, "saved_at": NaN, "cookies": []}',
+        '{"version": 1, "cookies": [{"name": "a", "value": "b", "domain": "127.0.0.1", '
+        '"expires": 1' + "0" * 400 + "}]}",
+        '{"version": 1, "cookies": [{"name": "a", "value": "b", "domain": "127.0.0.1", '
+        '"expires": NaN}]}',
+        '{"version": 1, "cookies": [{"name": "a", "value": "b", "domain": "127.0.0.1", '
+        '"expires": Infinity}]}',
+        '{"version": 1, "cookies": [{"name": "a", "value": "b", "domain": ["127.0.0.1"]}]}',
+        '{"version": 1, "cookies": [{"name": "a", "value": "b", "domain": "127.0.0.1", '
+        '"path": {"p": 1}}]}',
+    ],
+    ids=[
+        "cookies-number",
+        "cookies-object",
+        "huge-saved-at",
+        "nan-saved-at",
+        "huge-expiry",
+        "nan-expiry",
+        "infinite-expiry",
+        "domain-list",
+        "path-object",
+    ],
+)
+def test_a_damaged_store_is_a_typed_error_naming_the_next_step(home: Path, document: str) -> None:
+    path = store_path("127.0.0.1")
+    path.parent.mkdir(parents=True, mode=0o700)
+    path.write_text(document)
+    with pytest.raises(errors.InvalidRequestError, match="aichat logout") as caught:
+        load_login("127.0.0.1")
+    assert '"b"' not in str(caught.value)
