@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import _config
+from ..cookies import private_folder
 from ..errors import LoginError
 
 logger = logging.getLogger("aichat_provider")
@@ -100,7 +101,8 @@ async def open_browser(
     debugging_port: int | None = None,
 ) -> AsyncIterator[BrowserContext]:
     """The browser on its persistent ``profile``, closed (and its cookies written) on exit."""
-    await asyncio.to_thread(profile.mkdir, mode=0o700, parents=True, exist_ok=True)
+    # The profile holds the login's cookies: a folder of this user's only (see private_folder).
+    await asyncio.to_thread(private_folder, profile)
     args = _args(headless)
     if debugging_port is not None:
         args.append(f"--remote-debugging-port={debugging_port}")

@@ -1,17 +1,22 @@
 """The cookie store: what ``aichat login`` saved for a host, with the browser's user agent.
 
 One JSON file per host in the user's data directory, mode 0600 in a 0700 folder, written whole
-(a temporary file renamed over the old one) so a reader never sees half of it. A ``cf_clearance``
-cookie is only valid with the browser that earned it, so the store keeps that browser's exact
-user agent, and calls that use the stored cookies send it. Reading is blocking: the provider does
-it in a worker thread.
+(a temporary file renamed over the old one) so a reader never sees half of it. The folders are
+checked to be the user's own (and not symbolic links) before anything is read or written there:
+in a shared data directory another user could otherwise plant a login or read the saved one.
+A ``cf_clearance`` cookie is only valid with the browser that earned it, so the store keeps that
+browser's exact user agent, and calls that use the stored cookies send it. Reading is blocking:
+the provider does it in a worker thread.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 import re
+import stat
 import sys
 import tempfile
 import time
@@ -153,8 +158,7 @@ def _entry(cookie: Mapping[str, Any]) -> dict[str, Any]:
 
 def _write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` readable by this user only, replacing it whole."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(path.parent, 0o700)
+    private_folder(path.parent)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".saving-", suffix=".json")
     try:
         os.fchmod(descriptor, 0o600)
@@ -168,10 +172,70 @@ def _write_private(path: Path, text: str) -> None:
         raise
 
 
+def private_folder(
+    folder: Path, environ: Mapping[str, str] | None = None, *, create: bool = True
+) -> bool:
+    """Whether ``folder`` exists (made, 0700, when ``create``), once it is checked to be safe.
+
+    The data directory and each folder from it down to ``folder`` must belong to this user, and
+    those below it must not be symbolic links; the data directory is closed to others' writes
+    and the folders below it to others altogether. Raises InvalidRequestError otherwise.
+    """
+    if os.name != "posix":
+        if create:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return folder.is_dir()
+    root = data_dir(environ)
+    if not folder.is_relative_to(root):
+        root = folder.parent
+    try:
+        if create:
+            root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        elif not root.exists():
+            return False
+        _check_folder(root, os.stat(root), closed=0o022)
+        current = root
+        for part in folder.relative_to(root).parts:
+            current = current / part
+            if create:
+                with contextlib.suppress(FileExistsError):
+                    current.mkdir(mode=0o700)
+            try:
+                info = os.lstat(current)
+            except FileNotFoundError:
+                return False
+            if stat.S_ISLNK(info.st_mode):
+                raise InvalidRequestError(
+                    f"{str(current)!r} is a symbolic link; the login data is kept only in real "
+                    "folders of your own: remove it, or point "
+                    f"{_config.ENV_DATA_DIR} at a folder of your own"
+                )
+            _check_folder(current, info, closed=0o077)
+    except OSError as exc:
+        raise InvalidRequestError(
+            f"the data folder {str(folder)!r} cannot be used "
+            f"({exc.strerror or type(exc).__name__}); point {_config.ENV_DATA_DIR} at a folder "
+            "of your own"
+        ) from None
+    return True
+
+
+def _check_folder(folder: Path, info: os.stat_result, *, closed: int) -> None:
+    if not stat.S_ISDIR(info.st_mode):
+        raise InvalidRequestError(f"{str(folder)!r} is not a folder; remove it")
+    if info.st_uid != os.geteuid():
+        raise InvalidRequestError(
+            f"{str(folder)!r} belongs to another user, who could read or replace the saved "
+            f"login; point {_config.ENV_DATA_DIR} at a folder of your own"
+        )
+    if stat.S_IMODE(info.st_mode) & closed:
+        os.chmod(folder, stat.S_IMODE(info.st_mode) & ~closed)
+
+
 def load_login(host: str, environ: Mapping[str, str] | None = None) -> StoredLogin | None:
     """The login saved for ``host``, or None. A damaged file raises InvalidRequestError."""
     path = store_path(host, environ)
-    if not path.exists():
+    if not private_folder(path.parent, environ, create=False) or not path.exists():
         return None
     where = f"cookie store {str(path)!r}"
     text = read_text_file(path, what="cookie store", limit=MAX_STORE_BYTES)
@@ -180,29 +244,54 @@ def load_login(host: str, environ: Mapping[str, str] | None = None) -> StoredLog
     except (ValueError, RecursionError):
         data = None
     if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
-        raise InvalidRequestError(
-            f"{where} is damaged or from another version; run 'aichat logout' and "
-            "'aichat login' again"
-        )
+        raise _damaged(where, "or from another version")
     user_agent = data.get("user_agent")
     if user_agent is not None and (not isinstance(user_agent, str) or not is_sendable(user_agent)):
         raise InvalidRequestError(f"{where} holds a user agent that cannot be sent")
+    entries = data.get("cookies") or []
+    if not isinstance(entries, list):
+        raise _damaged(where, "(its cookies are not a list)")
     cookies = []
-    for index, entry in enumerate(data.get("cookies") or []):
+    for index, entry in enumerate(entries):
         if not isinstance(entry, dict):
-            raise InvalidRequestError(f"{where}, cookie {index} is not an object")
+            raise _damaged(where, f"(cookie {index} is not an object)")
         check_cookie(entry.get("name"), entry.get("value"), where=where)
+        # Every field a hand edit or a broken disk can spoil, checked here: a number past a
+        # float's range, NaN, or a list for a domain would otherwise fail untyped further on.
+        if any(not isinstance(entry.get(k) or "", str) for k in ("domain", "path")) or (
+            entry.get("expires") is not None and _finite(entry.get("expires")) is None
+        ):
+            raise _damaged(where, f"(cookie {index} has a bad domain, path or expiry)")
         cookies.append(_cookie(entry, host))
     saved_at = data.get("saved_at")
+    if saved_at is not None and _finite(saved_at) is None:
+        raise _damaged(where, "(its time of saving is not a number)")
     return StoredLogin(
         host=str(data.get("host") or host),
         base_url=str(data.get("base_url") or ""),
         user_agent=user_agent,
-        saved_at=float(saved_at) if isinstance(saved_at, (int, float)) else 0.0,
+        saved_at=_finite(saved_at) or 0.0,
         browser=data.get("browser") if isinstance(data.get("browser"), str) else None,
         cookies=tuple(cookies),
         path=path,
     )
+
+
+def _damaged(where: str, what: str) -> InvalidRequestError:
+    return InvalidRequestError(
+        f"{where} is damaged {what}; run 'aichat logout' and 'aichat login' again"
+    )
+
+
+def _finite(value: object) -> float | None:
+    """``value`` as a finite float, or None (not a number, NaN, infinite, past a float)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _cookie(entry: Mapping[str, Any], host: str) -> Cookie:

@@ -176,3 +176,137 @@ async def test_no_domain_cookie_ever_goes_to_an_ip_address(
     )
     await Aichat.create_async("", USER, cookies_file=path, base_url=service.base_url, browser=[])
     assert service.requests[0].cookies == {"own": "o"}
+
+
+PLANTED = {
+    "version": 1,
+    "cookies": [{"name": "session", "value": "planted-value", "domain": "127.0.0.1"}],
+}
+
+
+def test_a_store_folder_that_is_a_symbolic_link_is_neither_read_nor_written(
+    home: Path, tmp_path: Path
+) -> None:
+    # In a shared data directory (AICHAT_DATA_DIR=/tmp/...), another user can make "cookies" a
+    # link to a folder of theirs: the user's calls would then send the planted login, and the
+    # saved one would land where the other user controls it.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "127.0.0.1.json").write_text(json.dumps(PLANTED))
+    folder = store_path("127.0.0.1").parent
+    folder.parent.mkdir(parents=True)
+    folder.symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(errors.InvalidRequestError, match="symbolic link") as caught:
+        load_login("127.0.0.1")
+    assert "planted-value" not in str(caught.value)
+    with pytest.raises(errors.InvalidRequestError, match="symbolic link"):
+        save_login(
+            host="127.0.0.1",
+            base_url="http://127.0.0.1:1",
+            cookies=CDP_COOKIES,
+            user_agent=None,
+            browser=None,
+        )
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["127.0.0.1.json"]
+
+
+@pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() != 0, reason="only root can give a folder to another user"
+)
+def test_a_store_folder_of_another_user_is_neither_read_nor_written(home: Path) -> None:
+    folder = store_path("127.0.0.1").parent
+    folder.mkdir(parents=True)
+    (folder / "127.0.0.1.json").write_text(json.dumps(PLANTED))
+    os.chown(folder, 65534, 65534)
+    with pytest.raises(errors.InvalidRequestError, match="another user") as caught:
+        load_login("127.0.0.1")
+    assert "planted-value" not in str(caught.value)
+    with pytest.raises(errors.InvalidRequestError, match="another user"):
+        save_login(
+            host="127.0.0.1",
+            base_url="http://127.0.0.1:1",
+            cookies=CDP_COOKIES,
+            user_agent=None,
+            browser=None,
+        )
+
+
+def test_a_data_dir_others_may_write_to_is_closed_before_the_store_is_written(home: Path) -> None:
+    root = data_dir()
+    root.mkdir(parents=True, mode=0o777)
+    root.chmod(0o777)  # others could rename the store's folder away and put their own there
+    save_login(
+        host="127.0.0.1",
+        base_url="http://127.0.0.1:1",
+        cookies=CDP_COOKIES,
+        user_agent=None,
+        browser=None,
+    )
+    assert stat.S_IMODE(root.stat().st_mode) & 0o022 == 0
+    assert stat.S_IMODE(store_path("127.0.0.1").parent.stat().st_mode) == 0o700
+
+
+async def test_a_login_profile_that_is_a_symbolic_link_is_refused_before_the_browser_starts(
+    home: Path, tmp_path: Path
+) -> None:
+    # A planted profile (its extensions, or a world-readable "Cookies" file the browser would
+    # write into) would run in, or read, the user's login browser.
+    from aichat_provider._login._browser import open_browser
+    from aichat_provider.cookies import browser_profile_dir
+
+    planted = tmp_path / "planted-profile"
+    planted.mkdir()
+    profile = browser_profile_dir("127.0.0.1")
+    profile.parent.mkdir(parents=True)
+    profile.symlink_to(planted, target_is_directory=True)
+    with pytest.raises(errors.InvalidRequestError, match="symbolic link"):
+        async with open_browser(tmp_path / "no-browser", profile, headless=True):
+            pass
+    assert list(planted.iterdir()) == []
+
+
+def test_a_new_login_profile_folder_is_private(home: Path) -> None:
+    from aichat_provider.cookies import browser_profile_dir, private_folder
+
+    profile = browser_profile_dir("127.0.0.1")
+    private_folder(profile)
+    assert stat.S_IMODE(profile.stat().st_mode) == 0o700
+    assert stat.S_IMODE(profile.parent.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        '{"version": 1, "cookies": 5}',
+        '{"version": 1, "cookies": {"a": 1}}',
+        '{"version": 1, "saved_at": 1' + "0" * 400 + ', "cookies": []}',
+        '{"version": 1, "saved_at": NaN, "cookies": []}',
+        '{"version": 1, "cookies": [{"name": "a", "value": "b", "domain": "127.0.0.1", '
+        '"expires": 1' + "0" * 400 + "}]}",
+        '{"version": 1, "cookies": [{"name": "a", "value": "b", "domain": "127.0.0.1", '
+        '"expires": NaN}]}',
+        '{"version": 1, "cookies": [{"name": "a", "value": "b", "domain": "127.0.0.1", '
+        '"expires": Infinity}]}',
+        '{"version": 1, "cookies": [{"name": "a", "value": "b", "domain": ["127.0.0.1"]}]}',
+        '{"version": 1, "cookies": [{"name": "a", "value": "b", "domain": "127.0.0.1", '
+        '"path": {"p": 1}}]}',
+    ],
+    ids=[
+        "cookies-number",
+        "cookies-object",
+        "huge-saved-at",
+        "nan-saved-at",
+        "huge-expiry",
+        "nan-expiry",
+        "infinite-expiry",
+        "domain-list",
+        "path-object",
+    ],
+)
+def test_a_damaged_store_is_a_typed_error_naming_the_next_step(home: Path, document: str) -> None:
+    path = store_path("127.0.0.1")
+    path.parent.mkdir(parents=True, mode=0o700)
+    path.write_text(document)
+    with pytest.raises(errors.InvalidRequestError, match="aichat logout") as caught:
+        load_login("127.0.0.1")
+    assert '"b"' not in str(caught.value)
