@@ -41,7 +41,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._deadline: asyncio.TimerHandle | None = None
         #: Between a request's last byte and the next one's headers: new bytes are head bytes.
         self._awaiting_head = True
+        #: Bytes of reads that left the head incomplete: this bounds a header still growing.
         self._head_bytes = 0
+        #: The head's parsed parts (URL, names, values, separators): this bounds a complete one.
+        self._parsed_bytes = 0
         #: A request has begun and is not fully received yet.
         self._in_message = False
         self._refused = False
@@ -57,27 +60,38 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return
-        # The chunk that completes a head may carry body bytes too: only chunks that leave the
-        # head incomplete count, so the bound is exceeded by one read at most.
+        # The read that completes a head may carry body bytes too: only reads that leave the
+        # head incomplete count here.
         counting = self._awaiting_head
         super().data_received(data)
-        if counting and self._awaiting_head and not self.transport.is_closing():
+        if counting and self._awaiting_head and not self._refused:
             self._head_bytes += len(data)
-            if self._head_bytes > self.max_head_bytes:
-                self._refuse(
-                    APIError(
-                        431,
-                        f"The request's head is over {self.max_head_bytes} bytes; send fewer or "
-                        "shorter headers (cookies for this host pile up in a browser's).",
-                        code="request_header_too_large",
-                    )
-                )
+            self._check_head(self._head_bytes)
 
     def on_message_begin(self) -> None:
+        if self._refused:
+            return
         super().on_message_begin()
         self._in_message = True
+        self._parsed_bytes = 0
+
+    def on_url(self, url: bytes) -> None:
+        if self._refused:
+            return
+        super().on_url(url)
+        self._parsed_bytes += len(url)
+        self._check_head(self._parsed_bytes)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._refused:
+            return
+        super().on_header(name, value)
+        self._parsed_bytes += len(name) + len(value) + 4  # ": " and CRLF
+        self._check_head(self._parsed_bytes)
 
     def on_headers_complete(self) -> None:
+        if self._refused:
+            return  # refused by a header in this same read
         super().on_headers_complete()
         self._awaiting_head = False
         self._cancel()
@@ -87,7 +101,13 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             return  # queued behind a request in flight, with reading paused: armed when it starts
         self._arm()
 
+    def on_body(self, body: bytes) -> None:
+        if not self._refused:
+            super().on_body(body)
+
     def on_message_complete(self) -> None:
+        if self._refused:
+            return
         super().on_message_complete()
         self._in_message = False
         self._awaiting_head = True
@@ -105,6 +125,17 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             # Waiting for the next request (Uvicorn's keep-alive timeout closes the connection
             # sooner if nothing at all comes), or for the body of a queued one that just started.
             self._arm()
+
+    def _check_head(self, size: int) -> None:
+        if size > self.max_head_bytes:
+            self._refuse(
+                APIError(
+                    431,
+                    f"The request's head is over {self.max_head_bytes} bytes; send fewer or "
+                    "shorter headers (cookies for this host pile up in a browser's).",
+                    code="request_header_too_large",
+                )
+            )
 
     def _arm(self) -> None:
         self._cancel()
@@ -134,6 +165,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def _refuse(self, error: APIError) -> None:
         """Answer ``error`` and close, dropping the rest of the request."""
+        if self._refused or self.transport.is_closing():
+            return
         self._refused = True
         self._cancel()
         if self.cycle is not None and not self._awaiting_head:

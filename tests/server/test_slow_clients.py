@@ -130,6 +130,16 @@ def test_a_64_mib_header_does_not_grow_the_server(server: Server) -> None:
     assert status == 200  # and it serves the next client
 
 
+def test_a_head_over_the_bound_sent_at_once_is_refused(server: Server) -> None:
+    """Just over the bound: the last read completes the head, and the head still counts."""
+    head = HEAD + b"Connection: close\r\nX-Fill: "
+    value = b"a" * (_config.SERVER_MAX_HEAD_BYTES + 64 - len(head) - 4)
+    with connect(server) as client:
+        client.sendall(head + value + b"\r\n\r\n")
+        answer, _ = read_until_closed(client, MARGIN)
+    assert status_and_body(answer)[0] == 431
+
+
 def test_a_head_just_under_the_bound_is_served(server: Server) -> None:
     value = "a" * (_config.SERVER_MAX_HEAD_BYTES - 1024)
     status, _, _ = server.raw("GET", "/health", None, {"X-Fill": value})
