@@ -71,6 +71,12 @@ SERVER_SCHEMA_TIMEOUT: Final = 2.0
 SERVER_SCHEMA_WORKERS: Final = 2
 #: On SIGTERM, seconds in-flight requests get to finish before they are answered 503.
 SERVER_GRACEFUL_TIMEOUT: Final = 10.0
+#: Seconds a client gets to send a request's head (from connecting, or from the previous
+#: answer), and again its body; a connection that has not is closed (408 if it sent part).
+SERVER_READ_TIMEOUT: Final = 10.0
+#: The largest request head (request line and headers). Four times Node's default and a browser's
+#: ``Cookie`` header for a host at its limits, yet small next to a connection's other buffers.
+SERVER_MAX_HEAD_BYTES: Final = 64 * 1024
 
 #: ``aichat login``: seconds to wait for the person to sign in; for the browser to start; between
 #: looks at its cookies. The automatic refresh gives its headless visit REFRESH_TIMEOUT.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import socket
@@ -69,6 +70,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         f"({_config.SERVER_GRACEFUL_TIMEOUT:g})",
     )
     parser.add_argument(
+        "--read-timeout",
+        type=float,
+        default=_config.SERVER_READ_TIMEOUT,
+        metavar="SECONDS",
+        help="how long a client may take to send a request's head, and again its body, before "
+        f"the connection is closed ({_config.SERVER_READ_TIMEOUT:g})",
+    )
+    parser.add_argument(
         "--workers", type=int, default=1, help="worker processes (1); each has its own metrics"
     )
     parser.add_argument(
@@ -94,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
             raise ServerConfigError("--workers must be between 1 and 64.")
         if not 0 <= args.port <= 65535:
             raise ServerConfigError("--port must be between 0 and 65535.")
+        if not 0 < args.read_timeout <= _config.MAX_TIMEOUT:
+            raise ServerConfigError("--read-timeout must be more than 0 s and at most a day.")
         config = ServerConfig(
             api_key=args.api_key or os.environ.get(ENV_API_KEY) or None,
             provider_kwargs=provider_kwargs(args),
@@ -115,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         handed_over=handed_over,
         open_page=args.open,
+        read_timeout=args.read_timeout,
     )
     return EXIT_OK
 
@@ -143,12 +155,14 @@ def serve(
     workers: int = 1,
     handed_over: str = "",
     open_page: bool = False,
+    read_timeout: float = _config.SERVER_READ_TIMEOUT,
 ) -> None:
     """Run the server with Uvicorn until interrupted (SIGTERM drains it first)."""
     import uvicorn
 
     from ..server import create_app
     from ..server._config import WORKER_CONFIG_VARIABLE
+    from ..server._protocol import BoundedHttpToolsProtocol
 
     page = page_url(host, port)
     print(f"aichat serve: OpenAI-compatible API at {page}v1, chat page at {page}", flush=True)
@@ -160,6 +174,8 @@ def serve(
         "log_level": "info",
         "timeout_graceful_shutdown": int(config.graceful_timeout + UVICORN_GRACE_MARGIN),
         "server_header": False,
+        # A class reference and numbers: worker processes unpickle it and build the same protocol.
+        "http": functools.partial(BoundedHttpToolsProtocol, read_timeout=read_timeout),
     }
     if workers > 1:
         # Worker processes build the app themselves; the configuration goes with them.

@@ -1,0 +1,192 @@
+"""The HTTP protocol ``aichat serve`` runs: Uvicorn's httptools protocol, with a bound on the size
+of a request head and a deadline for a client's sending.
+
+httptools keeps a header in memory however long it grows, and Uvicorn waits for a request's head
+and body as long as the client likes (its keep-alive timeout covers idle connections between
+requests only), so one client could hold memory and connections for ever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from .. import _config
+from ._errors import APIError
+
+#: After refusing a request, what the client still sends is read and dropped this long before the
+#: connection closes: closing on unread data would reset it, and the client would never read why.
+LINGER = 2.0
+
+
+class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    """A request head over ``max_head_bytes`` is answered 431; a client that has not sent its
+    request's head within ``read_timeout`` seconds (from connecting, or from the previous answer),
+    or then its body within as long again, is answered 408 and disconnected (a connection that
+    sent nothing is just closed)."""
+
+    def __init__(
+        self,
+        *args: Any,
+        read_timeout: float = _config.SERVER_READ_TIMEOUT,
+        max_head_bytes: int = _config.SERVER_MAX_HEAD_BYTES,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.read_timeout = read_timeout
+        self.max_head_bytes = max_head_bytes
+        self._deadline: asyncio.TimerHandle | None = None
+        #: Between a request's last byte and the next one's headers: new bytes are head bytes.
+        self._awaiting_head = True
+        #: Bytes of reads that left the head incomplete: this bounds a header still growing.
+        self._head_bytes = 0
+        #: The head's parsed parts (URL, names, values, separators): this bounds a complete one.
+        self._parsed_bytes = 0
+        #: A request has begun and is not fully received yet.
+        self._in_message = False
+        self._refused = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
+        # The read that completes a head may carry body bytes too: only reads that leave the
+        # head incomplete count here.
+        counting = self._awaiting_head
+        super().data_received(data)
+        if counting and self._awaiting_head and not self._refused:
+            self._head_bytes += len(data)
+            self._check_head(self._head_bytes)
+
+    def on_message_begin(self) -> None:
+        if self._refused:
+            return
+        super().on_message_begin()
+        self._in_message = True
+        self._parsed_bytes = 0
+
+    def on_url(self, url: bytes) -> None:
+        if self._refused:
+            return
+        super().on_url(url)
+        self._parsed_bytes += len(url)
+        self._check_head(self._parsed_bytes)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._refused:
+            return
+        super().on_header(name, value)
+        self._parsed_bytes += len(name) + len(value) + 4  # ": " and CRLF
+        self._check_head(self._parsed_bytes)
+
+    def on_headers_complete(self) -> None:
+        if self._refused:
+            return  # refused by a header in this same read
+        super().on_headers_complete()
+        self._awaiting_head = False
+        self._cancel()
+        if self.parser.should_upgrade() and self._should_upgrade():
+            return  # another protocol takes the connection over
+        if self.pipeline and self.pipeline[0][0] is self.cycle:
+            return  # queued behind a request in flight, with reading paused: armed when it starts
+        self._arm()
+
+    def on_body(self, body: bytes) -> None:
+        if not self._refused:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        if self._refused:
+            return
+        super().on_message_complete()
+        self._in_message = False
+        self._awaiting_head = True
+        self._head_bytes = 0
+        if self.cycle is not None and self.cycle.response_complete:
+            self._arm()  # answered before its body was in: the next request is awaited already
+        else:
+            self._cancel()  # the client is waiting for its answer now, for as long as that takes
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.transport.is_closing():
+            return
+        if self.timeout_keep_alive_task is not None or self._in_message:
+            # Waiting for the next request (Uvicorn's keep-alive timeout closes the connection
+            # sooner if nothing at all comes), or for the body of a queued one that just started.
+            self._arm()
+
+    def _check_head(self, size: int) -> None:
+        if size > self.max_head_bytes:
+            self._refuse(
+                APIError(
+                    431,
+                    f"The request's head is over {self.max_head_bytes} bytes; send fewer or "
+                    "shorter headers (cookies for this host pile up in a browser's).",
+                    code="request_header_too_large",
+                )
+            )
+
+    def _arm(self) -> None:
+        self._cancel()
+        self._deadline = self.loop.call_later(self.read_timeout, self._expired)
+
+    def _cancel(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expired(self) -> None:
+        self._deadline = None
+        if self.transport.is_closing():
+            return
+        unanswered = self._awaiting_head or not self.cycle.response_started
+        if not (self._in_message and unanswered):
+            self.transport.close()  # nothing asked, or already answered: nothing to say
+            return
+        self._refuse(
+            APIError(
+                408,
+                f"The request did not arrive within {self.read_timeout:g} s.",
+                code="request_timeout",
+                should_retry=True,
+            )
+        )
+
+    def _refuse(self, error: APIError) -> None:
+        """Answer ``error`` and close, dropping the rest of the request."""
+        if self._refused or self.transport.is_closing():
+            return
+        self._refused = True
+        self._cancel()
+        if self.cycle is not None and not self._awaiting_head:
+            self.cycle.disconnected = True  # the application's receive() gets a disconnect
+            self.cycle.message_event.set()
+        body = json.dumps(error.body()).encode()
+        head = [f"HTTP/1.1 {error.status} {_REASONS[error.status]}\r\n".encode()]
+        headers = [
+            *self.server_state.default_headers,
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+            *error.headers(),
+        ]
+        head.extend(name + b": " + value + b"\r\n" for name, value in headers)
+        self.transport.write(b"".join([*head, b"\r\n", body]))
+        self.flow.resume_reading()  # read to drop it, or the client sees a reset
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER, self.transport.close)
+
+
+_REASONS = {408: "Request Timeout", 431: "Request Header Fields Too Large"}

@@ -1,0 +1,286 @@
+"""Clients that send too much head, or too slowly: the real ``aichat serve`` reached over raw
+sockets, its memory read from ``/proc``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aichat_provider import _config
+from aichat_provider.cli import serve as serve_command
+from aichat_provider.testing import Reply, StandInService
+from support.secrets import subprocess_env
+from support.server import Server, serve_stand_in
+
+README = Path(__file__).parents[2] / "README.md"
+#: What a loaded machine may add to a deadline before the server's cut is seen here.
+MARGIN = 5.0
+#: The read timeout the tests give a server, so a cut is seen in a second or two.
+SHORT = 1.0
+HEAD = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+
+
+@pytest.fixture(scope="module")
+def server(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """No API key, as the issue found it; the default read timeout."""
+    root = tmp_path_factory.mktemp("slow-default")
+    running = serve_stand_in(upstream, root, api_key=None)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def quick(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("slow-quick")
+    running = serve_stand_in(upstream, root, "--read-timeout", str(SHORT))
+    yield running
+    running.stop()
+
+
+def rss_bytes(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"^VmRSS:\s+(\d+) kB$", status, re.MULTILINE)
+    assert match, status
+    return int(match.group(1)) * 1024
+
+
+def connect(server: Server) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", server.port), timeout=30)
+
+
+def send_all_it_takes(client: socket.socket, data: bytes) -> None:
+    """Send ``data`` in 64 KiB pieces; a server that cut the connection ends the sending."""
+    view = memoryview(data)
+    try:
+        for start in range(0, len(view), 65536):
+            client.sendall(view[start : start + 65536])
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+
+
+def read_until_closed(client: socket.socket, within: float) -> tuple[bytes, float]:
+    """Everything the server sends until it closes the connection, and when it closed (seconds
+    on the monotonic clock); fails if it is still open ``within`` seconds from now."""
+    client.settimeout(within)
+    received = b""
+    while True:
+        try:
+            chunk = client.recv(65536)
+        except ConnectionResetError:
+            chunk = b""
+        except TimeoutError:
+            raise AssertionError(
+                f"the connection was still open after {within} s; got {received[:200]!r}"
+            ) from None
+        if not chunk:
+            return received, time.monotonic()
+        received += chunk
+
+
+def status_and_body(answer: bytes) -> tuple[int, dict[str, str], bytes]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {
+        name.strip().lower(): value.strip()
+        for name, _, value in (line.partition(":") for line in lines[1:])
+    }
+    return int(lines[0].split()[1]), headers, body
+
+
+# --- the size of a head --------------------------------------------------------------------
+
+
+def test_a_one_mib_header_block_is_refused_with_431(server: Server) -> None:
+    fill = b"X-Fill-%d: " + b"a" * 8192 + b"\r\n"
+    block = b"".join(fill % number for number in range(128))  # 1 MiB in 128 header lines
+    assert len(block) > 1024 * 1024
+    with connect(server) as client:
+        send_all_it_takes(client, HEAD + block + b"\r\n")
+        answer, _ = read_until_closed(client, MARGIN)
+    status, headers, body = status_and_body(answer)
+    assert status == 431
+    assert headers["connection"] == "close"
+    assert headers["x-should-retry"] == "false"
+    error = json.loads(body)["error"]
+    assert error["code"] == "request_header_too_large"
+    assert str(_config.SERVER_MAX_HEAD_BYTES) in error["message"]
+    assert "X-Fill" not in answer.decode("latin-1")  # nothing of the request comes back
+
+
+def test_a_64_mib_header_does_not_grow_the_server(server: Server) -> None:
+    """The issue's case: one header of 64 MiB, no key; the server grew by all of it."""
+    before = rss_bytes(server.process.pid)
+    with connect(server) as client:
+        send_all_it_takes(client, HEAD + b"X-Fill: " + b"a" * (64 * 1024 * 1024))
+        grown = rss_bytes(server.process.pid) - before
+        assert grown < 20 * 1024 * 1024, f"the server grew by {grown / 2**20:.1f} MiB"
+        answer, _ = read_until_closed(client, MARGIN)
+    assert status_and_body(answer)[0] == 431
+    status, _, _ = server.raw("GET", "/health")
+    assert status == 200  # and it serves the next client
+
+
+def test_a_head_over_the_bound_sent_at_once_is_refused(server: Server) -> None:
+    """Just over the bound: the last read completes the head, and the head still counts."""
+    head = HEAD + b"Connection: close\r\nX-Fill: "
+    value = b"a" * (_config.SERVER_MAX_HEAD_BYTES + 64 - len(head) - 4)
+    with connect(server) as client:
+        client.sendall(head + value + b"\r\n\r\n")
+        answer, _ = read_until_closed(client, MARGIN)
+    assert status_and_body(answer)[0] == 431
+
+
+def test_a_head_just_under_the_bound_is_served(server: Server) -> None:
+    value = "a" * (_config.SERVER_MAX_HEAD_BYTES - 1024)
+    status, _, _ = server.raw("GET", "/health", None, {"X-Fill": value})
+    assert status == 200
+
+
+# --- the time to send a request ------------------------------------------------------------
+
+
+def test_partial_requests_are_cut_at_the_default_deadline(server: Server) -> None:
+    """The issue's case (connections holding a partial request line) and its relatives: a
+    connection that sends nothing, and one that trickles its head a byte a second."""
+    deadline = _config.SERVER_READ_TIMEOUT
+    started = time.monotonic()
+    silent, partial, trickle = connect(server), connect(server), connect(server)
+    partial.sendall(b"GET /heal")
+    stop = threading.Event()
+
+    def trickling() -> None:
+        for byte in (HEAD + b"X-Slow: " + b"a" * 100).decode():
+            try:
+                trickle.send(byte.encode())
+            except OSError:
+                return
+            if stop.wait(1.0):
+                return
+
+    sender = threading.Thread(target=trickling)
+    sender.start()
+    try:
+        cuts = {}
+        for name, client in (("silent", silent), ("partial", partial), ("trickle", trickle)):
+            answer, closed = read_until_closed(
+                client, deadline + MARGIN - (time.monotonic() - started)
+            )
+            cuts[name] = (answer, closed - started)
+    finally:
+        stop.set()
+        sender.join()
+        for client in (silent, partial, trickle):
+            client.close()
+    for name, (_, took) in cuts.items():
+        assert took >= deadline - 0.5, f"{name} cut after {took:.1f} s, before the deadline"
+    assert cuts["silent"][0] == b""  # nothing asked, nothing answered: only closed
+    for name in ("partial", "trickle"):
+        status, headers, body = status_and_body(cuts[name][0])
+        assert status == 408, name
+        assert headers["connection"] == "close"
+        assert json.loads(body)["error"]["code"] == "request_timeout"
+
+
+def test_a_partial_body_is_cut_at_the_deadline(quick: Server, upstream: StandInService) -> None:
+    with connect(quick) as client:
+        client.sendall(
+            b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 100\r\n"
+            + f"Authorization: Bearer {quick.api_key}\r\n\r\n".encode()
+            + b'{"model": '
+        )
+        sent = time.monotonic()
+        answer, closed = read_until_closed(client, SHORT + MARGIN)
+    assert closed - sent >= SHORT - 0.2
+    assert status_and_body(answer)[0] == 408
+    assert upstream.requests == []
+
+
+def test_a_request_sent_in_pieces_within_the_deadline_is_served(quick: Server) -> None:
+    with connect(quick) as client:
+        client.sendall(b"GET /health HTTP/1.1\r\n")
+        time.sleep(SHORT / 2)  # well inside the deadline: the request must be served
+        client.sendall(b"Host: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        answer, _ = read_until_closed(client, MARGIN)
+    assert status_and_body(answer)[0] == 200
+
+
+def test_requests_that_take_longer_than_the_deadline_are_answered(
+    quick: Server, upstream: StandInService
+) -> None:
+    """The deadline is for the client's sending; the answer and a kept-alive second request on
+    the same connection are not cut by it."""
+    upstream.set_default(Reply(delay=SHORT * 2))
+    chat = json.dumps({"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "Hi"}]})
+    request = (
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\n"
+        + f"Authorization: Bearer {quick.api_key}\r\nContent-Length: {len(chat)}\r\n\r\n".encode()
+        + chat.encode()
+    )
+    with connect(quick) as client:
+        for _ in range(2):
+            client.sendall(request)
+            answer = b""
+            while b"echo: Hi" not in answer:
+                chunk = client.recv(65536)
+                assert chunk, f"closed after {answer!r}"
+                answer += chunk
+            assert status_and_body(answer)[0] == 200
+
+
+def test_worker_processes_bound_heads_and_deadlines_too(
+    upstream: StandInService, tmp_path: Path
+) -> None:
+    running = serve_stand_in(
+        upstream, tmp_path, "--workers", "2", "--read-timeout", str(SHORT), api_key=None
+    )
+    try:
+        with connect(running) as client:
+            send_all_it_takes(client, HEAD + b"X-Fill: " + b"a" * (1024 * 1024))
+            answer, _ = read_until_closed(client, MARGIN)
+        assert status_and_body(answer)[0] == 431
+        with connect(running) as client:
+            client.sendall(b"GET /heal")
+            sent = time.monotonic()
+            answer, closed = read_until_closed(client, SHORT + MARGIN)
+        assert closed - sent >= SHORT - 0.2
+        assert status_and_body(answer)[0] == 408
+    finally:
+        running.stop()
+
+
+# --- the defaults, as documented -----------------------------------------------------------
+
+
+def test_the_defaults_are_the_documented_ones() -> None:
+    parser = argparse.ArgumentParser()
+    serve_command.configure(parser)
+    assert parser.parse_args([]).read_timeout == _config.SERVER_READ_TIMEOUT == 10.0
+    assert _config.SERVER_MAX_HEAD_BYTES == 64 * 1024
+    readme = " ".join(README.read_text().split())
+    assert "`--read-timeout` (10 s)" in readme
+    assert "64 KiB" in readme
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf"])
+def test_a_read_timeout_that_bounds_nothing_stops_the_server(value: str, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "aichat_provider", "serve", "--read-timeout", value],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=subprocess_env(tmp_path),
+    )
+    assert result.returncode == 2
+    assert "--read-timeout must be more than 0 s and at most a day" in result.stderr
