@@ -16,6 +16,7 @@ from .errors import (
     ProviderConnectionError,
     ProviderError,
     RateLimitError,
+    ReplyError,
     ResponseStatusError,
 )
 
@@ -42,7 +43,7 @@ class RetryPolicy:
         """Seconds to wait before the next attempt, or None when ``error`` is final."""
         if retries_done >= self.max_retries or not is_retryable(error):
             return None
-        retry_after: float | None = getattr(error, "retry_after", None)
+        retry_after = error.retry_after if isinstance(error, ReplyError) else None
         if retry_after is not None:
             return retry_after if retry_after <= self.retry_after_limit else None
         backoff = min(self.initial_delay * 2.0**retries_done, self.max_delay)

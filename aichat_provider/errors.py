@@ -14,12 +14,12 @@ URL it was talking to, without secrets; None when the call failed before one was
     ├── InvalidRequestError (ValueError)
     │   └── ModelNotSupportedError
     ├── MissingCookiesError (RuntimeError)
-    ├── RunningEventLoopError (RuntimeError)
-    ├── ResponseStatusError            .status_code, .body_excerpt, .retry_after
-    │   ├── AuthenticationError
-    │   ├── CloudflareError
-    │   └── RateLimitError             .retry_after
-    ├── ResponseError                  .status_code, .body_excerpt
+    ├── ReplyError                     .status_code, .body_excerpt, .retry_after
+    │   ├── ResponseStatusError        a status outside 2xx
+    │   │   ├── AuthenticationError    401, 403
+    │   │   ├── CloudflareError        a challenge page
+    │   │   └── RateLimitError         429
+    │   └── ResponseError              a 2xx that is not the answer
     ├── ProviderTimeoutError (TimeoutError)
     ├── ProviderConnectionError (ConnectionError)
     ├── LoginError (RuntimeError)              aichat login, the automatic refresh
@@ -28,6 +28,8 @@ URL it was talking to, without secrets; None when the call failed before one was
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 __all__ = [
     "AllProvidersFailedError",
@@ -42,14 +44,18 @@ __all__ = [
     "ProviderNotFoundError",
     "ProviderTimeoutError",
     "RateLimitError",
+    "ReplyError",
     "ResponseError",
     "ResponseStatusError",
-    "RunningEventLoopError",
 ]
 
 
 class ProviderError(Exception):
     """Base class of every exception the package raises on purpose."""
+
+    #: Requests sent to the service for this call: 1 plus the retries; 0 when none was sent.
+    #: A caller deciding whether to try again can see that the provider already did.
+    attempts: int = 0
 
     def __init__(
         self, message: str, *, provider: str | None = None, url: str | None = None
@@ -60,9 +66,6 @@ class ProviderError(Exception):
         self.provider = provider
         #: The API URL the call was talking to (no credentials), or None.
         self.url = url
-        #: Requests sent to the service for this call: 1 plus the retries; 0 when none was sent.
-        #: A caller deciding whether to try again can see that the provider already did.
-        self.attempts = 0
 
     def add_context(self, *, provider: str, url: str | None) -> None:
         """Record which provider call failed, unless a more precise record is already there."""
@@ -76,6 +79,11 @@ class ProviderError(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Made without __init__, whose keyword-only arguments pickle cannot pass, then given
+        # back every field: the error crosses a process pool or a task queue whole.
+        return _unpickle, (type(self), self.message), self.__dict__
 
 
 class InvalidRequestError(ProviderError, ValueError):
@@ -104,90 +112,64 @@ class MissingCookiesError(ProviderError, RuntimeError):
         self.reasons: dict[str, str] = dict(reasons or {})
 
 
-class RunningEventLoopError(ProviderError, RuntimeError):
-    """A synchronous entry point was called from inside a running event loop.
-
-    No longer raised by this package: ``create_completion`` now runs such a call on a private
-    thread. Kept in the tree so code that catches it keeps importing.
-    """
-
-
-class ResponseStatusError(ProviderError):
-    """The service answered with a status outside 2xx.
+class ReplyError(ProviderError):
+    """The service replied, but not with an answer; raised as one of the two classes below.
 
     ``status_code`` is the HTTP status, ``body_excerpt`` the start of the reply body (secrets
     removed), enough to recognise an error page, and ``retry_after`` the seconds the server's
-    ``Retry-After`` header asked for, or None.
+    ``Retry-After`` header asked for, or None. Left out, ``status_code`` is the status the class
+    stands for (429 for :class:`RateLimitError`, 200 for :class:`ResponseError`).
     """
+
+    status_code: int = 200
 
     def __init__(
         self,
         message: str,
         *,
-        status_code: int,
+        status_code: int | None = None,
         body_excerpt: str = "",
         retry_after: float | None = None,
         **context: str | None,
     ) -> None:
         super().__init__(message, **context)
-        self.status_code = status_code
+        if status_code is not None:
+            self.status_code = status_code
         self.body_excerpt = body_excerpt
         self.retry_after = retry_after
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r}, status_code={self.status_code})"
+        wait = "" if self.retry_after is None else f", retry_after={self.retry_after}"
+        return f"{type(self).__name__}({self.message!r}, status_code={self.status_code}{wait})"
+
+
+class ResponseStatusError(ReplyError):
+    """The service answered with a status outside 2xx."""
+
+    status_code = 500
 
 
 class AuthenticationError(ResponseStatusError):
     """401 or 403 that is not a Cloudflare challenge: the cookies were rejected or have expired."""
 
+    status_code = 401
+
 
 class CloudflareError(ResponseStatusError):
     """Cloudflare answered with a browser challenge instead of the service."""
+
+    status_code = 403
 
 
 class RateLimitError(ResponseStatusError):
     """429 Too Many Requests. ``retry_after`` is the server's wait in seconds, or None."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int = 429,
-        body_excerpt: str = "",
-        retry_after: float | None = None,
-        **context: str | None,
-    ) -> None:
-        super().__init__(
-            message,
-            status_code=status_code,
-            body_excerpt=body_excerpt,
-            retry_after=retry_after,
-            **context,
-        )
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}({self.message!r}, status_code={self.status_code}, "
-            f"retry_after={self.retry_after})"
-        )
+    status_code = 429
 
 
-class ResponseError(ProviderError):
+class ResponseError(ReplyError):
     """A 2xx reply that is not the answer: not the expected JSON, ``"response": false``, no
     ``message`` string, or a body over the size cap."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int = 200,
-        body_excerpt: str = "",
-        **context: str | None,
-    ) -> None:
-        super().__init__(message, **context)
-        self.status_code = status_code
-        self.body_excerpt = body_excerpt
 
 
 class ProviderTimeoutError(ProviderError, TimeoutError):
@@ -227,3 +209,9 @@ class AllProvidersFailedError(ProviderError):
     def __init__(self, message: str, *, errors: dict[str, BaseException]) -> None:
         super().__init__(message)
         self.errors = errors
+
+
+def _unpickle(cls: type[ProviderError], message: str) -> ProviderError:
+    error = cls.__new__(cls)
+    error.args = (message,)  # OSError's __new__ leaves them to an __init__ it does not get
+    return error

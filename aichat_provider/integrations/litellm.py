@@ -54,7 +54,7 @@ def to_litellm_error(error: errors.ProviderError, model: str) -> Exception:
         return litellm_errors.RateLimitError(**names, headers=headers)
     if isinstance(error, errors.CloudflareError):
         return litellm_errors.ServiceUnavailableError(**names)
-    if isinstance(error, (errors.ResponseStatusError, errors.ResponseError)):
+    if isinstance(error, errors.ReplyError):
         return litellm_errors.BadGatewayError(**names)
     if isinstance(error, errors.ProviderTimeoutError):
         return litellm_errors.Timeout(**names)
