@@ -15,11 +15,15 @@ with Aichat registered.
 The class registered is this module's :class:`Aichat`: the package's provider, except that its
 failures are raised as gpt4free 8.x's error classes, chained to the original, so gpt4free's
 retry providers, its API server (401, 404, 429) and code written for gpt4free react to them.
+The launcher registers :class:`AichatForServers` instead, which takes only the sampling options
+from a call: gpt4free's GUI passes on every field of a request's JSON body, so a remote client
+could otherwise choose the server's cookies file, TLS verification, headers or login browser.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -29,6 +33,7 @@ import g4f.Provider
 
 from .. import _aichat, errors
 from .._messages import Messages
+from .._options import KNOWN_KWARGS, PARAMETERS
 
 if sys.version_info >= (3, 11):
     from typing import Unpack
@@ -38,9 +43,15 @@ elif TYPE_CHECKING:  # pragma: no cover
 if TYPE_CHECKING:
     from .._options import AichatOptions
 
-__all__ = ["Aichat", "main", "register", "to_g4f_error", "unregister"]
+__all__ = ["Aichat", "AichatForServers", "main", "register", "to_g4f_error", "unregister"]
 
 NAME = "Aichat"
+
+logger = logging.getLogger("aichat_provider")
+
+#: What a request to a gpt4free server may choose: how the answer is sampled. Everything else
+#: (cookies, files, address, TLS, headers, browsers, timeouts, retries) is the server's to set.
+REQUEST_OPTIONS = frozenset({"temperature", "top_p", "presence_penalty", "frequency_penalty"})
 
 #: gpt4free 8.x has ``ProviderLoader`` and ``g4f.errors``; 0.1.x has neither.
 MODERN = hasattr(g4f.Provider, "ProviderLoader")
@@ -108,20 +119,65 @@ class Aichat(_aichat.Aichat):
             raise translated from error
 
 
+_DROPPED_NOTED = KNOWN_KWARGS - REQUEST_OPTIONS - {"timeout"}
+
+
+class AichatForServers(Aichat):
+    """:class:`Aichat` for a process that serves others (``g4f api``, the GUI): keyword
+    arguments other than :data:`REQUEST_OPTIONS` are dropped, so cookies, the service address
+    and every other connection setting come from the environment (``AICHAT_COOKIES_FILE``,
+    ``AICHAT_BASE_URL``, ...), never from a request. ``proxy`` is kept: gpt4free's servers set
+    it from their own ``--proxy``/``G4F_PROXY`` and drop a request's."""
+
+    #: gpt4free names, lists and looks up a provider by ``__name__`` and ``parent``.
+    parent: ClassVar[str] = NAME
+    #: What the GUI offers to set: only what a request may set.
+    parameters: ClassVar[dict[str, tuple[str, object]]] = {
+        name: value for name, value in PARAMETERS.items() if name in REQUEST_OPTIONS
+    }
+
+    @classmethod
+    async def create_async(  # type: ignore[override]  # narrower, typed keywords
+        cls,
+        model: str,
+        messages: Messages,
+        proxy: str | None = None,
+        **kwargs: Unpack[AichatOptions],
+    ) -> str:
+        """:meth:`Aichat.create_async` with only the request's sampling options."""
+        given: dict[str, Any] = dict(kwargs)
+        # gpt4free's servers pass their own timeout with every call: no news, not worth a warning
+        dropped = sorted(name for name in given if name in _DROPPED_NOTED)
+        if dropped:
+            logger.warning(
+                "ignoring %s from a request to gpt4free's server: a server takes them from "
+                "its environment (AICHAT_COOKIES_FILE, AICHAT_BASE_URL, ...), not from callers.",
+                ", ".join(dropped),
+            )
+        kept: Any = {name: given[name] for name in REQUEST_OPTIONS if name in given}
+        return await super().create_async(model, messages, proxy, **kept)
+
+
+AichatForServers.__name__ = NAME
+
+
 #: What :func:`register` replaced, so :func:`unregister` can put it back.
 _replaced: dict[str, Any] = {}
 
 
-def register() -> type[Aichat]:
-    """Make gpt4free resolve ``"Aichat"`` (any case) to :class:`Aichat`. Safe to call again.
+def register(*, server: bool = False) -> type[Aichat]:
+    """Make gpt4free resolve ``"Aichat"`` (any case) to :class:`Aichat`, or with ``server=True``
+    (a process whose calls come from remote clients: ``g4f api``, the GUI) to
+    :class:`AichatForServers`. Safe to call again.
 
     In gpt4free 8.x this covers ``ChatCompletion``, ``Client``, ``AsyncClient``, provider lists
     given by name, ``g4f.Provider.Aichat``, the API server's ``/v1/providers`` and, when the GUI
     is already imported (the launcher imports it first), the GUI's provider list.
     """
+    provider = AichatForServers if server else Aichat
     if MODERN:
         loader = g4f.Provider.ProviderLoader
-        loader.loaded[NAME] = loader.loaded[NAME.lower()] = Aichat
+        loader.loaded[NAME] = loader.loaded[NAME.lower()] = provider
         if NAME not in loader.names:
             loader.names.append(NAME)
         _list_in_gui()
@@ -129,9 +185,9 @@ def register() -> type[Aichat]:
         convert = g4f.Provider.ProviderUtils.convert
         if NAME not in _replaced:
             _replaced[NAME] = convert.get(NAME)
-        convert[NAME] = Aichat
-        setattr(g4f.Provider, NAME, Aichat)
-    return Aichat
+        convert[NAME] = provider
+        setattr(g4f.Provider, NAME, provider)
+    return provider
 
 
 def unregister() -> None:
@@ -139,7 +195,7 @@ def unregister() -> None:
     if MODERN:
         loader = g4f.Provider.ProviderLoader
         for key in (NAME, NAME.lower()):
-            if loader.loaded.get(key) is Aichat:
+            if loader.loaded.get(key) in (Aichat, AichatForServers):
                 del loader.loaded[key]
         if NAME in loader.names:
             loader.names.remove(NAME)
@@ -197,9 +253,10 @@ _NEW_PROCESSES = ("--reload", "dev")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m aichat_provider.integrations.g4f [ARGS]``: ``g4f [ARGS]`` with Aichat
-    registered (``api``, ``gui``, ``client``...). One process: ``--reload``, ``--workers``
-    above 1 and ``dev`` are refused, since their new processes would not know Aichat."""
+    """``python -m aichat_provider.integrations.g4f [ARGS]``: ``g4f [ARGS]`` with
+    :class:`AichatForServers` registered (``api``, ``gui``, ``client``...). One process:
+    ``--reload``, ``--workers`` above 1 and ``dev`` are refused, since their new processes would
+    not know Aichat."""
     args = list(sys.argv[1:] if argv is None else argv)
     if any(arg in _NEW_PROCESSES for arg in args) or _workers(args) > 1:
         sys.exit(
@@ -208,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     if MODERN:
         importlib.import_module("g4f.gui")  # so register() can add Aichat to its list
-    register()
+    register(server=True)
     sys.argv = ["g4f", *args]
     importlib.import_module("g4f.cli").main()
 

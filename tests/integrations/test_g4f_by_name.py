@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -412,3 +413,152 @@ def test_g4f_api_and_its_gui_list_aichat(api: G4fApi) -> None:
     entry = next(p for p in gui if p["name"] == "Aichat")
     assert entry["auth"] is True
     assert entry["login_url"] == "https://chat-gpt.org/chat"
+
+
+# --- what a remote client of `g4f api` may set -----------------------------------------------
+
+ATTACKER_AGENT = "attacker-agent/1.0"
+
+
+def hostile(attacker: StandInService, every_option: bool) -> dict[str, Any]:
+    """Fields a remote client adds to aim the server's Aichat elsewhere: its cookies to another
+    host, a file of the server's read as cookies; with ``every_option``, also TLS off, its own
+    headers, a login browser started on the server, no retries."""
+    fields: dict[str, Any] = {
+        "base_url": attacker.base_url,
+        "proxy": attacker.base_url,
+        "cookies_file": "/etc/hostname",
+    }
+    if every_option:
+        fields |= {
+            "cookies": {"session": "the-attackers-own"},
+            "browser": "firefox",
+            "verify": False,
+            "refresh_cookies": True,
+            "user_agent": ATTACKER_AGENT,
+            "headers": {"X-Attacker": "1"},
+            "impersonate": "safari",
+            "timeout": 1,
+            "max_retries": 0,
+        }
+    return fields
+
+
+def gui_events(text: str) -> list[dict[str, Any]]:
+    """The JSON events of the GUI's ``/backend-api/v2/conversation`` stream."""
+    return [
+        json.loads(line.removeprefix("data: "))
+        for line in text.splitlines()
+        if line.startswith("data: ")
+    ]
+
+
+@pytest.mark.parametrize("every_option", [False, True], ids=["address-and-file", "every-option"])
+@pytest.mark.parametrize("route", ["v1", "v1-extra_body", "gui"])
+def test_g4f_api_requests_cannot_set_the_connection_options(
+    api: G4fApi, route: str, every_option: bool
+) -> None:
+    """A remote client's fields reach no option but sampling: the server's cookies go to the
+    server's address only, /etc/hostname is never read, and the answer is the stand-in's."""
+    log_start = len(api.log.read_text())
+    with StandInService() as attacker:
+        fields = hostile(attacker, every_option)
+        if every_option:  # max_retries=0 would make this 500 the answer
+            api.service.push(Reply.status(500, retry_after=0))
+        before = len(api.service.requests)
+        body = {
+            "model": "gpt-3.5-turbo",
+            "provider": "Aichat",
+            "messages": [{"role": "user", "content": "Hello"}],
+            "temperature": 0.2,
+            **({"extra_body": fields} if route == "v1-extra_body" else fields),
+        }
+        path = "/backend-api/v2/conversation" if route == "gui" else "/v1/chat/completions"
+        reply = httpx.post(f"{api.url}{path}", json=body, timeout=60)
+        assert reply.status_code == 200, reply.text
+        if route == "gui":
+            events = gui_events(reply.text)
+            assert [e for e in events if e["type"] == "error"] == []
+            assert [e["content"] for e in events if e["type"] == "content"] == ["echo: Hello"]
+            offered = next(e["parameters"] for e in events if e["type"] == "parameters")
+            assert not {"cookies", "cookies_file", "base_url", "verify"} & offered.keys()
+        else:
+            assert reply.json()["choices"][0]["message"]["content"] == "echo: Hello"
+        assert attacker.connections == 0
+    sent = api.service.requests[before:]
+    assert len(sent) == (2 if every_option else 1)
+    for request in sent:
+        assert request.cookies == COOKIES
+        assert request.header("user-agent") != ATTACKER_AGENT
+        assert request.header("x-attacker") is None
+        assert request.json["temperature"] == 0.2
+    log = api.log.read_text()[log_start:]
+    assert "/etc/hostname" not in log
+    assert "verification is off" not in log
+    if route == "gui":  # the one route that passes them on: the server's log names them
+        assert re.search(r"ignoring [a-z_, ]*cookies_file[a-z_, ]* from a request", log)
+
+
+#: For each option a request to a server may not set, a value that Aichat refuses (or, for the
+#: address and the file, one that would send the cookies elsewhere or read a file of the server's).
+REFUSED: dict[str, Any] = {
+    "cookies": 42,
+    "cookies_file": "/etc/hostname",
+    "browser": 42,
+    "timeout": "soon",
+    "max_retries": -1,
+    "impersonate": "not a browser!",
+    "user_agent": "two\nlines",
+    "headers": {"Cookie": "a=1"},
+    "verify": "/nonexistent/ca-bundle.pem",
+    "refresh_cookies": "maybe",
+}
+
+
+def test_every_option_but_sampling_is_listed_here() -> None:
+    from aichat_provider._options import KNOWN_KWARGS
+
+    assert integration.REQUEST_OPTIONS <= KNOWN_KWARGS
+    assert {*REFUSED, "base_url"} == KNOWN_KWARGS - integration.REQUEST_OPTIONS
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_the_values_used_below_are_refused_by_aichat(service: StandInService, name: str) -> None:
+    from aichat_provider import Aichat
+
+    with pytest.raises(errors.InvalidRequestError):
+        asyncio.run(
+            Aichat.create_async("", USER, base_url=service.base_url, **{name: REFUSED[name]})
+        )
+
+
+def test_the_server_class_takes_only_sampling_from_a_call(
+    registered: Any, service: StandInService, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    cookies = tmp_path / "cookies.json"
+    cookies.write_text(
+        json.dumps([{"name": k, "value": v, "domain": "127.0.0.1"} for k, v in COOKIES.items()])
+    )
+    monkeypatch.setenv("AICHAT_BASE_URL", service.base_url)
+    monkeypatch.setenv("AICHAT_COOKIES_FILE", str(cookies))
+    assert integration.register(server=True) is integration.AichatForServers
+    with StandInService() as attacker:
+        answer = registered.ChatCompletion.create(
+            "gpt-3.5-turbo",
+            USER,
+            provider="Aichat",
+            temperature=0.2,
+            base_url=attacker.base_url,
+            **REFUSED,
+        )
+        assert attacker.connections == 0
+    assert answer == "echo: Hi"
+    assert service.requests[-1].cookies == COOKIES
+    assert service.requests[-1].json["temperature"] == 0.2
+    assert integration.AichatForServers.get_dict()["name"] == "Aichat"
+    assert set(integration.AichatForServers.parameters) == integration.REQUEST_OPTIONS
+    # a program of one's own, not a server: register() gives calls every option again
+    assert integration.register() is integration.Aichat
+    assert registered.ChatCompletion.create("", USER, provider="Aichat", **on(service)) == (
+        "echo: Hi"
+    )
