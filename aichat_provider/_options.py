@@ -112,20 +112,35 @@ def parse_model(model: object, models: Sequence[str], default_model: str) -> str
     return model
 
 
-def _number(name: str, default: float, low: float, high: float) -> Callable[[object], float]:
+def _number(
+    name: str,
+    default: float,
+    low: float,
+    high: float,
+    *,
+    kind: str = "a number",
+    low_allowed: bool = True,
+    limits: str | None = None,
+) -> Callable[[object], float]:
+    """A parser of a number from ``low`` to ``high`` (``low`` itself refused unless
+    ``low_allowed``); ``kind`` and ``limits`` are what its messages call a valid value."""
+    limits = limits or f"between {low:g} and {high:g}"
+
     def parse(value: object) -> float:
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InvalidRequestError(f"{name} must be a number, not {type(value).__name__}.")
+            raise InvalidRequestError(f"{name} must be {kind}, not {type(value).__name__}.")
         try:
             number = float(value)
         except OverflowError:
             number = math.inf
-        if not math.isfinite(number) or not low <= number <= high:
-            raise InvalidRequestError(
-                f"{name} must be between {low:g} and {high:g}; got {_short(value)}."
-            )
+        if (
+            not math.isfinite(number)
+            or not low <= number <= high
+            or (number == low and not low_allowed)
+        ):
+            raise InvalidRequestError(f"{name} must be {limits}; got {_short(value)}.")
         return number
 
     return parse
@@ -136,23 +151,15 @@ def _short(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def parse_timeout(value: object) -> float:
-    if value is None:
-        return _config.DEFAULT_TIMEOUT
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidRequestError(
-            f"timeout must be a number of seconds, not {type(value).__name__}."
-        )
-    try:
-        seconds = float(value)
-    except OverflowError:
-        seconds = math.inf
-    if not math.isfinite(seconds) or not 0 < seconds <= _config.MAX_TIMEOUT:
-        raise InvalidRequestError(
-            f"timeout must be a positive number of seconds up to {_config.MAX_TIMEOUT:g}; "
-            f"got {_short(value)}."
-        )
-    return seconds
+parse_timeout = _number(
+    "timeout",
+    _config.DEFAULT_TIMEOUT,
+    0,
+    _config.MAX_TIMEOUT,
+    kind="a number of seconds",
+    low_allowed=False,
+    limits=f"a positive number of seconds up to {_config.MAX_TIMEOUT:g}",
+)
 
 
 def parse_max_retries(value: object) -> int:
@@ -459,9 +466,6 @@ OPTIONS: tuple[Option[Any], ...] = (
     ),
 )
 
-OPTION_BY_NAME: dict[str, Option[Any]] = {option.name: option for option in OPTIONS}
-#: The keyword arguments a call understands; anything else is ignored.
-KNOWN_KWARGS = frozenset(OPTION_BY_NAME) - {"proxy"}
 #: ``name -> (annotation, default)``, as gpt4free's ``params``/``get_parameters()`` show them.
 PARAMETERS: dict[str, tuple[str, object]] = {
     option.name: (option.annotation, option.default) for option in OPTIONS
