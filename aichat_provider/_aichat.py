@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from . import _config
 from ._base import AsyncProvider
 from ._messages import Messages, repair_text
-from ._options import PARAMETERS, AichatOptions, RequestOptions, parse_options
+from ._options import PARAMETERS, PAYLOAD_FIELDS, AichatOptions, RequestOptions, parse_options
 from ._pool import SessionKey, aclose, lease
 from ._redact import Scrubber
 from ._responses import HttpReply, body_excerpt
@@ -230,13 +230,10 @@ def _base_headers(
 
 
 def build_payload(options: RequestOptions) -> dict[str, Any]:
-    return {
-        "message": options.prompt,
-        "temperature": options.temperature,
-        "presence_penalty": options.presence_penalty,
-        "top_p": options.top_p,
-        "frequency_penalty": options.frequency_penalty,
-    }
+    payload: dict[str, Any] = {"message": options.prompt}
+    for name, key in PAYLOAD_FIELDS:
+        payload[key] = getattr(options, name)
+    return payload
 
 
 def parse_answer(reply: HttpReply, scrub: Scrubber) -> str:

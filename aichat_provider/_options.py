@@ -1,10 +1,15 @@
 """Every keyword argument of a provider call, declared once.
 
-:data:`OPTIONS` is the single table: name, type, default, range, environment variable, help and
-command-line flag. The validation below, ``Aichat.parameters`` (and so gpt4free's ``params`` and
-``get_parameters()``), the ``aichat`` command's flags and the README's argument table are derived
-from it or checked against it by the tests. :class:`AichatOptions` types the same names for editors
-and mypy (``**kwargs: Unpack[AichatOptions]``); a test keeps the two in step.
+:data:`OPTIONS` is the single table: name, type, default, range, environment variable, help,
+command-line flag and what the request body calls it. The validation below, the request body,
+``Aichat.parameters`` (and so gpt4free's ``params`` and ``get_parameters()``), the ``aichat``
+command's flags, LangChain's ``ChatAichat`` fields, the ``llm`` plugin's ``-o`` options and the
+README's argument table are derived from it, with its descriptions.
+
+Two declarations repeat its names, because mypy cannot read a class made at run time:
+:class:`AichatOptions` types what callers may pass (``**kwargs: Unpack[AichatOptions]``) and
+:class:`RequestOptions` what the parsers give. Tests keep both in step with the table. Adding an
+option is an entry in the table, a line in each of the two, and its default in ``_config``.
 
 Everything here is checked before any network or file I/O, so a bad call fails fast with an
 :class:`~aichat_provider.errors.InvalidRequestError` and nothing is half-done.
@@ -17,7 +22,7 @@ import math
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any, Generic, TypedDict, TypeVar
@@ -61,7 +66,8 @@ class AichatOptions(TypedDict, total=False):
 
 @dataclass(frozen=True)
 class Option(Generic[T]):
-    """One keyword argument: how it is checked, documented and offered on the command line."""
+    """One keyword argument: how it is checked, documented and offered on the command line and
+    to the frameworks (LangChain's fields, ``llm -o``), all from this one entry."""
 
     name: str
     #: The type as people read it (``params``, ``get_parameters()``, the README).
@@ -70,28 +76,59 @@ class Option(Generic[T]):
     default: object
     #: The README's "default" column.
     default_text: str
-    #: One sentence for the README and ``--help`` (Markdown backticks are dropped in ``--help``).
+    #: One sentence for the README, ``--help`` and the frameworks' option descriptions
+    #: (Markdown backticks are dropped outside the README).
     help: str
     parse: Callable[[object], T]
     env: str | None = None
-    #: The ``aichat`` flag, e.g. ``--top-p``; None for arguments only Python code can give.
+    #: The ``aichat`` flag, e.g. ``--top-p``; None for arguments only Python code can give. The
+    #: ``llm`` plugin offers the same options under the same names (``-o top_p``).
     flag: str | None = None
     #: What the flag's text is converted with before ``parse``; None makes it a switch.
     flag_type: Callable[[str], object] | None = str
-    #: Whether the flag may be repeated (its values are collected in a list).
+    #: Whether the flag may be repeated (its values are collected in a list; ``llm -o`` takes
+    #: them separated by commas).
     repeatable: bool = False
     #: Which commands offer the flag: "connection" ones every command that talks to the service,
     #: "request" ones the commands that ask a question.
     scope: str = "connection"
-    #: ``--help`` text where the flag differs from the keyword argument (``--ca-bundle``).
+    #: Help for the flag where it takes something narrower than the keyword argument
+    #: (``--ca-bundle`` is a path, ``verify`` also True or False).
     flag_help: str | None = None
+    #: The value may hold a cookie, a proxy password or an Authorization header: it stays out of
+    #: reprs and framework callbacks, and out of ``llm``, which logs every prompt's options.
+    secret: bool = False
+    #: The field of the request's JSON body that carries the value as it is.
+    payload_key: str | None = None
+
+    @property
+    def description(self) -> str:
+        """The keyword argument's help as plain text, with its default."""
+        return self._with_default(_plain(self.help))
+
+    @property
+    def text_name(self) -> str | None:
+        """Its name where values are text: the flag's, as ``llm -o`` spells it (``ca_bundle``)."""
+        return self.flag[2:].replace("-", "_") if self.flag else None
+
+    def text_help(self, several: str) -> str:
+        """The help where values are text (``--help``, ``llm -o``); ``several`` says how a
+        repeatable option takes more than one value."""
+        text = self.description if self.flag_help is None else _plain(self.flag_help)
+        return f"{text} ({several})" if self.repeatable else text
 
     @property
     def cli_help(self) -> str:
-        text = (self.flag_help or self.help).replace("`", "").replace("%", "%%")
-        if self.flag_help or self.default_text == "`None`":
+        return self.text_help("repeatable").replace("%", "%%")
+
+    def _with_default(self, text: str) -> str:
+        if self.default_text == "`None`":
             return text
-        return f"{text} (default: {self.default_text.replace('`', '')})"
+        return f"{text} (default: {_plain(self.default_text)})"
+
+
+def _plain(markdown: str) -> str:
+    return markdown.replace("`", "")
 
 
 # --- parsers: each takes the raw argument (None when absent) ---------------------------------
@@ -112,20 +149,35 @@ def parse_model(model: object, models: Sequence[str], default_model: str) -> str
     return model
 
 
-def _number(name: str, default: float, low: float, high: float) -> Callable[[object], float]:
+def _number(
+    name: str,
+    default: float,
+    low: float,
+    high: float,
+    *,
+    kind: str = "a number",
+    low_allowed: bool = True,
+    limits: str | None = None,
+) -> Callable[[object], float]:
+    """A parser of a number from ``low`` to ``high`` (``low`` itself refused unless
+    ``low_allowed``); ``kind`` and ``limits`` are what its messages call a valid value."""
+    limits = limits or f"between {low:g} and {high:g}"
+
     def parse(value: object) -> float:
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InvalidRequestError(f"{name} must be a number, not {type(value).__name__}.")
+            raise InvalidRequestError(f"{name} must be {kind}, not {type(value).__name__}.")
         try:
             number = float(value)
         except OverflowError:
             number = math.inf
-        if not math.isfinite(number) or not low <= number <= high:
-            raise InvalidRequestError(
-                f"{name} must be between {low:g} and {high:g}; got {_short(value)}."
-            )
+        if (
+            not math.isfinite(number)
+            or not low <= number <= high
+            or (number == low and not low_allowed)
+        ):
+            raise InvalidRequestError(f"{name} must be {limits}; got {_short(value)}.")
         return number
 
     return parse
@@ -136,23 +188,15 @@ def _short(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def parse_timeout(value: object) -> float:
-    if value is None:
-        return _config.DEFAULT_TIMEOUT
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidRequestError(
-            f"timeout must be a number of seconds, not {type(value).__name__}."
-        )
-    try:
-        seconds = float(value)
-    except OverflowError:
-        seconds = math.inf
-    if not math.isfinite(seconds) or not 0 < seconds <= _config.MAX_TIMEOUT:
-        raise InvalidRequestError(
-            f"timeout must be a positive number of seconds up to {_config.MAX_TIMEOUT:g}; "
-            f"got {_short(value)}."
-        )
-    return seconds
+parse_timeout = _number(
+    "timeout",
+    _config.DEFAULT_TIMEOUT,
+    0,
+    _config.MAX_TIMEOUT,
+    kind="a number of seconds",
+    low_allowed=False,
+    limits=f"a positive number of seconds up to {_config.MAX_TIMEOUT:g}",
+)
 
 
 def parse_max_retries(value: object) -> int:
@@ -291,6 +335,7 @@ OPTIONS: tuple[Option[Any], ...] = (
         "`HTTPS_PROXY`/`NO_PROXY` variables apply",
         parse_proxy,
         flag="--proxy",
+        secret=True,
     ),
     Option(
         "cookies",
@@ -300,6 +345,7 @@ OPTIONS: tuple[Option[Any], ...] = (
         "a dict, an `http.cookiejar.CookieJar` (only the cookies a browser would send to the "
         'API URL are used) or a `"a=1; b=2"` string',
         parse_cookies,
+        secret=True,
     ),
     Option(
         "cookies_file",
@@ -323,7 +369,7 @@ OPTIONS: tuple[Option[Any], ...] = (
         parse_browsers,
         flag="--browser",
         repeatable=True,
-        flag_help="read cookies from this browser only (repeatable)",
+        flag_help="a browser to read cookies from instead of all of them",
     ),
     Option(
         "temperature",
@@ -335,6 +381,7 @@ OPTIONS: tuple[Option[Any], ...] = (
         flag="--temperature",
         flag_type=float,
         scope="request",
+        payload_key="temperature",
     ),
     Option(
         "top_p",
@@ -346,6 +393,7 @@ OPTIONS: tuple[Option[Any], ...] = (
         flag="--top-p",
         flag_type=float,
         scope="request",
+        payload_key="top_p",
     ),
     Option(
         "presence_penalty",
@@ -357,6 +405,7 @@ OPTIONS: tuple[Option[Any], ...] = (
         flag="--presence-penalty",
         flag_type=float,
         scope="request",
+        payload_key="presence_penalty",
     ),
     Option(
         "frequency_penalty",
@@ -368,6 +417,7 @@ OPTIONS: tuple[Option[Any], ...] = (
         flag="--frequency-penalty",
         flag_type=float,
         scope="request",
+        payload_key="frequency_penalty",
     ),
     Option(
         "timeout",
@@ -422,11 +472,12 @@ OPTIONS: tuple[Option[Any], ...] = (
         flag="--header",
         flag_type=_header_flag,
         repeatable=True,
-        flag_help="an extra header, 'Name: value' (repeatable)",
+        flag_help="an extra header, 'Name: value'",
+        secret=True,
     ),
     Option(
         "verify",
-        "bool | str",
+        "bool | str | PathLike",
         True,
         "`True`",
         "TLS verification, or the path of a CA bundle; `False` logs a warning",
@@ -436,7 +487,7 @@ OPTIONS: tuple[Option[Any], ...] = (
     ),
     Option(
         "base_url",
-        "str",
+        "str | None",
         _config.DEFAULT_BASE_URL,
         f"`${_config.ENV_BASE_URL}`, else `{_config.DEFAULT_BASE_URL}`",
         "where a chat-gpt.org-compatible API lives (`POST {base_url}/api/text`)",
@@ -459,42 +510,54 @@ OPTIONS: tuple[Option[Any], ...] = (
     ),
 )
 
-OPTION_BY_NAME: dict[str, Option[Any]] = {option.name: option for option in OPTIONS}
-#: The keyword arguments a call understands; anything else is ignored.
-KNOWN_KWARGS = frozenset(OPTION_BY_NAME) - {"proxy"}
 #: ``name -> (annotation, default)``, as gpt4free's ``params``/``get_parameters()`` show them.
 PARAMETERS: dict[str, tuple[str, object]] = {
     option.name: (option.annotation, option.default) for option in OPTIONS
 }
+#: ``(option name, JSON field)`` of the options the request body carries as they are.
+PAYLOAD_FIELDS: tuple[tuple[str, str], ...] = tuple(
+    (option.name, option.payload_key) for option in OPTIONS if option.payload_key
+)
+_SECRET = frozenset(option.name for option in OPTIONS if option.secret)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False)
 class RequestOptions:
-    """One call's validated settings, a field per option. ``repr`` hides cookies, headers and
-    the proxy. Built once per call and not changed after (slots, not frozen: it is on the hot
-    path)."""
+    """One call's validated settings: a field per option of :data:`OPTIONS` (the types mypy
+    checks; the values and their defaults come from the table, and a test keeps the fields and
+    the table in step). Built once per call and not changed after (slots, not frozen: it is on
+    the hot path)."""
 
     model: str
     prompt: str
+    proxy: str | None
+    cookies: dict[str, str] | None
+    cookies_file: Path | None
+    browser: tuple[str, ...]
+    temperature: float
+    top_p: float
+    presence_penalty: float
+    frequency_penalty: float
+    timeout: float
+    max_retries: int
+    impersonate: str
+    user_agent: str | None
+    headers: dict[str, str]
+    verify: bool | str
     base_url: Endpoints
-    proxy: str | None = field(default=None, repr=False)
-    cookies: dict[str, str] | None = field(default=None, repr=False)
-    cookies_file: Path | None = None
-    browser: tuple[str, ...] = _config.SUPPORTED_BROWSERS
-    temperature: float = _config.DEFAULT_TEMPERATURE
-    top_p: float = _config.DEFAULT_TOP_P
-    presence_penalty: float = _config.DEFAULT_PRESENCE_PENALTY
-    frequency_penalty: float = _config.DEFAULT_FREQUENCY_PENALTY
-    timeout: float = _config.DEFAULT_TIMEOUT
-    max_retries: int = _config.DEFAULT_MAX_RETRIES
-    impersonate: str = _config.DEFAULT_IMPERSONATE
-    user_agent: str | None = None
-    headers: dict[str, str] = field(default_factory=dict, repr=False)
-    verify: bool | str = True
-    refresh_cookies: bool = False
+    refresh_cookies: bool
     #: Whether ``user_agent`` came from the environment rather than the call (a user agent the
     #: cookie store saved with its cookies wins over the environment's, not over the call's).
     user_agent_from_environment: bool = False
+
+    def __repr__(self) -> str:
+        """The settings, secret options (cookies, headers, the proxy) left out."""
+        shown = ", ".join(
+            f"{name}={getattr(self, name)!r}"
+            for name in self.__dataclass_fields__
+            if name not in _SECRET
+        )
+        return f"RequestOptions({shown})"
 
     @property
     def host(self) -> str:

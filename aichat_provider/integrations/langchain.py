@@ -21,18 +21,19 @@ class (:mod:`aichat_provider.errors`), with every field kept, and chained to the
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, get_type_hints
 
 from langchain_core import exceptions as langchain_errors
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ChatMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import Field
+from pydantic import Field, create_model
 
 from .. import _config, errors
 from .._aichat import Aichat
 from .._messages import Message, Messages
+from .._options import OPTIONS, PAYLOAD_FIELDS, AichatOptions
 from ._common import also_a, provider_options
 
 __all__ = ["ChatAichat", "to_langchain_error"]
@@ -53,7 +54,10 @@ ERROR_KINDS: tuple[tuple[type[errors.ProviderError], type[langchain_errors.Model
 
 _ROLES = {"human": "user", "ai": "assistant", "system": "system"}
 #: Options whose values may hold secrets.
-SECRET_OPTIONS = frozenset({"cookies", "proxy", "headers"})
+SECRET_OPTIONS = frozenset(option.name for option in OPTIONS if option.secret)
+#: What tells two configurations apart (LangChain's cache key): the model, the service and what
+#: the request body carries; no secrets.
+_IDENTIFYING = ("base_url", *(name for name, _ in PAYLOAD_FIELDS))
 
 
 def to_langchain_error(error: errors.ProviderError) -> errors.ProviderError:
@@ -63,27 +67,34 @@ def to_langchain_error(error: errors.ProviderError) -> errors.ProviderError:
     return also_a(error, kind)
 
 
-class ChatAichat(BaseChatModel):
-    """A LangChain chat model for chat-gpt.org, through ``Aichat``. Fields left at None use the
-    provider's defaults (and its environment variables, such as ``AICHAT_COOKIES_FILE``)."""
+def _option_fields() -> dict[str, Any]:
+    """A field per provider option (:data:`~aichat_provider._options.OPTIONS`): the types a call
+    takes (``AichatOptions``), None for the provider's default, the table's description; secrets
+    (a proxy password, cookie values, an Authorization header) stay out of ``repr()``."""
+    types: dict[str, Any] = {**get_type_hints(AichatOptions), "proxy": str}
+    return {
+        option.name: (
+            types[option.name] | None,
+            Field(default=None, description=option.description, repr=not option.secret),
+        )
+        for option in OPTIONS
+    }
+
+
+if TYPE_CHECKING:
+    _WithOptions = BaseChatModel
+else:
+    _WithOptions = create_model(
+        "ChatAichatOptions", __base__=BaseChatModel, __module__=__name__, **_option_fields()
+    )
+
+
+class ChatAichat(_WithOptions):
+    """A LangChain chat model for chat-gpt.org, through ``Aichat``. Its fields are the provider's
+    options; left at None they use the provider's defaults (and its environment variables, such
+    as ``AICHAT_COOKIES_FILE``)."""
 
     model: str = _config.DEFAULT_MODEL
-    # Secrets (a proxy password, cookie values, an Authorization header) stay out of repr().
-    proxy: str | None = Field(default=None, repr=False)
-    cookies: dict[str, str] | str | None = Field(default=None, repr=False)
-    cookies_file: str | None = None
-    browser: str | list[str] | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    presence_penalty: float | None = None
-    frequency_penalty: float | None = None
-    timeout: float | None = None
-    max_retries: int | None = None
-    impersonate: str | None = None
-    user_agent: str | None = None
-    headers: dict[str, str] | None = Field(default=None, repr=False)
-    verify: bool | str | None = None
-    base_url: str | None = None
 
     @property
     def _llm_type(self) -> str:
@@ -91,15 +102,7 @@ class ChatAichat(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        """What tells two configurations apart (LangChain's cache key): no secrets in it."""
-        return {
-            "model": self.model,
-            "base_url": self.base_url,
-            "temperature": self.temperature,
-            "top_p": self.top_p,
-            "presence_penalty": self.presence_penalty,
-            "frequency_penalty": self.frequency_penalty,
-        }
+        return {"model": self.model, **{name: self.__dict__[name] for name in _IDENTIFYING}}
 
     def _get_invocation_params(
         self, stop: list[str] | None = None, **kwargs: Any

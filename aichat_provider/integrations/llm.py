@@ -6,12 +6,13 @@ Installed with the package (the ``llm`` entry point), so once ``pip install '.[l
     llm -m aichat -o cookies_file ~/cookies.txt -o temperature 0.2 "Hello"
     llm -m aichat -o browser firefox "Hello"
 
-Options (``-o NAME VALUE``): ``cookies_file``, ``browser`` (a name, or several separated by
-commas), ``temperature``, ``top_p``, ``presence_penalty``, ``frequency_penalty``, ``timeout``,
-``max_retries``, ``impersonate``, ``user_agent``, ``ca_bundle`` and ``base_url``. There is no
-option for a cookie value or a proxy URL on purpose: ``llm`` stores every prompt's options in its
-log database, so secrets come from a cookies file, a browser, ``AICHAT_COOKIES_FILE`` or the
-usual ``HTTPS_PROXY`` instead. Conversations (``llm -c``, ``llm chat``) send the whole history.
+Options (``-o NAME VALUE``) are the ``aichat`` command's flags, named as ``llm`` spells them
+(``--top-p`` is ``-o top_p``, ``--ca-bundle`` ``-o ca_bundle``; a repeatable flag takes its values
+separated by commas: ``-o browser chrome,firefox``), with the same descriptions
+(``llm models --options``). There is no option for a cookie value, a proxy URL or a header on
+purpose: ``llm`` stores every prompt's options in its log database, so secrets come from a cookies
+file, a browser, ``AICHAT_COOKIES_FILE`` or the usual ``HTTPS_PROXY`` instead. Conversations
+(``llm -c``, ``llm chat``) send the whole history.
 
 Failures are ``llm.ModelError`` (which ``llm`` shows as ``Error: ...``) and also the provider's
 own class from :mod:`aichat_provider.errors`, chained to the original.
@@ -20,48 +21,57 @@ own class from :mod:`aichat_provider.errors`, chained to the original.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import llm
-from pydantic import Field
+from pydantic import Field, create_model
 
 from .. import errors
 from .._aichat import Aichat
 from .._messages import Message, Messages
-from ._common import also_a, provider_options
+from .._options import OPTIONS, Option
+from ._common import also_a
 
 __all__ = ["AichatAsyncModel", "AichatModel", "register_models"]
 
 MODEL_ID = "aichat"
 
 
-class AichatOptions(llm.Options):
-    cookies_file: str | None = Field(
-        default=None, description="A cookies.txt or JSON cookie export for chat-gpt.org"
+#: The value type of an ``-o`` option, from its flag's (a switch is a bool).
+_TEXT_TYPES: dict[object, type] = {str: str, float: float, int: int, None: bool}
+#: The options ``llm -o`` offers, by their ``-o`` names: every flag but the secret ones.
+LLM_OPTIONS: dict[str, Option[Any]] = {
+    option.text_name: option for option in OPTIONS if option.text_name and not option.secret
+}
+
+
+def _option_fields() -> dict[str, Any]:
+    return {
+        name: (
+            _TEXT_TYPES[option.flag_type] | None,
+            Field(default=None, description=option.text_help("several separated by commas")),
+        )
+        for name, option in LLM_OPTIONS.items()
+    }
+
+
+if TYPE_CHECKING:
+    LlmOptions = llm.Options
+else:
+    LlmOptions = create_model(
+        "LlmOptions", __base__=llm.Options, __module__=__name__, **_option_fields()
     )
-    browser: str | None = Field(
-        default=None, description="Browsers to read cookies from, e.g. firefox or chrome,firefox"
-    )
-    temperature: float | None = Field(default=None, description="Sampling temperature, 0 to 2")
-    top_p: float | None = Field(default=None, description="Nucleus sampling, 0 to 1")
-    presence_penalty: float | None = Field(default=None, description="-2 to 2")
-    frequency_penalty: float | None = Field(default=None, description="-2 to 2")
-    timeout: float | None = Field(default=None, description="Seconds for one attempt")
-    max_retries: int | None = Field(default=None, description="Retries on 429, 5xx, failures")
-    impersonate: str | None = Field(default=None, description="curl_cffi browser fingerprint")
-    user_agent: str | None = Field(default=None, description="The browser that earned the cookies")
-    ca_bundle: str | None = Field(default=None, description="CA bundle to verify the service")
-    base_url: str | None = Field(default=None, description="Where the chat-gpt.org API lives")
 
 
 def _request(prompt: llm.Prompt) -> tuple[Messages, dict[str, Any]]:
-    """The conversation so far and the provider's options from one ``llm`` prompt."""
-    given = prompt.options.model_dump(exclude_none=True)
-    if "browser" in given:
-        given["browser"] = [name.strip() for name in given["browser"].split(",") if name.strip()]
-    if "ca_bundle" in given:
-        given["verify"] = given.pop("ca_bundle")
-    return _to_messages(prompt), provider_options(given)
+    """The conversation so far and the provider's keyword arguments from one ``llm`` prompt."""
+    kwargs: dict[str, Any] = {}
+    for name, value in prompt.options.model_dump(exclude_none=True).items():
+        option = LLM_OPTIONS[name]
+        if option.repeatable:
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        kwargs[option.name] = value
+    return _to_messages(prompt), kwargs
 
 
 def _to_messages(prompt: llm.Prompt) -> Messages:
@@ -90,7 +100,7 @@ class AichatModel(llm.Model):
     model_id = MODEL_ID
     can_stream = True
 
-    class Options(AichatOptions):
+    class Options(LlmOptions):
         """The ``-o`` options."""
 
     def execute(
@@ -113,7 +123,7 @@ class AichatAsyncModel(llm.AsyncModel):
     model_id = MODEL_ID
     can_stream = True
 
-    class Options(AichatOptions):
+    class Options(LlmOptions):
         """The ``-o`` options."""
 
     async def execute(

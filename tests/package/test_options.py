@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import types
+from collections.abc import Mapping, Sequence
+from http.cookiejar import CookieJar
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, get_args, get_origin, get_type_hints
 
 import pytest
 
 from aichat_provider import Aichat, AichatOptions, errors
-from aichat_provider._options import KNOWN_KWARGS, OPTIONS
+from aichat_provider._options import OPTIONS, RequestOptions
 from aichat_provider.cli import build_parser
 from aichat_provider.cli._common import provider_kwargs
 from aichat_provider.testing import StandInService
@@ -63,11 +68,46 @@ def test_readme_argument_table_is_the_declared_options() -> None:
     assert table_in_readme(readme_text()) == options_table()
 
 
-def test_typed_keywords_are_the_declared_options() -> None:
-    assert set(AichatOptions.__annotations__) == KNOWN_KWARGS
-    assert set(OPTION_NAMES) == KNOWN_KWARGS | {"proxy"}
-    hints = get_type_hints(Aichat.create_async)
-    assert "kwargs" in hints  # typed through Unpack[AichatOptions]
+#: How the table writes the types the TypedDict gives (``params`` shows them to people).
+_SHORT = {Mapping: "dict", Sequence: "list", os.PathLike: "PathLike", CookieJar: "CookieJar"}
+
+
+def _written(hint: Any) -> str:
+    if isinstance(hint, types.UnionType):
+        return " | ".join(_written(member) for member in get_args(hint))
+    if hint is type(None):
+        return "None"
+    origin = get_origin(hint) or hint
+    if origin in (Sequence, list):
+        return f"list[{_written(get_args(hint)[0])}]"
+    return _SHORT.get(origin, getattr(origin, "__name__", str(origin)))
+
+
+def test_typed_keywords_are_the_declared_options_with_the_same_types() -> None:
+    """``AichatOptions`` is the one static declaration of what callers may pass (mypy cannot
+    read a TypedDict made at run time): the same names as the table (``proxy`` is positional)
+    in the same order, each with the type the table shows."""
+    hints = get_type_hints(AichatOptions)
+    assert list(hints) == [name for name in OPTION_NAMES if name != "proxy"]
+    for option in OPTIONS:
+        if option.name != "proxy":
+            assert _written(hints[option.name]) == option.annotation, option.name
+    assert "kwargs" in get_type_hints(Aichat.create_async)  # typed through Unpack[AichatOptions]
+
+
+def test_validated_settings_have_a_field_per_option() -> None:
+    """``RequestOptions`` declares the validated types for mypy; the values come from the
+    table's parsers, which must fill every field."""
+    fields = [field.name for field in dataclasses.fields(RequestOptions)]
+    assert fields == ["model", "prompt", *OPTION_NAMES, "user_agent_from_environment"]
+
+
+def test_the_repr_of_validated_settings_leaves_the_secret_options_out() -> None:
+    shown = repr(_options_with_secrets())
+    for option in OPTIONS:
+        assert (f" {option.name}=" in shown) is not option.secret, option.name
+    for secret in ("cookie-value", "proxy-password", "Bearer"):
+        assert secret not in shown
 
 
 def test_parameters_params_and_get_parameters_come_from_the_table() -> None:
@@ -113,3 +153,16 @@ def test_every_flag_becomes_its_keyword_argument(option: Any) -> None:
     args = build_parser().parse_args(argv)
     assert provider_kwargs(args) == {option.name: expected}
     assert option.flag in build_parser()._subparsers._group_actions[0].choices["ask"].format_help()  # type: ignore[union-attr]
+
+
+def _options_with_secrets() -> RequestOptions:
+    from aichat_provider._options import parse_options
+
+    return parse_options(
+        "",
+        USER,
+        "http://user:proxy-password@127.0.0.1:3128",
+        {"cookies": {"session": "cookie-value"}, "headers": {"Authorization": "Bearer t"}},
+        models=Aichat.models,
+        default_model=Aichat.default_model,
+    )
