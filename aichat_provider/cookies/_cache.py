@@ -4,6 +4,8 @@
   reused for ``ttl`` seconds, given up after ``load_timeout`` without blocking the loop.
 - :class:`FileCookieCache`: a cookies file is parsed again only when it changed; within ``ttl``
   seconds of the last check it is not even looked at.
+
+The readers are attributes (``loader``, ``reader``) so a test can wrap them to count the reads.
 """
 
 from __future__ import annotations
@@ -35,12 +37,10 @@ class BrowserCookieCache:
     ) -> None:
         self.ttl = ttl
         self.load_timeout = load_timeout
-        self._loader = loader
+        self.loader = loader
         self._lock = threading.Lock()
         self._entries: dict[BrowserKey, tuple[float, BrowserCookies]] = {}
         self._inflight: dict[BrowserKey, concurrent.futures.Future[BrowserCookies]] = {}
-        #: How many profile reads were started (observability; reads are expensive).
-        self.loads = 0
 
     async def get(
         self, url: str, browsers: Sequence[str], *, missing: Callable[[dict[str, str]], str]
@@ -66,11 +66,10 @@ class BrowserCookieCache:
     def _start_load(self, key: BrowserKey) -> concurrent.futures.Future[BrowserCookies]:
         future: concurrent.futures.Future[BrowserCookies] = concurrent.futures.Future()
         self._inflight[key] = future
-        self.loads += 1
 
         def run() -> None:
             try:
-                result = self._loader(key[0], key[1])
+                result = self.loader(key[0], key[1])
             except BaseException as exc:
                 with self._lock:
                     self._inflight.pop(key, None)
@@ -94,10 +93,9 @@ class BrowserCookieCache:
                 del self._entries[key]
 
     def clear(self) -> None:
-        """Forget every cached read and reset the ``loads`` count."""
+        """Forget every cached read."""
         with self._lock:
             self._entries.clear()
-            self.loads = 0
 
 
 FileKey = tuple[Path, str]
@@ -117,10 +115,8 @@ class ChangedFileCache(Generic[T]):
         ttl: float = _config.COOKIES_FILE_RECHECK,
     ) -> None:
         self.ttl = ttl
-        self._reader = reader
+        self.reader = reader
         self._entries: dict[FileKey, tuple[float, Version, T]] = {}
-        #: How many times a file was read and parsed.
-        self.parses = 0
 
     async def get(self, path: Path, url: str) -> T:
         key = (path, url)
@@ -145,8 +141,7 @@ class ChangedFileCache(Generic[T]):
             version = _ABSENT  # let the reader explain what is wrong, or say there is nothing
         if known is not None and version == known and version != _ABSENT:
             return version, _UNCHANGED
-        self.parses += 1
-        return version, self._reader(path, url)
+        return version, self.reader(path, url)
 
     def recheck(self, path: Path) -> None:
         """Look at ``path`` again on the next call (it was just written): read again if it
@@ -157,7 +152,6 @@ class ChangedFileCache(Generic[T]):
 
     def clear(self) -> None:
         self._entries.clear()
-        self.parses = 0
 
 
 _UNCHANGED = object()
