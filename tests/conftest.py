@@ -8,12 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from aichat_provider.cookies import (
-    BrowserCookies,
-    Selected,
-    browser_cookie_cache,
-    cookies_file_cache,
-)
+from aichat_provider.cookies._browsers import BrowserCookies
+from aichat_provider.cookies._jar import Selected
+from aichat_provider.cookies._sources import browser_cookie_cache, cookies_file_cache
 from aichat_provider.testing import StandInService
 from support.browsers import require_executable
 from support.calls import Counted

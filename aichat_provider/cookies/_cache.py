@@ -2,8 +2,9 @@
 
 - :class:`BrowserCookieCache`: one browser read in flight per (URL, browsers), in a daemon thread,
   reused for ``ttl`` seconds, given up after ``load_timeout`` without blocking the loop.
-- :class:`FileCookieCache`: a cookies file is parsed again only when it changed; within ``ttl``
+- :class:`ChangedFileCache`: a cookies file is parsed again only when it changed; within ``ttl``
   seconds of the last check it is not even looked at.
+- :func:`within`: blocking work bounded in time, in a daemon thread (what ``aichat doctor`` uses).
 
 The readers are attributes (``loader``, ``reader``) so a test can wrap them to count the reads.
 """
@@ -20,7 +21,6 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from .. import _config
-from ..errors import MissingCookiesError
 from ._browsers import BrowserCookies, load_browser_cookies
 
 BrowserKey = tuple[str, tuple[str, ...]]
@@ -42,10 +42,8 @@ class BrowserCookieCache:
         self._entries: dict[BrowserKey, tuple[float, BrowserCookies]] = {}
         self._inflight: dict[BrowserKey, concurrent.futures.Future[BrowserCookies]] = {}
 
-    async def get(
-        self, url: str, browsers: Sequence[str], *, missing: Callable[[dict[str, str]], str]
-    ) -> BrowserCookies:
-        """The browsers' cookies for ``url``. ``missing`` words the error for a read that hangs."""
+    async def get(self, url: str, browsers: Sequence[str]) -> BrowserCookies:
+        """The browsers' cookies for ``url``; none, with the reason, if the read hangs."""
         key = (url, tuple(browsers))
         with self._lock:
             entry = self._entries.get(key)
@@ -57,11 +55,11 @@ class BrowserCookieCache:
                 asyncio.shield(asyncio.wrap_future(future)), self.load_timeout
             )
         except asyncio.TimeoutError:
-            reasons = {
-                "browsers": f"reading the browser profiles took over {self.load_timeout:g} s "
+            why = (
+                f"reading the browser profiles took over {self.load_timeout:g} s "
                 "(a locked profile or a keyring that does not answer)"
-            }
-            raise MissingCookiesError(missing(reasons), reasons=reasons) from None
+            )
+            return BrowserCookies({}, None, {"browsers": why})
 
     def _start_load(self, key: BrowserKey) -> concurrent.futures.Future[BrowserCookies]:
         future: concurrent.futures.Future[BrowserCookies] = concurrent.futures.Future()
@@ -155,3 +153,23 @@ class ChangedFileCache(Generic[T]):
 
 
 _UNCHANGED = object()
+
+
+def within(seconds: float, work: Callable[[], T]) -> T | None:
+    """Run blocking ``work`` in a daemon thread; None if it does not finish in time (the thread
+    is left to finish on its own: a keyring that never answers must not hold the caller)."""
+    result: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(work())
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if failure:
+        raise failure[0]
+    return result[0] if result else None

@@ -162,7 +162,7 @@ async def test_a_missing_file(tmp_path: Path, service: StandInService) -> None:
 async def test_a_file_that_changed_is_read_again(
     tmp_path: Path, service: StandInService, file_parses: Counted[..., object]
 ) -> None:
-    from aichat_provider.cookies import cookies_file_cache
+    from aichat_provider.cookies._sources import cookies_file_cache
 
     path = tmp_path / "cookies.txt"
     path.write_text("127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tfirst\n")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from aichat_provider import Aichat, errors, get_cookies
-from aichat_provider.cookies import browser_cookie_cache
+from aichat_provider.cookies._sources import browser_cookie_cache
 from aichat_provider.testing import Reply, StandInService
 from support.calls import Counted
 from support.profiles import Cookie, build_chrome_profile, build_firefox_profile

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from aichat_provider import Aichat, errors
-from aichat_provider.cookies import (
+from aichat_provider.cookies._store import (
     data_dir,
     forget_login,
     load_login,
