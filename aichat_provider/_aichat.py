@@ -19,7 +19,8 @@ from ._redact import Scrubber
 from ._responses import HttpReply, body_excerpt
 from ._retry import call_with_retries, retry_policy
 from ._urls import Endpoints
-from .cookies import ResolvedCookies, browser_cookie_cache, cookie_header, resolve_cookies
+from .cookies._sources import ResolvedCookies, resolve_cookies
+from .cookies._values import cookie_header
 from .errors import AuthenticationError, CloudflareError, ProviderError, ResponseError
 
 if sys.version_info >= (3, 11):
@@ -121,7 +122,6 @@ class Aichat(AsyncProvider):
             resolved = await resolve_cookies(
                 url=options.api_url,
                 host=options.host,
-                argument=None,
                 cookies_file=options.cookies_file,
                 browsers=options.browser,
             )
@@ -131,8 +131,7 @@ class Aichat(AsyncProvider):
             try:
                 reply, scrub = await _send(options, resolved, sent)
             except (AuthenticationError, CloudflareError) as error:
-                if resolved.source.startswith("browser:"):
-                    browser_cookie_cache.invalidate(options.api_url)
+                resolved.rejected(options.api_url)
                 if not options.refresh_cookies:
                     raise
                 # The wall: renew the cookies with one headless visit, then try once more.

@@ -31,7 +31,9 @@ from . import _config
 from ._messages import format_prompt
 from ._redact import url_secrets
 from ._urls import Endpoints, parse_base_url, parse_proxy
-from .cookies import cookies_from_argument, is_sendable, is_token, parse_browsers
+from .cookies._argument import cookies_from_argument
+from .cookies._profiles import parse_browsers
+from .cookies._values import is_sendable, is_token
 from .errors import InvalidRequestError, ModelNotSupportedError
 
 logger = logging.getLogger("aichat_provider")

@@ -38,7 +38,8 @@ from aichat_provider import Aichat  # noqa: E402
 from aichat_provider._aichat import build_headers, build_payload  # noqa: E402
 from aichat_provider._options import parse_options  # noqa: E402
 from aichat_provider._pool import MAX_CLIENTS_PER_SESSION  # noqa: E402
-from aichat_provider.cookies import browser_cookie_cache, cookie_header  # noqa: E402
+from aichat_provider.cookies._sources import browser_cookie_cache  # noqa: E402
+from aichat_provider.cookies._values import cookie_header  # noqa: E402
 from support.profiles import Cookie, build_chrome_profile, build_firefox_profile  # noqa: E402
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
@@ -249,7 +250,7 @@ async def cookie_lookup(workdir: Path) -> dict[str, Any]:
             tick = asyncio.create_task(ticker())
             await asyncio.sleep(0.01)
             started = time.perf_counter()
-            found = await browser_cookie_cache.get(API_URL, (browser,), missing=str)
+            found = await browser_cookie_cache.get(API_URL, (browser,))
             colds.append(time.perf_counter() - started)
             done.set()
             await tick
@@ -258,7 +259,7 @@ async def cookie_lookup(workdir: Path) -> dict[str, Any]:
         warm = []
         for _ in range(2000):
             started = time.perf_counter()
-            await browser_cookie_cache.get(API_URL, (browser,), missing=str)
+            await browser_cookie_cache.get(API_URL, (browser,))
             warm.append(time.perf_counter() - started)
         return {
             "browser": browser,

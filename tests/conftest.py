@@ -3,14 +3,17 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
-from aichat_provider.cookies import browser_cookie_cache, cookies_file_cache
+from aichat_provider.cookies._browsers import BrowserCookies
+from aichat_provider.cookies._jar import Selected
+from aichat_provider.cookies._sources import browser_cookie_cache, cookies_file_cache
 from aichat_provider.testing import StandInService
 from support.browsers import require_executable
+from support.calls import Counted
 
 
 @pytest.fixture(autouse=True)
@@ -49,6 +52,22 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
 @pytest.fixture
 def home(isolated_environment: Path) -> Path:
     return isolated_environment
+
+
+@pytest.fixture
+def browser_reads(monkeypatch: pytest.MonkeyPatch) -> Counted[[str, Sequence[str]], BrowserCookies]:
+    """Counts the browser profile reads the provider's cache starts."""
+    reads = Counted(browser_cookie_cache.loader)
+    monkeypatch.setattr(browser_cookie_cache, "loader", reads)
+    return reads
+
+
+@pytest.fixture
+def file_parses(monkeypatch: pytest.MonkeyPatch) -> Counted[[Path, str], Selected]:
+    """Counts the times the provider's cache parses a cookies file."""
+    parses = Counted(cookies_file_cache.reader)
+    monkeypatch.setattr(cookies_file_cache, "reader", parses)
+    return parses
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ from typing import Any
 
 from .. import _config
 from .._urls import Endpoints, parse_base_url
-from ..cookies import StoredLogin, browser_profile_dir, save_login, store_cache, store_path
+from ..cookies._sources import store_cache
+from ..cookies._store import StoredLogin, browser_profile_dir, save_login, store_path
 from ..errors import LoginError
 from ._browser import Visit, open_browser, past_the_check, visit
 from ._find import find_browser

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import _config
-from ..cookies import private_folder
+from ..cookies._store import private_folder
 from ..errors import LoginError
 
 logger = logging.getLogger("aichat_provider")

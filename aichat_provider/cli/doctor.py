@@ -7,12 +7,9 @@ import asyncio
 import os
 import socket
 import sys
-import threading
 import time
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
-from typing import TypeVar
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from .. import _config, errors
@@ -22,14 +19,9 @@ from .._redact import Scrubber, redact_url
 from .._responses import HttpReply, is_cloudflare_challenge
 from .._session import StreamSession
 from .._urls import Endpoints, parse_base_url, parse_proxy
-from ..cookies import (
-    NOT_INSTALLED,
-    BrowserCookies,
-    load_browser_cookies,
-    load_login,
-    parse_browsers,
-    read_cookies_file,
-)
+from ..cookies._cache import within
+from ..cookies._profiles import parse_browsers
+from ..cookies._sources import SOURCES, CookieQuery
 from ._common import (
     EXIT_COOKIES,
     EXIT_OK,
@@ -47,7 +39,6 @@ from ._common import (
 NAME = "doctor"
 SUMMARY = "check cookies, browsers, DNS, TLS and the proxy, then make one test request"
 
-T = TypeVar("T")
 MARKS = {"ok": "[ ok ]", "warn": "[warn]", "fail": "[FAIL]", "skip": "[ -- ]"}
 COLORS = {"ok": "\033[32m", "warn": "\033[33m", "fail": "\033[31m", "skip": "\033[2m"}
 
@@ -70,35 +61,6 @@ class Report:
         if self.color:
             mark = f"{COLORS[verdict]}{mark}\033[0m"
         print(f"{mark} {check}: {one_line(detail)}", flush=True)  # may quote the service
-
-
-def describe_cookies(cookies: Mapping[str, str], expiries: Mapping[str, float | None]) -> str:
-    """Names and expiry dates, never values."""
-    parts = []
-    for name in cookies:
-        expiry = expiries.get(name)
-        when = "session" if expiry is None else time.strftime("%Y-%m-%d", time.gmtime(expiry))
-        parts.append(f"{name} (expires {when})")
-    return ", ".join(parts)
-
-
-def within(seconds: float, work: Callable[[], T]) -> T | None:
-    """Run blocking ``work`` in a daemon thread; None if it does not finish in time."""
-    result: list[T] = []
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            result.append(work())
-        except BaseException as exc:
-            failure.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    if failure:
-        raise failure[0]
-    return result[0] if result else None
 
 
 @dataclass(frozen=True)
@@ -139,123 +101,24 @@ def check_cookie_sources(
     report: Report,
     args: argparse.Namespace,
     checked: Checked,
-    cookies_file: os.PathLike[str] | None,
+    cookies_file: Path | None,
 ) -> bool:
-    host, url = checked.endpoints.host, checked.endpoints.api_url
+    host = checked.endpoints.host
+    query = CookieQuery(checked.endpoints.api_url, host, cookies_file, checked.browsers)
     found_any = False
     clearance_from: list[str] = []
-    if cookies_file is not None:
-        try:
-            selected = read_cookies_file(cookies_file, url)  # type: ignore[arg-type]
-        except errors.InvalidRequestError as error:
-            report.line("fail", "cookies file", f"{error} Fix or re-export it.")
-        else:
-            if selected.values:
-                found_any = True
-                clearance_from += ["cookies file"] if "cf_clearance" in selected.values else []
-                report.line(
-                    "ok",
-                    "cookies file",
-                    f"{len(selected.values)} for {host}: "
-                    f"{describe_cookies(selected.values, selected.expiries)}",
-                )
-            else:
-                report.line(
-                    "warn",
-                    "cookies file",
-                    f"{os.fspath(cookies_file)!r} has no cookies for {host}; export them again "
-                    f"while logged in to {host}",
-                )
-    else:
-        report.line(
-            "skip", "cookies file", f"none given (--cookies-file or {_config.ENV_COOKIES_FILE})"
-        )
-
     stored_agent: str | None = None
-    try:
-        stored = load_login(host)
-    except errors.InvalidRequestError as error:
-        report.line("fail", "cookie store", f"{error}")
-        stored = None
-    if stored is not None:
-        selected = stored.select(url)
-        saved = time.strftime("%Y-%m-%d", time.gmtime(stored.saved_at))
-        if selected.values:
-            found_any = True
-            stored_agent = stored.user_agent
-            clearance_from += ["the cookie store"] if "cf_clearance" in selected.values else []
-            report.line(
-                "ok",
-                f"cookie store ({shown_path(stored.path)})",
-                f"{len(selected.values)} for {host}: "
-                f"{describe_cookies(selected.values, selected.expiries)}; saved {saved} by "
-                f"{stored.browser or 'a browser'}",
-            )
-        else:
-            report.line(
-                "warn",
-                "cookie store",
-                f"{selected.why_none(host).replace('its ', 'the saved ', 1)} (saved {saved}); "
-                "run 'aichat login' again",
-            )
-    else:
-        report.line(
-            "skip", "cookie store", f"nothing saved for {host} ('aichat login' saves cookies)"
-        )
-
-    for browser in checked.browsers:
-        try:
-            result = within(
-                _config.BROWSER_LOAD_TIMEOUT, partial(load_browser_cookies, url, (browser,))
-            )
-        except Exception as exc:  # a loader failing in a way browser_cookie3 does not wrap
-            report.line("warn", f"browser {browser}", f"could not be read ({type(exc).__name__})")
-            continue
-        if result is None:
-            report.line(
-                "warn",
-                f"browser {browser}",
-                f"reading it took over {_config.BROWSER_LOAD_TIMEOUT:g} s (locked profile "
-                "or a keyring that does not answer); close the browser or use a file",
-            )
-            continue
-        found: BrowserCookies = result
-        if found.cookies:
-            found_any = True
-            clearance_from += [browser] if "cf_clearance" in found.cookies else []
-            where = f" ({shown_path(found.profile)})" if found.profile else ""
-            report.line(
-                "ok",
-                f"browser {browser}{where}",
-                f"{len(found.cookies)} for {host}: "
-                f"{describe_cookies(found.cookies, found.expiries)}",
-            )
-            continue
-        reason = found.reasons.get(browser, "nothing found")
-        verdict = "skip" if reason == NOT_INSTALLED or reason.startswith("no cookies") else "warn"
-        report.line(verdict, f"browser {browser}", reason)
-
+    for source in SOURCES:
+        for finding in source.examine(query):
+            check = finding.check
+            if finding.path is not None:
+                check += f" ({shown_path(finding.path)})"
+            report.line(finding.verdict, check, finding.detail)
+            found_any = found_any or bool(finding.names)
+            clearance_from += [finding.place] if "cf_clearance" in finding.names else []
+            stored_agent = stored_agent or finding.user_agent
     agent = args.user_agent or stored_agent or os.environ.get(_config.ENV_USER_AGENT)
-    if clearance_from:
-        if agent:
-            report.line(
-                "ok",
-                "cf_clearance",
-                f"found in {', '.join(clearance_from)}; it is sent "
-                f"with the user agent {agent!r}, which must be that browser's",
-            )
-        else:
-            report.line(
-                "warn",
-                "cf_clearance",
-                f"found in {', '.join(clearance_from)}, but no user agent is set: set "
-                f"{_config.ENV_USER_AGENT} (or --user-agent) to that browser's "
-                "navigator.userAgent, or Cloudflare will reject the cookie",
-            )
-    else:
-        report.line(
-            "skip", "cf_clearance", "not found (needed only when the site shows a Cloudflare check)"
-        )
+    check_clearance(report, clearance_from, agent)
     if not found_any:
         report.line(
             "fail",
@@ -264,6 +127,30 @@ def check_cookie_sources(
             f"browser here, or export cookies.txt and set {_config.ENV_COOKIES_FILE}",
         )
     return found_any
+
+
+def check_clearance(report: Report, found_in: list[str], agent: str | None) -> None:
+    """cf_clearance is valid only with the user agent of the browser that earned it."""
+    if found_in:
+        if agent:
+            report.line(
+                "ok",
+                "cf_clearance",
+                f"found in {', '.join(found_in)}; it is sent "
+                f"with the user agent {agent!r}, which must be that browser's",
+            )
+        else:
+            report.line(
+                "warn",
+                "cf_clearance",
+                f"found in {', '.join(found_in)}, but no user agent is set: set "
+                f"{_config.ENV_USER_AGENT} (or --user-agent) to that browser's "
+                "navigator.userAgent, or Cloudflare will reject the cookie",
+            )
+    else:
+        report.line(
+            "skip", "cf_clearance", "not found (needed only when the site shows a Cloudflare check)"
+        )
 
 
 def check_network(report: Report, checked: Checked) -> None:

@@ -14,7 +14,7 @@ import time
 from .. import _config, errors
 from .._login import login
 from .._urls import parse_base_url
-from ..cookies import StoredLogin
+from ..cookies._store import StoredLogin
 from ._common import (
     EXIT_INTERRUPTED,
     EXIT_OK,

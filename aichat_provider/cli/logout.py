@@ -8,7 +8,7 @@ import shutil
 
 from .. import _config, errors
 from .._urls import parse_base_url
-from ..cookies import browser_profile_dir, forget_login, stored_hosts
+from ..cookies._store import browser_profile_dir, forget_login, stored_hosts
 from ._common import EXIT_OK, exit_code_for, report_error
 
 NAME = "logout"

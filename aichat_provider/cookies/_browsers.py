@@ -34,8 +34,10 @@ from ._profiles import (
     find_profiles,
     installed_roots,
     listed_profile_names,
+    parse_browsers,
 )
 from ._snapshot import snapshot
+from ._values import is_token
 
 logger = logging.getLogger("aichat_provider")
 
@@ -110,6 +112,25 @@ class _KeyringNeeded(Exception):
     def __init__(self, why: str) -> None:
         super().__init__(why)
         self.why = why
+
+
+def get_cookies(domain_name: str, browser: str | Sequence[str] | None = None) -> dict[str, str]:
+    """Read the cookies a browser on this machine holds for ``domain_name`` (blocking).
+
+    The first browser (in ``browser``, or all supported ones) that has cookies for the domain
+    wins; the cookies are the unexpired ones a browser would send to the host, on any path.
+    Returns an empty dict when none has any; the reasons are logged at DEBUG level. In async
+    code, let ``Aichat.create_async`` do this: it reads in a worker thread and caches.
+    """
+    if not isinstance(domain_name, str):
+        raise InvalidRequestError("domain_name must be a host name such as 'chat-gpt.org'.")
+    host = domain_name.strip().lstrip(".").lower()
+    if not host or not is_token(host.replace(":", "")):
+        raise InvalidRequestError("domain_name must name a host, such as 'chat-gpt.org'.")
+    found = load_browser_cookies(f"https://{host}/", parse_browsers(browser), any_path=True)
+    if not found.cookies:
+        logger.debug("no browser cookies for %s: %s", host, found.reasons)
+    return found.cookies
 
 
 def load_browser_cookies(

@@ -2,8 +2,11 @@
 
 - :class:`BrowserCookieCache`: one browser read in flight per (URL, browsers), in a daemon thread,
   reused for ``ttl`` seconds, given up after ``load_timeout`` without blocking the loop.
-- :class:`FileCookieCache`: a cookies file is parsed again only when it changed; within ``ttl``
+- :class:`ChangedFileCache`: a cookies file is parsed again only when it changed; within ``ttl``
   seconds of the last check it is not even looked at.
+- :func:`within`: blocking work bounded in time, in a daemon thread (what ``aichat doctor`` uses).
+
+The readers are attributes (``loader``, ``reader``) so a test can wrap them to count the reads.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from .. import _config
-from ..errors import MissingCookiesError
 from ._browsers import BrowserCookies, load_browser_cookies
 
 BrowserKey = tuple[str, tuple[str, ...]]
@@ -35,17 +37,13 @@ class BrowserCookieCache:
     ) -> None:
         self.ttl = ttl
         self.load_timeout = load_timeout
-        self._loader = loader
+        self.loader = loader
         self._lock = threading.Lock()
         self._entries: dict[BrowserKey, tuple[float, BrowserCookies]] = {}
         self._inflight: dict[BrowserKey, concurrent.futures.Future[BrowserCookies]] = {}
-        #: How many profile reads were started (observability; reads are expensive).
-        self.loads = 0
 
-    async def get(
-        self, url: str, browsers: Sequence[str], *, missing: Callable[[dict[str, str]], str]
-    ) -> BrowserCookies:
-        """The browsers' cookies for ``url``. ``missing`` words the error for a read that hangs."""
+    async def get(self, url: str, browsers: Sequence[str]) -> BrowserCookies:
+        """The browsers' cookies for ``url``; none, with the reason, if the read hangs."""
         key = (url, tuple(browsers))
         with self._lock:
             entry = self._entries.get(key)
@@ -57,20 +55,19 @@ class BrowserCookieCache:
                 asyncio.shield(asyncio.wrap_future(future)), self.load_timeout
             )
         except asyncio.TimeoutError:
-            reasons = {
-                "browsers": f"reading the browser profiles took over {self.load_timeout:g} s "
+            why = (
+                f"reading the browser profiles took over {self.load_timeout:g} s "
                 "(a locked profile or a keyring that does not answer)"
-            }
-            raise MissingCookiesError(missing(reasons), reasons=reasons) from None
+            )
+            return BrowserCookies({}, None, {"browsers": why})
 
     def _start_load(self, key: BrowserKey) -> concurrent.futures.Future[BrowserCookies]:
         future: concurrent.futures.Future[BrowserCookies] = concurrent.futures.Future()
         self._inflight[key] = future
-        self.loads += 1
 
         def run() -> None:
             try:
-                result = self._loader(key[0], key[1])
+                result = self.loader(key[0], key[1])
             except BaseException as exc:
                 with self._lock:
                     self._inflight.pop(key, None)
@@ -94,10 +91,9 @@ class BrowserCookieCache:
                 del self._entries[key]
 
     def clear(self) -> None:
-        """Forget every cached read and reset the ``loads`` count."""
+        """Forget every cached read."""
         with self._lock:
             self._entries.clear()
-            self.loads = 0
 
 
 FileKey = tuple[Path, str]
@@ -117,10 +113,8 @@ class ChangedFileCache(Generic[T]):
         ttl: float = _config.COOKIES_FILE_RECHECK,
     ) -> None:
         self.ttl = ttl
-        self._reader = reader
+        self.reader = reader
         self._entries: dict[FileKey, tuple[float, Version, T]] = {}
-        #: How many times a file was read and parsed.
-        self.parses = 0
 
     async def get(self, path: Path, url: str) -> T:
         key = (path, url)
@@ -145,8 +139,7 @@ class ChangedFileCache(Generic[T]):
             version = _ABSENT  # let the reader explain what is wrong, or say there is nothing
         if known is not None and version == known and version != _ABSENT:
             return version, _UNCHANGED
-        self.parses += 1
-        return version, self._reader(path, url)
+        return version, self.reader(path, url)
 
     def recheck(self, path: Path) -> None:
         """Look at ``path`` again on the next call (it was just written): read again if it
@@ -157,7 +150,26 @@ class ChangedFileCache(Generic[T]):
 
     def clear(self) -> None:
         self._entries.clear()
-        self.parses = 0
 
 
 _UNCHANGED = object()
+
+
+def within(seconds: float, work: Callable[[], T]) -> T | None:
+    """Run blocking ``work`` in a daemon thread; None if it does not finish in time (the thread
+    is left to finish on its own: a keyring that never answers must not hold the caller)."""
+    result: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(work())
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if failure:
+        raise failure[0]
+    return result[0] if result else None

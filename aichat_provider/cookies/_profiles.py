@@ -18,6 +18,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import _config
+from ..errors import InvalidRequestError
+
 LINUX, MACOS, WINDOWS = "linux", "darwin", "win32"
 
 
@@ -178,6 +181,28 @@ def available_browsers(platform: str | None = None) -> tuple[str, ...]:
     """The supported browsers that have a build for ``platform`` (default: this machine's)."""
     platform = platform or current_platform()
     return tuple(name for name, kind in BROWSERS.items() if kind.available_on(platform))
+
+
+def parse_browsers(value: object) -> tuple[str, ...]:
+    """The browsers to read, from a name or a list of names (None: every supported browser
+    that has a version for this operating system)."""
+    if value is None:
+        return available_browsers()
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+        raise InvalidRequestError("browser must be a browser name or a list of names.")
+    chosen: list[str] = []
+    for name in names:
+        key = name.strip().lower()
+        if key not in _config.SUPPORTED_BROWSERS:
+            shown = repr(name[:40]) if name.isprintable() else "that name"
+            raise InvalidRequestError(
+                f"browser {shown} is not supported; use one of: "
+                f"{', '.join(_config.SUPPORTED_BROWSERS)}."
+            )
+        if key not in chosen:
+            chosen.append(key)
+    return tuple(chosen)
 
 
 def root_paths(

@@ -33,7 +33,7 @@ import g4f.Provider
 
 from .. import _aichat, errors
 from .._messages import Messages
-from .._options import KNOWN_KWARGS, PARAMETERS
+from .._options import OPTIONS, PARAMETERS
 
 if sys.version_info >= (3, 11):
     from typing import Unpack
@@ -119,7 +119,9 @@ class Aichat(_aichat.Aichat):
             raise translated from error
 
 
-_DROPPED_NOTED = KNOWN_KWARGS - REQUEST_OPTIONS - {"timeout"}
+_DROPPED_NOTED = (
+    frozenset(option.name for option in OPTIONS) - REQUEST_OPTIONS - {"proxy", "timeout"}
+)
 
 
 class AichatForServers(Aichat):

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from .. import _config
 from .._aichat import Aichat
 from .._options import parse_options
-from ..cookies import read_cookies_file
+from ..cookies._files import read_cookies_file
 from ..errors import ProviderError
 from ..registry import ProviderRegistry, registry
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from aichat_provider.cookies import save_login, store_path
+from aichat_provider.cookies._store import save_login, store_path
 from aichat_provider.testing import Reply, StandInService
 from support.cli import cookies_file, run_doctor
 from support.proxy import ConnectProxy
@@ -123,6 +123,7 @@ def test_the_cookie_store_damaged_or_out_of_date(
     damaged = run_doctor(home, "--base-url", service.base_url, "--browser", "firefox")
     assert "[FAIL] cookie store: cookie store" in damaged.stdout
     assert "run 'aichat logout' and 'aichat login' again" in damaged.stdout
+    assert "nothing saved" not in damaged.stdout  # the file is there, only unreadable
     save_login(
         host="127.0.0.1",
         base_url=service.base_url,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from aichat_provider.cookies import browser_profile_dir, save_login, store_path
+from aichat_provider.cookies._store import browser_profile_dir, save_login, store_path
 from aichat_provider.testing import Reply, StandInService
 from support.cli import AICHAT, cookies_file, run, spawn_chat
 from support.secrets import subprocess_env

@@ -10,6 +10,7 @@ import pytest
 
 from aichat_provider import Aichat, errors
 from aichat_provider.testing import StandInService
+from support.calls import Counted
 from support.secrets import USER
 
 API = "http://127.0.0.1/api/text"
@@ -158,16 +159,18 @@ async def test_a_missing_file(tmp_path: Path, service: StandInService) -> None:
         await sent_with(tmp_path / "nope.txt", service)
 
 
-async def test_a_file_that_changed_is_read_again(tmp_path: Path, service: StandInService) -> None:
-    from aichat_provider.cookies import cookies_file_cache
+async def test_a_file_that_changed_is_read_again(
+    tmp_path: Path, service: StandInService, file_parses: Counted[..., object]
+) -> None:
+    from aichat_provider.cookies._sources import cookies_file_cache
 
     path = tmp_path / "cookies.txt"
     path.write_text("127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tfirst\n")
     assert await sent_with(path, service) == {"session": "first"}
     cookies_file_cache.recheck(path)  # as if the recheck time had passed
     assert await sent_with(path, service) == {"session": "first"}  # unchanged: not parsed
-    assert cookies_file_cache.parses == 1
+    assert file_parses.calls == 1
     path.write_text("127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tsecond-value\n")
     cookies_file_cache.recheck(path)
     assert await sent_with(path, service) == {"session": "second-value"}
-    assert cookies_file_cache.parses == 2
+    assert file_parses.calls == 2

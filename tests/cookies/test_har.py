@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from aichat_provider import Aichat
-from aichat_provider.cookies import read_cookies_file
+from aichat_provider.cookies._files import read_cookies_file
 from aichat_provider.testing import StandInService
 from support.secrets import USER
 

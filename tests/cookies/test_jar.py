@@ -7,8 +7,7 @@ import time
 import pytest
 
 from aichat_provider import errors
-from aichat_provider.cookies import select_cookies
-from aichat_provider.cookies._jar import MAX_EXPIRY, make_cookie, normalise_expiry
+from aichat_provider.cookies._jar import MAX_EXPIRY, make_cookie, normalise_expiry, select_cookies
 
 HOUR = 3600.0
 

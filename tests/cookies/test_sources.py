@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from aichat_provider import Aichat, errors, get_cookies
-from aichat_provider.cookies import browser_cookie_cache
+from aichat_provider.cookies._sources import browser_cookie_cache
 from aichat_provider.testing import Reply, StandInService
+from support.calls import Counted
 from support.profiles import Cookie, build_chrome_profile, build_firefox_profile
 from support.secrets import COOKIES, SECRET_COOKIE, USER, assert_no_secrets, exposed_text
 
@@ -285,7 +286,7 @@ def _set_firefox_value(database: Path, value: str) -> None:
 
 
 async def test_browser_cookies_are_cached_and_dropped_when_rejected(
-    home: Path, local_service: StandInService
+    home: Path, local_service: StandInService, browser_reads: Counted[..., object]
 ) -> None:
     database = build_firefox_profile(home, [Cookie("localhost", "session", "first")])
     call = {"browser": "firefox", "base_url": url_of(local_service)}
@@ -298,11 +299,11 @@ async def test_browser_cookies_are_cached_and_dropped_when_rejected(
     await Aichat.create_async("", USER, **call)  # the rejected cookies were dropped
     sent = [r.cookies["session"] for r in local_service.requests]
     assert sent == ["first", "first", "first", "second"]
-    assert browser_cookie_cache.loads == 2
+    assert browser_reads.calls == 2
 
 
 async def test_one_browser_read_for_many_waiting_calls(
-    home: Path, local_service: StandInService
+    home: Path, local_service: StandInService, browser_reads: Counted[..., object]
 ) -> None:
     build_firefox_profile(home, [Cookie("localhost", "session", "shared")])
     answers = await asyncio.gather(
@@ -312,7 +313,7 @@ async def test_one_browser_read_for_many_waiting_calls(
         ]
     )
     assert len(answers) == 20
-    assert browser_cookie_cache.loads == 1
+    assert browser_reads.calls == 1
     assert {r.cookies["session"] for r in local_service.requests} == {"shared"}
 
 
@@ -459,7 +460,10 @@ async def test_a_domain_cookie_never_reaches_a_host_that_only_ends_with_its_name
 
 
 async def test_browser_cookies_are_read_again_once_the_cache_time_is_up(
-    home: Path, local_service: StandInService, monkeypatch: pytest.MonkeyPatch
+    home: Path,
+    local_service: StandInService,
+    monkeypatch: pytest.MonkeyPatch,
+    browser_reads: Counted[..., object],
 ) -> None:
     database = build_firefox_profile(home, [Cookie("localhost", "session", "first")])
     monkeypatch.setattr(browser_cookie_cache, "ttl", 0.3)
@@ -470,4 +474,4 @@ async def test_browser_cookies_are_read_again_once_the_cache_time_is_up(
     await asyncio.sleep(0.35)  # past the cache time (0.3 s)
     await Aichat.create_async("", USER, **call)  # after it: the profile is read again
     assert [r.cookies["session"] for r in local_service.requests] == ["first", "first", "second"]
-    assert browser_cookie_cache.loads == 2
+    assert browser_reads.calls == 2

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from aichat_provider import Aichat, errors
-from aichat_provider.cookies import (
+from aichat_provider.cookies._store import (
     data_dir,
     forget_login,
     load_login,
@@ -252,7 +252,7 @@ async def test_a_login_profile_that_is_a_symbolic_link_is_refused_before_the_bro
     # A planted profile (its extensions, or a world-readable "Cookies" file the browser would
     # write into) would run in, or read, the user's login browser.
     from aichat_provider._login._browser import open_browser
-    from aichat_provider.cookies import browser_profile_dir
+    from aichat_provider.cookies._store import browser_profile_dir
 
     planted = tmp_path / "planted-profile"
     planted.mkdir()
@@ -266,7 +266,7 @@ async def test_a_login_profile_that_is_a_symbolic_link_is_refused_before_the_bro
 
 
 def test_a_new_login_profile_folder_is_private(home: Path) -> None:
-    from aichat_provider.cookies import browser_profile_dir, private_folder
+    from aichat_provider.cookies._store import browser_profile_dir, private_folder
 
     profile = browser_profile_dir("127.0.0.1")
     private_folder(profile)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from aichat_provider import errors
-from aichat_provider.cookies import (
+from aichat_provider.cookies._argument import cookies_from_argument
+from aichat_provider.cookies._values import (
     check_cookie,
     cookie_header,
-    cookies_from_argument,
     is_sendable,
     is_token,
     parse_cookie_header,

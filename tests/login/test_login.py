@@ -19,7 +19,7 @@ import pexpect
 import pytest
 
 from aichat_provider import Aichat, errors, login
-from aichat_provider.cookies import load_login, store_path
+from aichat_provider.cookies._store import load_login, store_path
 from aichat_provider.testing import Challenge, SignIn, StandInService
 from support.browsers import chromium
 from support.cli import AICHAT, run
@@ -358,7 +358,7 @@ def test_login_without_the_login_extra_says_how_to_install_it(
 def test_store_location_is_platformdirs_user_data_dir(home: Path) -> None:
     import platformdirs
 
-    from aichat_provider.cookies import data_dir
+    from aichat_provider.cookies._store import data_dir
 
     environ = {"HOME": str(home)}
     assert str(data_dir(environ, "linux")) == os.path.join(

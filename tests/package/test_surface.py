@@ -31,6 +31,18 @@ def test_all_is_exactly_the_documented_public_surface() -> None:
         assert getattr(aichat_provider, name) is not None
 
 
+def test_the_cookies_package_exports_only_what_the_readme_documents() -> None:
+    from aichat_provider import cookies
+
+    assert cookies.__all__ == ["get_cookies"]
+    assert set(cookies.__all__) <= documented_names()
+    # (pytest's assertion rewriting adds names such as "@py_builtins", which are no identifiers)
+    names = {name for name in vars(cookies) if name.isidentifier() and not name.startswith("_")}
+    public = names - {"annotations"}
+    assert public == set(cookies.__all__)  # the rest is imported from its private modules
+    assert cookies.get_cookies is aichat_provider.get_cookies
+
+
 def test_the_contracts_imports_work() -> None:
     for name in (
         "Aichat",

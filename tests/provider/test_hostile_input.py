@@ -113,7 +113,9 @@ async def test_a_relative_redirect_carrying_the_cookie_is_scrubbed(
 async def test_reprs_of_the_cookie_objects_show_names_not_values(
     service: StandInService, tmp_path: Path
 ) -> None:
-    from aichat_provider.cookies import BrowserCookies, ResolvedCookies, Selected
+    from aichat_provider.cookies._browsers import BrowserCookies
+    from aichat_provider.cookies._jar import Selected
+    from aichat_provider.cookies._sources import ResolvedCookies
 
     shown = "\n".join(
         [

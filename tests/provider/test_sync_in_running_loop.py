@@ -16,8 +16,8 @@ import pytest
 
 from aichat_provider import Aichat, errors
 from aichat_provider._pool import _pools, pooled_session_count
-from aichat_provider.cookies import browser_cookie_cache
 from aichat_provider.testing import Reply, StandInService
+from support.calls import Counted
 from support.profiles import Cookie, build_firefox_profile
 from support.secrets import COOKIES, USER, assert_no_secrets, exposed_text
 
@@ -106,20 +106,20 @@ async def test_an_unused_generator_sends_nothing(service: StandInService) -> Non
 
 
 async def test_browser_cookie_cache_is_shared_with_private_loops_and_dropped_on_rejection(
-    home: Path,
+    home: Path, browser_reads: Counted[..., object]
 ) -> None:
     database = build_firefox_profile(home, [Cookie("localhost", "session", "first")])
     with StandInService() as local:
         call = {"browser": "firefox", "base_url": f"http://localhost:{local.port}"}
         assert list(Aichat.create_completion("", USER, **call)) == ["echo: Hi"]
         assert await Aichat.create_async("", USER, **call) == "echo: Hi"  # the caller's loop
-        assert browser_cookie_cache.loads == 1  # one read, cached across the loops
+        assert browser_reads.calls == 1  # one read, cached across the loops
         local.push(Reply.status(403))
         with pytest.raises(errors.AuthenticationError):
             list(Aichat.create_completion("", USER, **call, max_retries=0))
         _set_firefox_value(database, "second")
         assert list(Aichat.create_completion("", USER, **call)) == ["echo: Hi"]
-        assert browser_cookie_cache.loads == 2  # the rejected cookies were read again
+        assert browser_reads.calls == 2  # the rejected cookies were read again
         sent = [request.cookies["session"] for request in local.requests]
         assert sent == ["first", "first", "first", "second"]
 

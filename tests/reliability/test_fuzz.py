@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 
 from aichat_provider import Aichat, errors
 from aichat_provider._options import parse_options
-from aichat_provider.cookies import cookies_from_argument, select_cookies
+from aichat_provider.cookies._argument import cookies_from_argument
 from aichat_provider.cookies._files import parse_json_cookies, parse_netscape_cookies
+from aichat_provider.cookies._jar import select_cookies
 from aichat_provider.testing import Reply, StandInService
 from support.secrets import cookie_jar
 
