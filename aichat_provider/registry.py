@@ -18,6 +18,8 @@ from ._base import AsyncProvider, BaseProvider
 from ._messages import Messages
 from .errors import AllProvidersFailedError, ProviderError, ProviderNotFoundError
 
+__all__ = ["ENTRY_POINT_GROUP", "ProviderRegistry", "registry"]
+
 logger = logging.getLogger("aichat_provider")
 
 ENTRY_POINT_GROUP = "gpt4free.providers"

@@ -16,6 +16,8 @@ from .._config import VERSION
 from . import ask, chat, doctor, login, logout, serve
 from ._common import ENVIRONMENT, EXIT_CODES, EXIT_INTERRUPTED
 
+__all__ = ["build_parser", "main"]
+
 COMMANDS: dict[str, ModuleType] = {
     module.NAME: module for module in (ask, chat, doctor, serve, login, logout)
 }

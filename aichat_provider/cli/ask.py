@@ -30,6 +30,8 @@ from ._common import (
     write_out,
 )
 
+__all__ = ["NAME", "SUMMARY", "configure", "run"]
+
 NAME = "ask"
 SUMMARY = "ask one question and print the answer (the default: aichat PROMPT)"
 

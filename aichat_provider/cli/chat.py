@@ -31,6 +31,8 @@ from ._common import (
     write_out,
 )
 
+__all__ = ["NAME", "SUMMARY", "configure", "run"]
+
 NAME = "chat"
 SUMMARY = "chat in the terminal; the whole conversation is sent each turn"
 HELP = "commands: /reset clears the conversation, /system TEXT sets the system message, /exit"

@@ -36,6 +36,8 @@ from ._common import (
     use_color,
 )
 
+__all__ = ["NAME", "SUMMARY", "configure", "run"]
+
 NAME = "doctor"
 SUMMARY = "check cookies, browsers, DNS, TLS and the proxy, then make one test request"
 

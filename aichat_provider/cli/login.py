@@ -25,6 +25,8 @@ from ._common import (
     shown_path,
 )
 
+__all__ = ["NAME", "SUMMARY", "configure", "run"]
+
 NAME = "login"
 SUMMARY = "sign in and pass the site's check in your browser; save the cookies for every call"
 

@@ -11,6 +11,8 @@ from .._urls import parse_base_url
 from ..cookies._store import browser_profile_dir, forget_login, stored_hosts
 from ._common import EXIT_OK, exit_code_for, report_error
 
+__all__ = ["NAME", "SUMMARY", "configure", "run"]
+
 NAME = "logout"
 SUMMARY = "forget the cookies 'aichat login' saved, and its browser profile"
 

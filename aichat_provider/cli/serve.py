@@ -26,6 +26,8 @@ from ._common import (
 if TYPE_CHECKING:
     from ..server import ServerConfig
 
+__all__ = ["NAME", "SUMMARY", "configure", "run"]
+
 NAME = "serve"
 SUMMARY = "an OpenAI-compatible API and a chat page on 127.0.0.1:8000 (needs the server extra)"
 ENV_API_KEY = _config.ENV_API_KEY

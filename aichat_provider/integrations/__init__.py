@@ -17,3 +17,5 @@ Every adapter calls the provider through its public API (``Aichat.ask_async``) a
 exceptions of :mod:`aichat_provider.errors` onto the framework's own, chained to the original
 (``raise FrameworkError(...) from ours``), so nothing is lost.
 """
+
+__all__: list[str] = []  # the adapters are imported by module, one per framework

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
 import re
 import subprocess
@@ -99,3 +100,93 @@ def test_import_is_light_and_reads_no_browser(home: Path) -> None:
         check=True,
     )
     assert out.stdout.strip() == "[]"
+
+
+#: Every module whose dotted name has no underscore part, with the names it offers: a new public
+#: module, or a name added to one, is a decision this table records.
+PUBLIC_MODULES: dict[str, set[str]] = {
+    "aichat_provider": set(aichat_provider.__all__),
+    "aichat_provider.cli": {"build_parser", "main"},
+    **{
+        f"aichat_provider.cli.{command}": {"NAME", "SUMMARY", "configure", "run"}
+        for command in ("ask", "chat", "doctor", "login", "logout", "serve")
+    },
+    "aichat_provider.cookies": {"get_cookies"},
+    "aichat_provider.errors": set(errors.__all__),
+    "aichat_provider.integrations": set(),
+    "aichat_provider.integrations.g4f": {
+        "Aichat",
+        "AichatForServers",
+        "main",
+        "register",
+        "to_g4f_error",
+        "unregister",
+    },
+    "aichat_provider.integrations.langchain": {"ChatAichat", "to_langchain_error"},
+    "aichat_provider.integrations.litellm": {
+        "PROVIDER",
+        "AichatLLM",
+        "register",
+        "to_litellm_error",
+    },
+    "aichat_provider.integrations.llm": {"AichatAsyncModel", "AichatModel", "register_models"},
+    "aichat_provider.registry": {"ENTRY_POINT_GROUP", "ProviderRegistry", "registry"},
+    "aichat_provider.server": {"AichatServer", "ServerConfig", "ServerConfigError", "create_app"},
+    "aichat_provider.testing": {
+        "Challenge",
+        "LoopServer",
+        "RecordedRequest",
+        "Reply",
+        "SignIn",
+        "StandInService",
+        "echo_answer",
+    },
+    "aichat_provider.testing.pytest_plugin": {"aichat_service", "aichat_service_tls"},
+}
+
+
+def public_modules() -> dict[str, Path]:
+    root = Path(aichat_provider.__file__).parent
+    found = {}
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if not any(part.startswith("_") for part in parts):
+            found[".".join(parts)] = path
+    return found
+
+
+def test_every_public_module_declares_what_it_offers() -> None:
+    """Read from the source (the adapters' frameworks need not be installed): each public module
+    has an ``__all__`` of names it defines or imports, and it is the one the table records."""
+    modules = public_modules()
+    assert set(modules) == set(PUBLIC_MODULES)
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text())
+        declared = [
+            node.value
+            for node in tree.body
+            if isinstance(node, (ast.Assign, ast.AnnAssign))
+            and any(
+                isinstance(target, ast.Name) and target.id == "__all__"
+                for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            )
+        ]
+        assert len(declared) == 1, f"{name} has no __all__"
+        offered = set(ast.literal_eval(declared[0]))  # type: ignore[arg-type]
+        assert offered == PUBLIC_MODULES[name], name
+        bound = _bound_names(tree)
+        assert offered <= bound, f"{name}.__all__ names {offered - bound}, which it does not bind"
+
+
+def _bound_names(tree: ast.Module) -> set[str]:
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return bound

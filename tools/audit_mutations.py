@@ -1,8 +1,8 @@
 """The audit's mutations, each against the test written to kill it.
 
-    pip install -e '.[test]' && python benchmarks/audit_mutations.py     # every mutation
-    python benchmarks/audit_mutations.py pool-ignores-verify cli-ignores-model   # some of them
-    python benchmarks/audit_mutations.py --list                          # their names
+    pip install -e '.[test]' && python tools/audit_mutations.py     # every mutation
+    python tools/audit_mutations.py pool-ignores-verify cli-ignores-model   # some of them
+    python tools/audit_mutations.py --list                          # their names
 
 An audit of the test suite once listed mutations that survived every test: regressions a user
 would feel (a proxy password in a message, the server on 0.0.0.0, a cookie sent to the wrong
@@ -14,7 +14,7 @@ code 1) and restores the file whatever happens. It prints a markdown table and e
 if a mutant survives, a baseline run fails, or an ``old`` string is not found exactly once (the
 code moved on: update the mutation, do not drop it).
 
-Unlike ``benchmarks/mutation.py`` (cosmic-ray's blind operators over whole modules), these are
+Unlike ``tools/mutation.py`` (cosmic-ray's blind operators over whole modules), these are
 hand-written regressions with the one test that names each. Run it in a checkout you are not
 editing: it restores every file, but an interrupted run can leave one mutated (``git diff``
 shows it). ``AICHAT_NO_SKIPS=1`` is set, so a skipped test fails its baseline instead of passing
@@ -379,7 +379,7 @@ def main() -> int:
         print(f"  killed: {result.verdict} ({result.seconds:.0f} s)", flush=True)
         outcomes.append(result)
     survivors = [result for result in outcomes if not result.killed]
-    command = " ".join(["python benchmarks/audit_mutations.py", *sys.argv[1:]])
+    command = " ".join(["python tools/audit_mutations.py", *sys.argv[1:]])
     print(f"\n`{command}`: {len(outcomes) - len(survivors)} of {len(outcomes)} killed", end="")
     print(f" in {(time.monotonic() - started) / 60:.1f} min.\n")
     print(table(outcomes))

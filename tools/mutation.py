@@ -1,7 +1,7 @@
 """Mutation testing of the security-relevant modules with cosmic-ray.
 
-    pip install -e '.[test]' cosmic-ray && python benchmarks/mutation.py            # every module
-    python benchmarks/mutation.py aichat_provider/_redact.py                        # one of them
+    pip install -e '.[test]' cosmic-ray && python tools/mutation.py            # every module
+    python tools/mutation.py aichat_provider/_redact.py                        # one of them
 
 Each module is mutated in place, one mutation at a time, and the tests that exercise it are run
 against each mutant; a mutant the tests do not notice "survives". The survivors are then tried
@@ -9,9 +9,9 @@ against a wider, slower set of tests (``Target.wider``), so a mutant counts as a
 when none of those notice it either. Run it in a checkout you are not editing (it restores every
 file, but an interrupted run can leave one mutated: ``git diff`` shows it). ``--workdir`` keeps
 cosmic-ray's sessions, and a module whose session is already there is resumed, not restarted.
-Results go to ``benchmarks/results/mutation.md`` (``--output``), rewritten after each
+Results go to ``tools/results/mutation.md`` (``--output``), rewritten after each
 module so an interrupted run keeps what it measured: the score per module and every
-survivor with its place, for a person to judge (``benchmarks/results/mutation-survivors.md``
+survivor with its place, for a person to judge (``tools/results/mutation-survivors.md``
 explains the ones that remain).
 
 Mutations of ``|`` are left out: in this code base ``|`` builds type annotations, which Python
@@ -33,7 +33,7 @@ from cosmic_ray.testing import run_tests  # type: ignore[import-untyped]
 from cosmic_ray.work_item import TestOutcome  # type: ignore[import-untyped]
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "mutation.md"
+RESULTS = ROOT / "tools" / "results" / "mutation.md"
 PYTEST = "python -m pytest -x -q -p no:cacheprovider -p no:randomly"
 #: Seconds one test run may take before its mutant counts as killed (cosmic-ray's rule).
 TIMEOUT = 180.0
@@ -317,7 +317,7 @@ def main() -> int:
     if unknown:
         parser.error(f"not a target: {', '.join(unknown)} (targets: {', '.join(known)})")
     targets = [known[module] for module in args.modules] if args.modules else list(TARGETS)
-    command = " ".join(["python benchmarks/mutation.py", *sys.argv[1:]])
+    command = " ".join(["python tools/mutation.py", *sys.argv[1:]])
     results: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="aichat-mutation-") as folder:
         workdir = args.workdir or Path(folder)

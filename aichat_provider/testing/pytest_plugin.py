@@ -7,7 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from .testing import StandInService
+from ._standin import StandInService
+
+__all__ = ["aichat_service", "aichat_service_tls"]
 
 
 @pytest.fixture
