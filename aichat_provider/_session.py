@@ -126,7 +126,8 @@ class StreamSession:
         Raises the error the reply's status calls for (see ``raise_for_status``), or the
         transport error that stopped it. Nothing in a raised message is in ``scrub``'s secrets.
         """
-        scrub = scrub or Scrubber()
+        if scrub is None:  # not ``scrub or``: its truth value would sort the secrets now
+            scrub = Scrubber()
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         reply = await self._send("POST", url, body, headers, scrub, timeout)
         raise_for_status(reply, scrub)
