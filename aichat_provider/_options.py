@@ -18,9 +18,8 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from http.cookiejar import CookieJar
 from pathlib import Path
-from typing import Any, Generic, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
 
 from . import _config
 from ._messages import format_prompt
@@ -28,6 +27,11 @@ from ._redact import url_secrets
 from ._urls import Endpoints, parse_base_url, parse_proxy
 from .cookies import cookies_from_argument, is_sendable, is_token, parse_browsers
 from .errors import InvalidRequestError, ModelNotSupportedError
+
+if TYPE_CHECKING:
+    from http.cookiejar import CookieJar
+else:  # isinstance() checks without importing http.cookiejar
+    from .cookies._jar import AnyCookieJar as CookieJar
 
 logger = logging.getLogger("aichat_provider")
 

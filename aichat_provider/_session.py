@@ -22,13 +22,8 @@ import sys
 import time
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import urlsplit
-
-from curl_cffi import CurlECode, CurlError, CurlOpt
-from curl_cffi.curl import CURL_WRITEFUNC_ERROR
-from curl_cffi.requests import AsyncSession
-from curl_cffi.requests import exceptions as curl_errors
 
 from . import _config
 from ._redact import Scrubber, redact_url
@@ -41,16 +36,39 @@ from .errors import (
     ResponseError,
 )
 
+if TYPE_CHECKING:
+    from curl_cffi import CurlECode, CurlError, CurlOpt
+    from curl_cffi.curl import CURL_WRITEFUNC_ERROR
+    from curl_cffi.requests import AsyncSession
+    from curl_cffi.requests import exceptions as curl_errors
+
 logger = logging.getLogger("aichat_provider")
 
-_TLS_CODES = {
-    CurlECode.SSL_CONNECT_ERROR,
-    CurlECode.PEER_FAILED_VERIFICATION,
-    CurlECode.SSL_CACERT_BADFILE,
-    CurlECode.SSL_CERTPROBLEM,
-    CurlECode.SSL_ISSUER_ERROR,
-}
-_PROXY_CODES = {CurlECode.COULDNT_RESOLVE_PROXY, CurlECode.PROXY}
+_TLS_CODES: set[int] = set()
+_PROXY_CODES: set[int] = set()
+
+
+def _import_curl() -> None:
+    """Import curl_cffi, which takes longer than the rest of the package: the first session
+    does it, so ``import aichat_provider`` stays quick for code that only configures it."""
+    global CurlECode, CurlError, CurlOpt, CURL_WRITEFUNC_ERROR, AsyncSession, curl_errors
+    if _TLS_CODES:
+        return
+    from curl_cffi import CurlECode, CurlError, CurlOpt
+    from curl_cffi.curl import CURL_WRITEFUNC_ERROR
+    from curl_cffi.requests import AsyncSession
+    from curl_cffi.requests import exceptions as curl_errors
+
+    _PROXY_CODES.update({CurlECode.COULDNT_RESOLVE_PROXY, CurlECode.PROXY})
+    _TLS_CODES.update(
+        {
+            CurlECode.SSL_CONNECT_ERROR,
+            CurlECode.PEER_FAILED_VERIFICATION,
+            CurlECode.SSL_CACERT_BADFILE,
+            CurlECode.SSL_CERTPROBLEM,
+            CurlECode.SSL_ISSUER_ERROR,
+        }
+    )
 
 
 class StreamSession:
@@ -76,6 +94,7 @@ class StreamSession:
         #: Requests running now; past ``max_clients`` a request waits for a curl handle.
         self._in_flight = 0
         self._proxy_shown = None if proxy is None else redact_url(proxy)
+        _import_curl()
         self._session: AsyncSession[Any] = AsyncSession(
             impersonate=impersonate,
             proxy=proxy,

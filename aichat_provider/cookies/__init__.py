@@ -13,8 +13,8 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from http.cookiejar import CookieJar
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import _config
 from ..errors import InvalidRequestError, MissingCookiesError
@@ -22,6 +22,11 @@ from ._browsers import NOT_INSTALLED, BrowserCookies, load_browser_cookies
 from ._cache import BrowserCookieCache, ChangedFileCache
 from ._files import parse_cookies_text, read_cookies_file, read_text_file
 from ._jar import Selected, select_cookies
+
+if TYPE_CHECKING:
+    from http.cookiejar import CookieJar
+else:  # isinstance() checks without importing http.cookiejar (see _jar)
+    from ._jar import AnyCookieJar as CookieJar
 from ._profiles import available_browsers
 from ._store import (
     StoredLogin,
