@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -181,7 +181,7 @@ class _Plan:
     the cookies are the call's argument, the cookies, headers and scrubber too.
     """
 
-    __slots__ = ("cookies", "headers", "options", "payload", "policy", "scrub", "session_key")
+    __slots__ = ("body", "cookies", "headers", "options", "policy", "scrub", "session_key")
 
     def __init__(self, options: RequestOptions) -> None:
         self.options = options
@@ -189,7 +189,10 @@ class _Plan:
             options.base_url.origin, options.impersonate, options.proxy, options.verify
         )
         self.policy: RetryPolicy = retry_policy(options.max_retries)
-        self.payload = build_payload(options)
+        # The JSON body before and after its prompt, which comes first as in build_payload.
+        rest = build_payload(options)
+        del rest["message"]
+        self.body = ('{"message":', "," + _JSON.encode(rest)[1:] if rest else "}")
         self.cookies: ResolvedCookies | None = None
         self.headers: dict[str, str | None] | None = None
         self.scrub: Scrubber | None = None
@@ -201,8 +204,9 @@ class _Plan:
 #: Plans by :func:`_plan_key`; cleared when full (an app uses a few configurations).
 _plans: dict[Hashable, _Plan] = {}
 _MAX_PLANS = 64
-#: The environment variables options are read from when a call does not give them.
-_ENVIRONMENT = tuple(sorted({option.env for option in OPTIONS if option.env}))
+#: The options read from an environment variable when a call does not give them.
+_ENVIRONMENT = tuple((option.name, option.env) for option in OPTIONS if option.env)
+_ENVIRONMENT_FOLLOWS = object()
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
@@ -230,42 +234,52 @@ def _plan_key(proxy: object, kwargs: Mapping[str, Any]) -> Hashable | None:
 
     None for a call a plan must not stand in for: an argument of another kind (a CookieJar is
     read anew on every call), ``verify=False`` (warned about on every call), or keywords that
-    are ignored while debug logging is on (logged on every call).
+    are ignored while debug logging is on (logged on every call). The key is one flat tuple
+    (it is built on every call): each argument is its name, type and value, a dict's or list's
+    length before its items, and a marker before the environment.
     """
-    parts: list[object] = [_scalar(proxy)]
+    parts: list[object] = [type(proxy), proxy]
     for name, value in kwargs.items():
         kind = type(value)
         if kind in _SCALARS:
-            parts.append((name, _scalar(value)))
+            parts += (name, kind, value)
+            if kind is float and value == 0:
+                parts.append(math.copysign(1.0, value))  # 0.0 == -0.0, but is sent as written
         elif kind is dict:
-            items = tuple(value.items())
-            if not all(type(k) is str and type(v) is str for k, v in items):
-                return None
-            parts.append((name, kind, items))
+            parts += (name, kind, len(value))
+            for item in value.items():
+                if type(item[0]) is not str or type(item[1]) is not str:
+                    return None
+                parts += item
         elif kind is list or kind is tuple:
-            if not all(type(item) is str for item in value):
-                return None
-            parts.append((name, kind, tuple(value)))
+            parts += (name, kind, len(value))
+            for item in value:
+                if type(item) is not str:
+                    return None
+                parts.append(item)
         elif isinstance(value, PurePath):
-            parts.append((name, kind, value))
+            parts += (name, kind, value)
         else:
             return None
         if name not in PARAMETERS and logger.isEnabledFor(logging.DEBUG):
             return None
     if kwargs.get("verify", True) is False:
         return None
+    parts.append(_ENVIRONMENT_FOLLOWS)
     environ = os.environ
-    parts.extend(environ.get(variable) for variable in _ENVIRONMENT)
-    if "~" in str(kwargs.get("cookies_file") or ""):  # expanded with $HOME
+    home = False
+    for name, variable in _ENVIRONMENT:  # read, like the options, only for an absent argument
+        value = kwargs.get(name)
+        if value is None:
+            value = environ.get(variable)
+            parts.append(value)
+        else:
+            parts.append(None)
+        if name == "cookies_file" and "~" in str(value):  # expanded with $HOME
+            home = True
+    if home:
         parts.append(environ.get("HOME"))
     return tuple(parts)
-
-
-def _scalar(value: object) -> object:
-    """``value`` with its type: equal keys must mean equal arguments (``0.0`` is not ``-0.0``)."""
-    if type(value) is float and value == 0:
-        return (float, math.copysign(1.0, value))
-    return (type(value), value)
 
 
 async def _send(
@@ -277,22 +291,29 @@ async def _send(
         headers, scrub = plan.headers, plan.scrub
     else:
         headers, scrub = _headers_and_scrubber(options, cookies)
-    # Session: shared with other calls of the same configuration on this loop, leased per
-    # attempt, so a retry after a pause never uses a session retired meanwhile.
-    key = plan.session_key
-    payload = plan.payload.copy()
-    payload["message"] = prompt
-    url, timeout = options.api_url, options.timeout
-
-    async def attempt() -> HttpReply:
-        sent[0] += 1
-        async with lease(key) as session:
-            return await session.post_json(
-                url, payload, headers=headers, scrub=scrub, timeout=timeout
-            )
-
+    head, tail = plan.body
+    body = (head + _JSON.encode(prompt) + tail).encode()
+    # A partial, not a closure: one object per call instead of a cell for each name.
+    attempt = partial(_attempt, plan.session_key, body, headers, scrub, options, sent)
     reply, _ = await call_with_retries(attempt, plan.policy)
     return reply, scrub
+
+
+async def _attempt(
+    key: SessionKey,
+    body: bytes,
+    headers: dict[str, str | None],
+    scrub: Scrubber,
+    options: RequestOptions,
+    sent: list[int],
+) -> HttpReply:
+    sent[0] += 1
+    # Session: shared with other calls of the same configuration on this loop, leased per
+    # attempt, so a retry after a pause never uses a session retired meanwhile.
+    async with lease(key) as session:
+        return await session.post_json(
+            options.api_url, body, headers=headers, scrub=scrub, timeout=options.timeout
+        )
 
 
 def _headers_and_scrubber(
@@ -389,6 +410,8 @@ def parse_answer(reply: HttpReply, scrub: Scrubber) -> str:
 
 
 _NOT_JSON = object()
+#: How StreamSession.post_json encodes a body.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def _answer_error(reply: HttpReply, data: object, scrub: Scrubber) -> ResponseError:

@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from curl_cffi.requests import exceptions as curl_errors
 
 logger = logging.getLogger("aichat_provider")
+#: JSON as a browser's JSON.stringify writes it: UTF-8, no spaces (one encoder for every call).
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 _TLS_CODES: set[int] = set()
 _PROXY_CODES: set[int] = set()
@@ -134,20 +136,20 @@ class StreamSession:
     async def post_json(
         self,
         url: str,
-        payload: Mapping[str, Any],
+        payload: Mapping[str, Any] | bytes,
         *,
         headers: Mapping[str, str | None],
         scrub: Scrubber | None = None,
         timeout: float | None = None,
     ) -> HttpReply:
-        """POST ``payload`` as JSON and return the whole reply.
+        """POST ``payload`` as JSON (or JSON already encoded) and return the whole reply.
 
         Raises the error the reply's status calls for (see ``raise_for_status``), or the
         transport error that stopped it. Nothing in a raised message is in ``scrub``'s secrets.
         """
         if scrub is None:  # not ``scrub or``: its truth value would sort the secrets now
             scrub = Scrubber()
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        body = payload if isinstance(payload, bytes) else _JSON.encode(payload).encode()
         reply = await self._send("POST", url, body, headers, scrub, timeout)
         raise_for_status(reply, scrub)
         return reply
