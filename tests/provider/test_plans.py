@@ -116,19 +116,21 @@ async def test_ignored_keywords_are_logged_on_every_call(
     assert len(ignored) == 2
 
 
+@pytest.mark.parametrize("given_as", ["argument", "environment"])
 async def test_a_cookies_file_under_home_follows_a_changed_home(
-    service: StandInService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    given_as: str, service: StandInService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name in ("one", "two"):
         home = tmp_path / name
         home.mkdir()
         cookie = {"name": "session", "value": f"{name}-session-value", "domain": "127.0.0.1"}
         (home / "cookies.json").write_text(json.dumps([cookie]))
+    kwargs = {"cookies_file": "~/cookies.json"} if given_as == "argument" else {}
+    if given_as == "environment":
+        monkeypatch.setenv("AICHAT_COOKIES_FILE", "~/cookies.json")
     for name in ("one", "two"):
         monkeypatch.setenv("HOME", str(tmp_path / name))
-        await Aichat.create_async(
-            "", USER, cookies_file="~/cookies.json", base_url=service.base_url
-        )
+        await Aichat.create_async("", USER, base_url=service.base_url, **kwargs)  # type: ignore[arg-type]
     assert [request.cookies for request in service.requests] == [
         {"session": "one-session-value"},
         {"session": "two-session-value"},
