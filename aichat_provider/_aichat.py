@@ -238,6 +238,8 @@ def _plan_key(proxy: object, kwargs: Mapping[str, Any]) -> Hashable | None:
     (it is built on every call): each argument is its name, type and value, a dict's or list's
     length before its items, and a marker before the environment.
     """
+    if type(proxy) not in _SCALARS:
+        return None  # parse_options says what is wrong with it
     parts: list[object] = [type(proxy), proxy]
     for name, value in kwargs.items():
         kind = type(value)

@@ -135,3 +135,12 @@ async def test_a_cookies_file_under_home_follows_a_changed_home(
         {"session": "one-session-value"},
         {"session": "two-session-value"},
     ]
+
+
+@pytest.mark.parametrize("proxy", [[], {"http": "x"}, b"http://127.0.0.1:9"])
+async def test_a_proxy_of_another_type_is_refused_as_before(
+    proxy: object, service: StandInService
+) -> None:
+    with pytest.raises(errors.InvalidRequestError, match="proxy must be a URL string"):
+        await Aichat.create_async("", USER, proxy, cookies=COOKIES, base_url=service.base_url)  # type: ignore[arg-type]
+    assert service.requests == []
