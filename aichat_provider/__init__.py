@@ -10,17 +10,31 @@ Importing this package reads no browser profile and touches no network. What is 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import errors
 from ._aichat import Aichat, Answer
 from ._base import AsyncProvider, BaseProvider
 from ._config import VERSION as __version__
-from ._login import login
 from ._messages import Message, Messages, format_prompt
 from ._options import AichatOptions
 from ._pool import aclose, connection_pool
 from ._session import StreamSession
 from .cookies import get_cookies
 from .errors import ProviderError
+
+if TYPE_CHECKING:
+    from ._login import login
+
+
+def __getattr__(name: str) -> object:
+    # ``login`` drives a browser: its module is imported on first use, not with the package.
+    if name == "login":
+        from ._login import login
+
+        return login
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Aichat",

@@ -4,20 +4,32 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import os
 import sys
 import time
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import _config
 from ._base import AsyncProvider
-from ._messages import Messages, repair_text
-from ._options import PARAMETERS, PAYLOAD_FIELDS, AichatOptions, RequestOptions, parse_options
+from ._messages import Messages, format_prompt, repair_text
+from ._options import (
+    OPTIONS,
+    PARAMETERS,
+    PAYLOAD_FIELDS,
+    AichatOptions,
+    RequestOptions,
+    parse_model,
+    parse_options,
+)
 from ._pool import SessionKey, aclose, lease
 from ._redact import Scrubber
 from ._responses import HttpReply, body_excerpt
-from ._retry import call_with_retries, retry_policy
+from ._retry import RetryPolicy, call_with_retries, retry_policy
 from ._urls import Endpoints
 from .cookies._sources import ResolvedCookies, resolve_cookies
 from .cookies._values import cookie_header
@@ -104,20 +116,35 @@ class Aichat(AsyncProvider):
         started = time.monotonic()
         url: str | None = None
         try:
-            options = parse_options(
-                model, messages, proxy, kwargs, models=cls.models, default_model=cls.default_model
-            )
-            url = options.api_url
-            return await cls._ask(options, started)
+            key = _plan_key(proxy, kwargs)
+            plan = _plan(key)
+            if plan is None:
+                options = parse_options(
+                    model,
+                    messages,
+                    proxy,
+                    kwargs,
+                    models=cls.models,
+                    default_model=cls.default_model,
+                )
+                plan = _Plan(options)
+                _remember(key, plan)
+                model, prompt = options.model, options.prompt
+            else:
+                model = parse_model(model, cls.models, cls.default_model)
+                prompt = format_prompt(messages)
+            url = plan.options.api_url
+            return await cls._ask(plan, model, prompt, started)
         except ProviderError as error:
             error.add_context(provider=cls.__name__, url=url)
             raise
 
     @classmethod
-    async def _ask(cls, options: RequestOptions, started: float) -> Answer:
-        # 1. Cookies: the argument, a cookies file, the store of `aichat login`, the browsers.
-        if options.cookies:
-            resolved = ResolvedCookies(options.cookies, "argument")
+    async def _ask(cls, plan: _Plan, model: str, prompt: str, started: float) -> Answer:
+        options = plan.options
+        # Cookies: the argument, a cookies file, the store of `aichat login`, the browsers.
+        if plan.cookies is not None:
+            resolved = plan.cookies
         else:
             resolved = await resolve_cookies(
                 url=options.api_url,
@@ -125,52 +152,182 @@ class Aichat(AsyncProvider):
                 cookies_file=options.cookies_file,
                 browsers=options.browser,
             )
-        # 2.-5. Headers, session, payload, the request with retries.
+        # Headers, session, payload, the request with retries.
         sent = [0]  # attempts, counted across a refresh
         try:
             try:
-                reply, scrub = await _send(options, resolved, sent)
+                reply, scrub = await _send(plan, prompt, resolved, sent)
             except (AuthenticationError, CloudflareError) as error:
                 resolved.rejected(options.api_url)
                 if not options.refresh_cookies:
                     raise
                 # The wall: renew the cookies with one headless visit, then try once more.
                 resolved = await _renewed_cookies(options, error)
-                reply, scrub = await _send(options, resolved, sent)
+                reply, scrub = await _send(plan, prompt, resolved, sent)
         except ProviderError as error:
             error.attempts = sent[0]
             raise
         logger.debug("answer after %d attempt(s), cookies from %s", sent[0], resolved.source)
-        # 6. Response, 7. errors.
+        # The response, or the error it holds.
         text = parse_answer(reply, scrub)
-        return Answer(text, options.model, sent[0], time.monotonic() - started, resolved.source)
+        return Answer(text, model, sent[0], time.monotonic() - started, resolved.source)
+
+
+class _Plan:
+    """What every call of one configuration shares, worked out on the first of them.
+
+    The checked options (their ``model`` and ``prompt`` are the first call's: each call brings
+    its own), the pooled session's key, the retry policy, the body without its prompt and, when
+    the cookies are the call's argument, the cookies, headers and scrubber too.
+    """
+
+    __slots__ = ("body", "cookies", "headers", "options", "policy", "scrub", "session_key")
+
+    def __init__(self, options: RequestOptions) -> None:
+        self.options = options
+        self.session_key = SessionKey(
+            options.base_url.origin, options.impersonate, options.proxy, options.verify
+        )
+        self.policy: RetryPolicy = retry_policy(options.max_retries)
+        # The JSON body before and after its prompt, which comes first as in build_payload.
+        rest = build_payload(options)
+        del rest["message"]
+        self.body = ('{"message":', "," + _JSON.encode(rest)[1:] if rest else "}")
+        self.cookies: ResolvedCookies | None = None
+        self.headers: dict[str, str | None] | None = None
+        self.scrub: Scrubber | None = None
+        if options.cookies:
+            self.cookies = ResolvedCookies(options.cookies, "argument")
+            self.headers, self.scrub = _headers_and_scrubber(options, self.cookies)
+
+
+#: Plans by :func:`_plan_key`; cleared when full (an app uses a few configurations).
+_plans: dict[Hashable, _Plan] = {}
+_MAX_PLANS = 64
+#: The options read from an environment variable when a call does not give them.
+_ENVIRONMENT = tuple((option.name, option.env) for option in OPTIONS if option.env)
+_ENVIRONMENT_FOLLOWS = object()
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _plan(key: Hashable | None) -> _Plan | None:
+    """The plan of an earlier call with the same arguments and environment, or None."""
+    plan = None if key is None else _plans.get(key)
+    if plan is None:
+        return None
+    verify = plan.options.verify
+    if type(verify) is str and not os.path.isfile(verify):
+        return None  # checked again, so its removal is reported as parse_verify reports it
+    return plan
+
+
+def _remember(key: Hashable | None, plan: _Plan) -> None:
+    if key is not None:
+        if len(_plans) >= _MAX_PLANS:
+            _plans.clear()
+        _plans[key] = plan
+
+
+def _plan_key(proxy: object, kwargs: Mapping[str, Any]) -> Hashable | None:
+    """A hashable picture of what decides a call's options: the arguments (with their exact
+    types, so ``True`` is not ``1``) and the environment variables the options fall back to.
+
+    None for a call a plan must not stand in for: an argument of another kind (a CookieJar is
+    read anew on every call), ``verify=False`` (warned about on every call), or keywords that
+    are ignored while debug logging is on (logged on every call). The key is one flat tuple
+    (it is built on every call): each argument is its name, type and value, a dict's or list's
+    length before its items, and a marker before the environment.
+    """
+    if type(proxy) not in _SCALARS:
+        return None  # parse_options says what is wrong with it
+    parts: list[object] = [type(proxy), proxy]
+    for name, value in kwargs.items():
+        kind = type(value)
+        if kind in _SCALARS:
+            parts += (name, kind, value)
+            if kind is float and value == 0:
+                parts.append(math.copysign(1.0, value))  # 0.0 == -0.0, but is sent as written
+        elif kind is dict:
+            parts += (name, kind, len(value))
+            for item in value.items():
+                if type(item[0]) is not str or type(item[1]) is not str:
+                    return None
+                parts += item
+        elif kind is list or kind is tuple:
+            parts += (name, kind, len(value))
+            for item in value:
+                if type(item) is not str:
+                    return None
+                parts.append(item)
+        elif isinstance(value, PurePath):
+            parts += (name, kind, value)
+        else:
+            return None
+        if name not in PARAMETERS and logger.isEnabledFor(logging.DEBUG):
+            return None
+    if kwargs.get("verify", True) is False:
+        return None
+    parts.append(_ENVIRONMENT_FOLLOWS)
+    environ = os.environ
+    home = False
+    for name, variable in _ENVIRONMENT:  # read, like the options, only for an absent argument
+        value = kwargs.get(name)
+        if value is None:
+            value = environ.get(variable)
+            parts.append(value)
+        else:
+            parts.append(None)
+        if name == "cookies_file" and "~" in str(value):  # expanded with $HOME
+            home = True
+    if home:
+        parts.append(environ.get("HOME"))
+    return tuple(parts)
 
 
 async def _send(
-    options: RequestOptions, cookies: ResolvedCookies, sent: list[int]
+    plan: _Plan, prompt: str, cookies: ResolvedCookies, sent: list[int]
 ) -> tuple[HttpReply, Scrubber]:
     """The request with retries (``sent[0]`` counts the attempts); the reply and the scrubber."""
+    options = plan.options
+    if cookies is plan.cookies and plan.headers is not None and plan.scrub is not None:
+        headers, scrub = plan.headers, plan.scrub
+    else:
+        headers, scrub = _headers_and_scrubber(options, cookies)
+    head, tail = plan.body
+    body = (head + _JSON.encode(prompt) + tail).encode()
+    # A partial, not a closure: one object per call instead of a cell for each name.
+    attempt = partial(_attempt, plan.session_key, body, headers, scrub, options, sent)
+    reply, _ = await call_with_retries(attempt, plan.policy)
+    return reply, scrub
+
+
+async def _attempt(
+    key: SessionKey,
+    body: bytes,
+    headers: dict[str, str | None],
+    scrub: Scrubber,
+    options: RequestOptions,
+    sent: list[int],
+) -> HttpReply:
+    sent[0] += 1
+    # Session: shared with other calls of the same configuration on this loop, leased per
+    # attempt, so a retry after a pause never uses a session retired meanwhile.
+    async with lease(key) as session:
+        return await session.post_json(
+            options.api_url, body, headers=headers, scrub=scrub, timeout=options.timeout
+        )
+
+
+def _headers_and_scrubber(
+    options: RequestOptions, cookies: ResolvedCookies
+) -> tuple[dict[str, str | None], Scrubber]:
     scrub = Scrubber((*cookies.cookies.values(), *options.secrets))
     # A user agent given in the call wins; else the one the cookie store saved with its cookies
     # (cf_clearance is only valid with it); else the environment's; else the impersonated one.
     agent = options.user_agent
     if cookies.user_agent and (agent is None or options.user_agent_from_environment):
         agent = cookies.user_agent
-    headers = build_headers(options, cookie_header(cookies.cookies), agent)
-    # Session: shared with other calls of the same configuration on this loop, leased per
-    # attempt, so a retry after a pause never uses a session retired meanwhile.
-    key = SessionKey(options.base_url.origin, options.impersonate, options.proxy, options.verify)
-    payload = build_payload(options)
-
-    async def attempt() -> HttpReply:
-        sent[0] += 1
-        async with lease(key) as session:
-            return await session.post_json(
-                options.api_url, payload, headers=headers, scrub=scrub, timeout=options.timeout
-            )
-
-    reply, _ = await call_with_retries(attempt, retry_policy(options.max_retries))
-    return reply, scrub
+    return build_headers(options, cookie_header(cookies.cookies), agent), scrub
 
 
 async def _renewed_cookies(options: RequestOptions, error: ProviderError) -> ResolvedCookies:
@@ -252,6 +409,8 @@ def parse_answer(reply: HttpReply, scrub: Scrubber) -> str:
 
 
 _NOT_JSON = object()
+#: How StreamSession.post_json encodes a body.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def _answer_error(reply: HttpReply, data: object, scrub: Scrubber) -> ResponseError:

@@ -23,9 +23,8 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from http.cookiejar import CookieJar
 from pathlib import Path
-from typing import Any, Generic, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
 
 from . import _config
 from ._messages import format_prompt
@@ -35,6 +34,11 @@ from .cookies._argument import cookies_from_argument
 from .cookies._profiles import parse_browsers
 from .cookies._values import is_sendable, is_token
 from .errors import InvalidRequestError, ModelNotSupportedError
+
+if TYPE_CHECKING:
+    from http.cookiejar import CookieJar
+else:  # isinstance() checks without importing http.cookiejar
+    from .cookies._jar import AnyCookieJar as CookieJar
 
 logger = logging.getLogger("aichat_provider")
 

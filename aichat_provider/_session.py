@@ -22,13 +22,8 @@ import sys
 import time
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import urlsplit
-
-from curl_cffi import CurlECode, CurlError, CurlOpt
-from curl_cffi.curl import CURL_WRITEFUNC_ERROR
-from curl_cffi.requests import AsyncSession
-from curl_cffi.requests import exceptions as curl_errors
 
 from . import _config
 from ._redact import Scrubber, redact_url
@@ -41,16 +36,41 @@ from .errors import (
     ResponseError,
 )
 
-logger = logging.getLogger("aichat_provider")
+if TYPE_CHECKING:
+    from curl_cffi import CurlECode, CurlError, CurlOpt
+    from curl_cffi.curl import CURL_WRITEFUNC_ERROR
+    from curl_cffi.requests import AsyncSession
+    from curl_cffi.requests import exceptions as curl_errors
 
-_TLS_CODES = {
-    CurlECode.SSL_CONNECT_ERROR,
-    CurlECode.PEER_FAILED_VERIFICATION,
-    CurlECode.SSL_CACERT_BADFILE,
-    CurlECode.SSL_CERTPROBLEM,
-    CurlECode.SSL_ISSUER_ERROR,
-}
-_PROXY_CODES = {CurlECode.COULDNT_RESOLVE_PROXY, CurlECode.PROXY}
+logger = logging.getLogger("aichat_provider")
+#: JSON as a browser's JSON.stringify writes it: UTF-8, no spaces (one encoder for every call).
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+_TLS_CODES: set[int] = set()
+_PROXY_CODES: set[int] = set()
+
+
+def _import_curl() -> None:
+    """Import curl_cffi, which takes longer than the rest of the package: the first session
+    does it, so ``import aichat_provider`` stays quick for code that only configures it."""
+    global CurlECode, CurlError, CurlOpt, CURL_WRITEFUNC_ERROR, AsyncSession, curl_errors
+    if _TLS_CODES:
+        return
+    from curl_cffi import CurlECode, CurlError, CurlOpt
+    from curl_cffi.curl import CURL_WRITEFUNC_ERROR
+    from curl_cffi.requests import AsyncSession
+    from curl_cffi.requests import exceptions as curl_errors
+
+    _PROXY_CODES.update({CurlECode.COULDNT_RESOLVE_PROXY, CurlECode.PROXY})
+    _TLS_CODES.update(
+        {
+            CurlECode.SSL_CONNECT_ERROR,
+            CurlECode.PEER_FAILED_VERIFICATION,
+            CurlECode.SSL_CACERT_BADFILE,
+            CurlECode.SSL_CERTPROBLEM,
+            CurlECode.SSL_ISSUER_ERROR,
+        }
+    )
 
 
 class StreamSession:
@@ -76,6 +96,7 @@ class StreamSession:
         #: Requests running now; past ``max_clients`` a request waits for a curl handle.
         self._in_flight = 0
         self._proxy_shown = None if proxy is None else redact_url(proxy)
+        _import_curl()
         self._session: AsyncSession[Any] = AsyncSession(
             impersonate=impersonate,
             proxy=proxy,
@@ -115,19 +136,20 @@ class StreamSession:
     async def post_json(
         self,
         url: str,
-        payload: Mapping[str, Any],
+        payload: Mapping[str, Any] | bytes,
         *,
         headers: Mapping[str, str | None],
         scrub: Scrubber | None = None,
         timeout: float | None = None,
     ) -> HttpReply:
-        """POST ``payload`` as JSON and return the whole reply.
+        """POST ``payload`` as JSON (or JSON already encoded) and return the whole reply.
 
         Raises the error the reply's status calls for (see ``raise_for_status``), or the
         transport error that stopped it. Nothing in a raised message is in ``scrub``'s secrets.
         """
-        scrub = scrub or Scrubber()
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        if scrub is None:  # not ``scrub or``: its truth value would sort the secrets now
+            scrub = Scrubber()
+        body = payload if isinstance(payload, bytes) else _JSON.encode(payload).encode()
         reply = await self._send("POST", url, body, headers, scrub, timeout)
         raise_for_status(reply, scrub)
         return reply

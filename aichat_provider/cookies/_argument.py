@@ -4,11 +4,16 @@ dict before any I/O. The provider sends it as it is, without asking the other so
 from __future__ import annotations
 
 from collections.abc import Mapping
-from http.cookiejar import CookieJar
+from typing import TYPE_CHECKING
 
 from ..errors import InvalidRequestError
 from ._jar import select_cookies
 from ._values import checked_mapping, parse_cookie_header
+
+if TYPE_CHECKING:
+    from http.cookiejar import CookieJar
+else:  # isinstance() checks without importing http.cookiejar (see _jar)
+    from ._jar import AnyCookieJar as CookieJar
 
 
 def cookies_from_argument(value: object, *, url: str) -> dict[str, str]:

@@ -12,16 +12,13 @@ person can act on. Blocking: the provider runs this in a worker thread (see ``_c
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from http.cookiejar import Cookie
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..errors import InvalidRequestError
@@ -36,8 +33,10 @@ from ._profiles import (
     listed_profile_names,
     parse_browsers,
 )
-from ._snapshot import snapshot
 from ._values import is_token
+
+if TYPE_CHECKING:  # imported when a browser is read: see _jar
+    from http.cookiejar import Cookie
 
 logger = logging.getLogger("aichat_provider")
 
@@ -76,6 +75,8 @@ def browser_search_term(host: str) -> str:
 
 
 def _is_ip(host: str) -> bool:
+    import ipaddress
+
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:
@@ -193,6 +194,8 @@ def _read_profiles(
     platform: str,
 ) -> tuple[Selected | None, Path | None, str]:
     """Each profile of a Chromium- or Firefox-family browser, the one in use first."""
+    from ._snapshot import snapshot  # sqlite3, shutil and tempfile: only to read a browser
+
     profiles = find_profiles(name)
     if not profiles:
         return None, None, _no_profile_reason(name)
@@ -311,6 +314,8 @@ def _read_without_keyring(module: ModuleType, name: str, copy: Path, term: str) 
 
 def describe_browser_failure(exc: BaseException) -> str:
     """A reason a person can act on, without the exception text (which may quote cookie bytes)."""
+    import sqlite3
+
     text = str(exc) if type(exc).__name__ == "BrowserCookieError" else ""
     if isinstance(exc, PermissionError):
         return (

@@ -13,16 +13,18 @@ import json
 import math
 import os
 import stat
-import urllib.request
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
-from http.cookiejar import Cookie, DefaultCookiePolicy
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..errors import InvalidRequestError
 from ._jar import Selected, _is_ip, make_cookie, normalise_expiry, select_cookies
 from ._values import check_cookie, parse_cookie_header
+
+if TYPE_CHECKING:  # imported when a file is read: see _jar
+    from http.cookiejar import Cookie, DefaultCookiePolicy
 
 MAX_COOKIES_FILE_BYTES = 10 * 1024 * 1024
 
@@ -206,6 +208,8 @@ def _expiry_number(raw: str | float, at: str, what: str) -> float | None:
 
 def _iso_expiry(raw: str, at: str, key: str) -> float | None:
     try:
+        from datetime import datetime
+
         when = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
         seconds = when.timestamp()
     except (ValueError, OverflowError, OSError):
@@ -267,7 +271,11 @@ def _response_cookie(item: object, at: str, url: str, host: str) -> Cookie | Non
 
 
 #: strict_domain also refuses ``Domain=co.uk``-style two-letter country suffixes.
-_SET_POLICY = DefaultCookiePolicy(strict_domain=True)
+@cache
+def _set_policy() -> DefaultCookiePolicy:
+    from http.cookiejar import DefaultCookiePolicy
+
+    return DefaultCookiePolicy(strict_domain=True)
 
 
 def _may_set_domain(domain: str, url: str, host: str) -> bool:
@@ -278,10 +286,12 @@ def _may_set_domain(domain: str, url: str, host: str) -> bool:
     # the cookie as http.cookiejar builds it from a Set-Cookie with Domain=domain
     probe = make_cookie("n", "", domain=domain, host_only=False)
     try:
+        import urllib.request
+
         request = urllib.request.Request(url)  # noqa: S310  # built to ask the policy, never opened
     except ValueError:
         return False
-    return _SET_POLICY.set_ok(probe, request)
+    return _set_policy().set_ok(probe, request)
 
 
 def _default_path(url: str) -> str:

@@ -10,16 +10,37 @@ calls a host without dots (``localhost``) ``localhost.local``.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import re
+import sys
 import time
-import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
+from typing import TYPE_CHECKING
 
 from ._values import check_cookie
+
+# http.cookiejar pulls in urllib.request, http.client and email (most of the package's import
+# time): it is imported by the functions that read cookies from a file, a browser or a jar.
+if TYPE_CHECKING:
+    import urllib.request
+    from http.cookiejar import Cookie, DefaultCookiePolicy
+
+
+class _CookieJarType(type):
+    def __instancecheck__(cls, instance: object) -> bool:
+        module = sys.modules.get("http.cookiejar")
+        return module is not None and isinstance(instance, module.CookieJar)
+
+    def __subclasscheck__(cls, subclass: type) -> bool:
+        module = sys.modules.get("http.cookiejar")
+        return module is not None and issubclass(subclass, module.CookieJar)
+
+
+class AnyCookieJar(metaclass=_CookieJarType):
+    """``isinstance(value, AnyCookieJar)`` is ``isinstance(value, http.cookiejar.CookieJar)``,
+    without importing ``http.cookiejar``: a jar exists only once someone imported it."""
+
 
 #: 3000-01-01T00:00:00Z: later expiry dates are read as "never expires". It stays below
 #: ``_MILLISECONDS_FROM``, so normalising twice changes nothing.
@@ -61,6 +82,8 @@ def make_cookie(
     if host_only is None:
         host_only = not domain.strip().startswith(".")
     stored_domain = bare if host_only else "." + bare
+    from http.cookiejar import Cookie
+
     return Cookie(
         0,
         name,
@@ -118,6 +141,8 @@ EXPIRED, HTTPS_ONLY, OTHER_PATH, OTHER_HOST = "expired", "https", "path", "host"
 
 
 def _policy() -> DefaultCookiePolicy:
+    from http.cookiejar import DefaultCookiePolicy
+
     # DomainStrictNonDomain: a host-only cookie goes to its own host only, not its subdomains.
     return DefaultCookiePolicy(strict_ns_domain=DefaultCookiePolicy.DomainStrictNonDomain)
 
@@ -131,6 +156,9 @@ def select_cookies(
     person). A cookie that would be sent but cannot travel in a header (bad name or value)
     raises InvalidRequestError; one that would not be sent is never looked at.
     """
+    import urllib.request
+    from http.cookiejar import CookieJar
+
     request = urllib.request.Request(url)  # noqa: S310  # built to ask the policy, never opened
     # http.cookiejar's own name for the host: "localhost.local", "[::1].local", "127.0.0.1"
     request_host = re.sub(r":\d+$", "", request.host or "").lower()
@@ -196,6 +224,8 @@ def _why_not_sent(cookie: Cookie, request: urllib.request.Request, host: str) ->
 
 
 def _is_ip(host: str) -> bool:
+    import ipaddress
+
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -213,6 +243,8 @@ def _expiry(cookie: Cookie) -> float | None:
 
 
 def _stand_in(cookie: Cookie, domain: str, value: str, any_path: bool) -> Cookie:
+    from http.cookiejar import Cookie
+
     expires = _expiry(cookie)
     return Cookie(
         0,

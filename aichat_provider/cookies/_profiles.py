@@ -9,7 +9,6 @@ lists every profile with a cookie database, the one in use first. Nothing here r
 
 from __future__ import annotations
 
-import configparser
 import contextlib
 import json
 import os
@@ -17,6 +16,10 @@ import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported when a profiles.ini is read
+    import configparser
 
 from .. import _config
 from ..errors import InvalidRequestError
@@ -354,6 +357,8 @@ def _listed_firefox_profiles(root: Path) -> list[Path]:
 
 
 def _read_ini(path: Path) -> configparser.ConfigParser:
+    import configparser
+
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     with contextlib.suppress(OSError, configparser.Error):  # no file, or a damaged one
         parser.read_string(path.read_text(encoding="utf-8", errors="replace"))

@@ -18,19 +18,20 @@ import os
 import re
 import stat
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from http.cookiejar import Cookie
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import _config
 from ..errors import InvalidRequestError
 from ._files import read_text_file
 from ._jar import Selected, make_cookie, normalise_expiry, select_cookies
 from ._values import check_cookie, is_sendable
+
+if TYPE_CHECKING:  # imported when the store is read: see _jar
+    from http.cookiejar import Cookie
 
 FORMAT_VERSION = 1
 APP_NAME = "aichat-provider"
@@ -159,6 +160,8 @@ def _entry(cookie: Mapping[str, Any]) -> dict[str, Any]:
 def _write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` readable by this user only, replacing it whole."""
     private_folder(path.parent)
+    import tempfile  # only when saving: not on the import path of every call
+
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".saving-", suffix=".json")
     try:
         os.fchmod(descriptor, 0o600)

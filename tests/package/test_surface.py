@@ -190,3 +190,47 @@ def _bound_names(tree: ast.Module) -> set[str]:
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
     return bound
+
+
+def test_import_leaves_what_only_some_calls_need_unimported(home: Path) -> None:
+    # curl_cffi alone takes longer to import than the rest of the package; http.cookiejar brings
+    # urllib.request and http.client; the rest serve cookie files, browsers and `aichat login`.
+    deferred = (
+        "curl_cffi",
+        "http.cookiejar",
+        "urllib.request",
+        "http.client",
+        "sqlite3",
+        "configparser",
+        "tempfile",
+        "aichat_provider._login",
+    )
+    code = f"import sys, aichat_provider; print([m for m in {deferred!r} if m in sys.modules])"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(home),
+        check=True,
+    )
+    assert out.stdout.strip() == "[]"
+    # and each arrives when its call needs it
+    code = (
+        "import sys, asyncio, http.cookiejar, aichat_provider\n"
+        "from aichat_provider.cookies import cookies_from_argument\n"
+        "assert cookies_from_argument(http.cookiejar.CookieJar(), url='https://a.example/') == {}\n"
+        "assert aichat_provider.login.__module__ == 'aichat_provider._login'\n"
+        "async def main():\n"
+        "    async with aichat_provider.StreamSession():\n"
+        "        pass\n"
+        "asyncio.run(main())\n"
+        "print('curl_cffi' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(home),
+        check=True,
+    )
+    assert out.stdout.strip() == "True"
