@@ -22,7 +22,7 @@ from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import NamedTuple
 
-from ._session import StreamSession
+from ._session import StreamSession, curl_imported, import_curl
 
 #: Sessions kept per loop; the least recently used one is retired beyond this.
 MAX_SESSIONS_PER_LOOP = 16
@@ -118,6 +118,8 @@ async def _loop_pool() -> _LoopPool:
         new_pool = pool is None
         if pool is None:
             pool = _pools[loop] = _LoopPool()
+    if not curl_imported():
+        await asyncio.to_thread(import_curl)  # the first call on any loop: not on the loop
     if new_pool:
         pool.finaliser = pool.watch_shutdown()
         await pool.finaliser.__anext__()  # registers it with the loop's async-generator hooks

@@ -50,9 +50,14 @@ _TLS_CODES: set[int] = set()
 _PROXY_CODES: set[int] = set()
 
 
-def _import_curl() -> None:
-    """Import curl_cffi, which takes longer than the rest of the package: the first session
-    does it, so ``import aichat_provider`` stays quick for code that only configures it."""
+def curl_imported() -> bool:
+    return bool(_TLS_CODES)
+
+
+def import_curl() -> None:
+    """Import curl_cffi, which takes longer than the rest of the package (0.1 s and more): the
+    first call does it in a worker thread (see ``_pool``), so neither ``import aichat_provider``
+    nor the event loop waits for it."""
     global CurlECode, CurlError, CurlOpt, CURL_WRITEFUNC_ERROR, AsyncSession, curl_errors
     if _TLS_CODES:
         return
@@ -96,7 +101,7 @@ class StreamSession:
         #: Requests running now; past ``max_clients`` a request waits for a curl handle.
         self._in_flight = 0
         self._proxy_shown = None if proxy is None else redact_url(proxy)
-        _import_curl()
+        import_curl()  # a no-op once the first call imported it off the loop
         self._session: AsyncSession[Any] = AsyncSession(
             impersonate=impersonate,
             proxy=proxy,

@@ -217,7 +217,7 @@ def test_import_leaves_what_only_some_calls_need_unimported(home: Path) -> None:
     # and each arrives when its call needs it
     code = (
         "import sys, asyncio, http.cookiejar, aichat_provider\n"
-        "from aichat_provider.cookies import cookies_from_argument\n"
+        "from aichat_provider.cookies._argument import cookies_from_argument\n"
         "assert cookies_from_argument(http.cookiejar.CookieJar(), url='https://a.example/') == {}\n"
         "assert aichat_provider.login.__module__ == 'aichat_provider._login'\n"
         "async def main():\n"
@@ -234,3 +234,41 @@ def test_import_leaves_what_only_some_calls_need_unimported(home: Path) -> None:
         check=True,
     )
     assert out.stdout.strip() == "True"
+
+
+def test_the_first_call_imports_curl_cffi_off_the_event_loop(home: Path) -> None:
+    """curl_cffi takes 0.1 s and more to import: the first call must not stall its loop."""
+    code = """
+import asyncio, sys, threading
+import aichat_provider
+from aichat_provider.testing import StandInService
+where = []
+
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "curl_cffi":
+            try:
+                asyncio.get_running_loop()
+                where.append("the event loop")
+            except RuntimeError:
+                where.append(threading.current_thread().name)
+        return None
+
+sys.meta_path.insert(0, Watch())
+with StandInService() as service:
+    answer = asyncio.run(aichat_provider.Aichat.create_async(
+        "", [{"role": "user", "content": "Hi"}], base_url=service.base_url,
+        cookies={"session": "s"}, browser=[]))
+print(answer, where)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(home),
+        check=True,
+    )
+    answer, _, where = out.stdout.strip().partition(" [")
+    assert answer == "echo: Hi"
+    assert "the event loop" not in where
+    assert "asyncio" in where  # asyncio.to_thread's worker thread
