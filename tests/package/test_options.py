@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import http.cookiejar
 import os
 import types
 from collections.abc import Mapping, Sequence
@@ -87,7 +88,8 @@ def test_typed_keywords_are_the_declared_options_with_the_same_types() -> None:
     """``AichatOptions`` is the one static declaration of what callers may pass (mypy cannot
     read a TypedDict made at run time): the same names as the table (``proxy`` is positional)
     in the same order, each with the type the table shows."""
-    hints = get_type_hints(AichatOptions)
+    # The package checks for a CookieJar without importing http.cookiejar; the type is that class.
+    hints = get_type_hints(AichatOptions, localns={"CookieJar": http.cookiejar.CookieJar})
     assert list(hints) == [name for name in OPTION_NAMES if name != "proxy"]
     for option in OPTIONS:
         if option.name != "proxy":
