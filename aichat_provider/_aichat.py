@@ -153,24 +153,25 @@ class Aichat(AsyncProvider):
                 browsers=options.browser,
             )
         # Headers, session, payload, the request with retries.
-        sent = [0]  # attempts, counted across a refresh
         try:
+            reply, scrub, attempts = await _send(plan, prompt, resolved)
+        except (AuthenticationError, CloudflareError) as error:
+            resolved.rejected(options.api_url)
+            if not options.refresh_cookies:
+                raise
+            # The wall: renew the cookies with one headless visit, then try once more.
+            first = error.attempts
+            resolved = await _renewed_cookies(options, error)
             try:
-                reply, scrub = await _send(plan, prompt, resolved, sent)
-            except (AuthenticationError, CloudflareError) as error:
-                resolved.rejected(options.api_url)
-                if not options.refresh_cookies:
-                    raise
-                # The wall: renew the cookies with one headless visit, then try once more.
-                resolved = await _renewed_cookies(options, error)
-                reply, scrub = await _send(plan, prompt, resolved, sent)
-        except ProviderError as error:
-            error.attempts = sent[0]
-            raise
-        logger.debug("answer after %d attempt(s), cookies from %s", sent[0], resolved.source)
+                reply, scrub, attempts = await _send(plan, prompt, resolved)
+            except ProviderError as again:
+                again.attempts += first  # the attempts before the refresh count too
+                raise
+            attempts += first
+        logger.debug("answer after %d attempt(s), cookies from %s", attempts, resolved.source)
         # The response, or the error it holds.
         text = parse_answer(reply, scrub)
-        return Answer(text, model, sent[0], time.monotonic() - started, resolved.source)
+        return Answer(text, model, attempts, time.monotonic() - started, resolved.source)
 
 
 class _Plan:
@@ -285,9 +286,10 @@ def _plan_key(proxy: object, kwargs: Mapping[str, Any]) -> Hashable | None:
 
 
 async def _send(
-    plan: _Plan, prompt: str, cookies: ResolvedCookies, sent: list[int]
-) -> tuple[HttpReply, Scrubber]:
-    """The request with retries (``sent[0]`` counts the attempts); the reply and the scrubber."""
+    plan: _Plan, prompt: str, cookies: ResolvedCookies
+) -> tuple[HttpReply, Scrubber, int]:
+    """The request with retries: the reply, the scrubber and how many attempts it took (a
+    failure carries its count in ``attempts``)."""
     options = plan.options
     if cookies is plan.cookies and plan.headers is not None and plan.scrub is not None:
         headers, scrub = plan.headers, plan.scrub
@@ -296,9 +298,9 @@ async def _send(
     head, tail = plan.body
     body = (head + _JSON.encode(prompt) + tail).encode()
     # A partial, not a closure: one object per call instead of a cell for each name.
-    attempt = partial(_attempt, plan.session_key, body, headers, scrub, options, sent)
-    reply, _ = await call_with_retries(attempt, plan.policy)
-    return reply, scrub
+    attempt = partial(_attempt, plan.session_key, body, headers, scrub, options)
+    reply, attempts = await call_with_retries(attempt, plan.policy)
+    return reply, scrub, attempts
 
 
 async def _attempt(
@@ -307,9 +309,7 @@ async def _attempt(
     headers: dict[str, str | None],
     scrub: Scrubber,
     options: RequestOptions,
-    sent: list[int],
 ) -> HttpReply:
-    sent[0] += 1
     # Session: shared with other calls of the same configuration on this loop, leased per
     # attempt, so a retry after a pause never uses a session retired meanwhile.
     async with lease(key) as session:

@@ -71,7 +71,8 @@ def is_retryable(error: ProviderError) -> bool:
 async def call_with_retries(
     attempt: Callable[[], Awaitable[T]], policy: RetryPolicy
 ) -> tuple[T, int]:
-    """Run ``attempt`` until it succeeds or fails for good; return its result and the attempts."""
+    """Run ``attempt`` until it succeeds or fails for good; return its result and the attempts
+    (an error that ends it carries them in ``attempts``)."""
     retries_done = 0
     while True:
         try:
@@ -79,6 +80,7 @@ async def call_with_retries(
         except ProviderError as error:
             delay = policy.delay_before_retry(error, retries_done)
             if delay is None:
+                error.attempts = retries_done + 1
                 raise
             retries_done += 1
             logger.info(
