@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from . import errors
 from ._aichat import Aichat, Answer
 from ._base import AsyncProvider, BaseProvider
-from ._config import VERSION as __version__
+from ._constants import VERSION as __version__
 from ._messages import Message, Messages, format_prompt
 from ._options import AichatOptions
 from ._pool import aclose, connection_pool

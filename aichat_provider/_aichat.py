@@ -14,7 +14,7 @@ from functools import lru_cache, partial
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from . import _config
+from . import _constants
 from ._base import AsyncProvider
 from ._messages import Messages, format_prompt, repair_text
 from ._options import (
@@ -76,8 +76,8 @@ class Aichat(AsyncProvider):
     supports_message_history: ClassVar[bool] = True
     supports_system_message: ClassVar[bool] = True
     supports_gpt_35_turbo: ClassVar[bool] = True
-    default_model: ClassVar[str] = _config.DEFAULT_MODEL
-    models: ClassVar[list[str]] = list(_config.SUPPORTED_MODELS)
+    default_model: ClassVar[str] = _constants.DEFAULT_MODEL
+    models: ClassVar[list[str]] = list(_constants.SUPPORTED_MODELS)
     parameters: ClassVar[dict[str, tuple[str, object]]] = PARAMETERS
 
     @classmethod
@@ -335,7 +335,7 @@ async def _renewed_cookies(options: RequestOptions, error: ProviderError) -> Res
     from ._login import LoginError, renew  # the refresh path only
 
     try:
-        stored = await renew(options.base_url, timeout=_config.REFRESH_TIMEOUT)
+        stored = await renew(options.base_url, timeout=_constants.REFRESH_TIMEOUT)
     except LoginError as failure:
         error.message += (
             f" The automatic refresh did not help ({failure}); run 'aichat login' to get new "
@@ -409,7 +409,7 @@ def parse_answer(reply: HttpReply, scrub: Scrubber) -> str:
 
 
 _NOT_JSON = object()
-#: How StreamSession.post_json encodes a body.
+#: How CurlSession.post_json encodes a body.
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 

@@ -9,7 +9,7 @@ README's argument table are derived from it, with its descriptions.
 Two declarations repeat its names, because mypy cannot read a class made at run time:
 :class:`AichatOptions` types what callers may pass (``**kwargs: Unpack[AichatOptions]``) and
 :class:`RequestOptions` what the parsers give. Tests keep both in step with the table. Adding an
-option is an entry in the table, a line in each of the two, and its default in ``_config``.
+option is an entry in the table, a line in each of the two, and its default in ``_constants``.
 
 Everything here is checked before any network or file I/O, so a bad call fails fast with an
 :class:`~aichat_provider.errors.InvalidRequestError` and nothing is half-done.
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
 
-from . import _config
+from . import _constants
 from ._messages import format_prompt
 from ._redact import url_secrets
 from ._urls import Endpoints, parse_base_url, parse_proxy
@@ -196,25 +196,25 @@ def _short(value: object) -> str:
 
 parse_timeout = _number(
     "timeout",
-    _config.DEFAULT_TIMEOUT,
+    _constants.DEFAULT_TIMEOUT,
     0,
-    _config.MAX_TIMEOUT,
+    _constants.MAX_TIMEOUT,
     kind="a number of seconds",
     low_allowed=False,
-    limits=f"a positive number of seconds up to {_config.MAX_TIMEOUT:g}",
+    limits=f"a positive number of seconds up to {_constants.MAX_TIMEOUT:g}",
 )
 
 
 def parse_max_retries(value: object) -> int:
     if value is None:
-        return _config.DEFAULT_MAX_RETRIES
+        return _constants.DEFAULT_MAX_RETRIES
     if (
         isinstance(value, bool)
         or not isinstance(value, int)
-        or not 0 <= value <= _config.MAX_RETRIES_LIMIT
+        or not 0 <= value <= _constants.MAX_RETRIES_LIMIT
     ):
         raise InvalidRequestError(
-            f"max_retries must be a whole number from 0 to {_config.MAX_RETRIES_LIMIT}; "
+            f"max_retries must be a whole number from 0 to {_constants.MAX_RETRIES_LIMIT}; "
             f"got {_short(value)}."
         )
     return value
@@ -241,7 +241,7 @@ def parse_cookies_file(value: object) -> Path | None:
 
 def parse_impersonate(value: object) -> str:
     if value is None:
-        return _config.DEFAULT_IMPERSONATE
+        return _constants.DEFAULT_IMPERSONATE
     if not isinstance(value, str) or not _IMPERSONATE.fullmatch(value):
         raise InvalidRequestError(
             "impersonate must be a curl_cffi browser target such as 'chrome' or 'chrome131'."
@@ -357,11 +357,11 @@ OPTIONS: tuple[Option[Any], ...] = (
         "cookies_file",
         "str | PathLike | None",
         None,
-        f"`${_config.ENV_COOKIES_FILE}`",
+        f"`${_constants.ENV_COOKIES_FILE}`",
         "a Netscape `cookies.txt`, a JSON export (a list of `{name, value, domain, ...}`), "
         "Playwright's storage state or a HAR recording",
         parse_cookies_file,
-        env=_config.ENV_COOKIES_FILE,
+        env=_constants.ENV_COOKIES_FILE,
         flag="--cookies-file",
     ),
     Option(
@@ -370,7 +370,7 @@ OPTIONS: tuple[Option[Any], ...] = (
         None,
         "all supported",
         "a name or list of names to read cookies from: "
-        + ", ".join(f"`{name}`" for name in _config.SUPPORTED_BROWSERS)
+        + ", ".join(f"`{name}`" for name in _constants.SUPPORTED_BROWSERS)
         + "; `[]` reads none",
         parse_browsers,
         flag="--browser",
@@ -380,10 +380,10 @@ OPTIONS: tuple[Option[Any], ...] = (
     Option(
         "temperature",
         "float",
-        _config.DEFAULT_TEMPERATURE,
-        f"`{_config.DEFAULT_TEMPERATURE:g}`",
+        _constants.DEFAULT_TEMPERATURE,
+        f"`{_constants.DEFAULT_TEMPERATURE:g}`",
         "sampling temperature, 0 to 2",
-        _number("temperature", _config.DEFAULT_TEMPERATURE, 0, 2),
+        _number("temperature", _constants.DEFAULT_TEMPERATURE, 0, 2),
         flag="--temperature",
         flag_type=float,
         scope="request",
@@ -392,10 +392,10 @@ OPTIONS: tuple[Option[Any], ...] = (
     Option(
         "top_p",
         "float",
-        _config.DEFAULT_TOP_P,
-        f"`{_config.DEFAULT_TOP_P:g}`",
+        _constants.DEFAULT_TOP_P,
+        f"`{_constants.DEFAULT_TOP_P:g}`",
         "nucleus sampling, 0 to 1",
-        _number("top_p", _config.DEFAULT_TOP_P, 0, 1),
+        _number("top_p", _constants.DEFAULT_TOP_P, 0, 1),
         flag="--top-p",
         flag_type=float,
         scope="request",
@@ -404,10 +404,10 @@ OPTIONS: tuple[Option[Any], ...] = (
     Option(
         "presence_penalty",
         "float",
-        _config.DEFAULT_PRESENCE_PENALTY,
-        f"`{_config.DEFAULT_PRESENCE_PENALTY:g}`",
+        _constants.DEFAULT_PRESENCE_PENALTY,
+        f"`{_constants.DEFAULT_PRESENCE_PENALTY:g}`",
         "-2 to 2",
-        _number("presence_penalty", _config.DEFAULT_PRESENCE_PENALTY, -2, 2),
+        _number("presence_penalty", _constants.DEFAULT_PRESENCE_PENALTY, -2, 2),
         flag="--presence-penalty",
         flag_type=float,
         scope="request",
@@ -416,10 +416,10 @@ OPTIONS: tuple[Option[Any], ...] = (
     Option(
         "frequency_penalty",
         "float",
-        _config.DEFAULT_FREQUENCY_PENALTY,
-        f"`{_config.DEFAULT_FREQUENCY_PENALTY:g}`",
+        _constants.DEFAULT_FREQUENCY_PENALTY,
+        f"`{_constants.DEFAULT_FREQUENCY_PENALTY:g}`",
         "-2 to 2",
-        _number("frequency_penalty", _config.DEFAULT_FREQUENCY_PENALTY, -2, 2),
+        _number("frequency_penalty", _constants.DEFAULT_FREQUENCY_PENALTY, -2, 2),
         flag="--frequency-penalty",
         flag_type=float,
         scope="request",
@@ -428,8 +428,8 @@ OPTIONS: tuple[Option[Any], ...] = (
     Option(
         "timeout",
         "float",
-        _config.DEFAULT_TIMEOUT,
-        f"`{_config.DEFAULT_TIMEOUT:g}`",
+        _constants.DEFAULT_TIMEOUT,
+        f"`{_constants.DEFAULT_TIMEOUT:g}`",
         "seconds for one attempt, from asking for a connection to the last byte of the answer",
         parse_timeout,
         flag="--timeout",
@@ -438,8 +438,8 @@ OPTIONS: tuple[Option[Any], ...] = (
     Option(
         "max_retries",
         "int",
-        _config.DEFAULT_MAX_RETRIES,
-        f"`{_config.DEFAULT_MAX_RETRIES}`",
+        _constants.DEFAULT_MAX_RETRIES,
+        f"`{_constants.DEFAULT_MAX_RETRIES}`",
         "retries on 429, 5xx and connection failures (not a TLS certificate or CA bundle that "
         "failed: it would fail again), with exponential backoff and jitter, or "
         "the server's `Retry-After`; a `Retry-After` over 60 s is not waited out, the error is "
@@ -451,8 +451,8 @@ OPTIONS: tuple[Option[Any], ...] = (
     Option(
         "impersonate",
         "str",
-        _config.DEFAULT_IMPERSONATE,
-        f'`"{_config.DEFAULT_IMPERSONATE}"`',
+        _constants.DEFAULT_IMPERSONATE,
+        f'`"{_constants.DEFAULT_IMPERSONATE}"`',
         "curl_cffi browser target (`chrome` is its newest Chrome); the user agent and client "
         "hints follow it",
         parse_impersonate,
@@ -462,10 +462,10 @@ OPTIONS: tuple[Option[Any], ...] = (
         "user_agent",
         "str | None",
         None,
-        f"`${_config.ENV_USER_AGENT}`, else the impersonated browser's",
+        f"`${_constants.ENV_USER_AGENT}`, else the impersonated browser's",
         "set it to the browser that earned your `cf_clearance` cookie",
         parse_user_agent,
-        env=_config.ENV_USER_AGENT,
+        env=_constants.ENV_USER_AGENT,
         flag="--user-agent",
     ),
     Option(
@@ -494,23 +494,23 @@ OPTIONS: tuple[Option[Any], ...] = (
     Option(
         "base_url",
         "str | None",
-        _config.DEFAULT_BASE_URL,
-        f"`${_config.ENV_BASE_URL}`, else `{_config.DEFAULT_BASE_URL}`",
+        _constants.DEFAULT_BASE_URL,
+        f"`${_constants.ENV_BASE_URL}`, else `{_constants.DEFAULT_BASE_URL}`",
         "where a chat-gpt.org-compatible API lives (`POST {base_url}/api/text`)",
         _base_url,
-        env=_config.ENV_BASE_URL,
+        env=_constants.ENV_BASE_URL,
         flag="--base-url",
     ),
     Option(
         "refresh_cookies",
         "bool",
         False,
-        f"`${_config.ENV_REFRESH_COOKIES}`, else `False`",
+        f"`${_constants.ENV_REFRESH_COOKIES}`, else `False`",
         "on a Cloudflare challenge or rejected cookies, renew the cookies with one headless "
         "visit of the browser profile `aichat login` made, and try once more (needs the "
         "`login` extra)",
         parse_switch("refresh_cookies"),
-        env=_config.ENV_REFRESH_COOKIES,
+        env=_constants.ENV_REFRESH_COOKIES,
         flag="--refresh",
         flag_type=None,
     ),

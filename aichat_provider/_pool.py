@@ -22,7 +22,7 @@ from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import NamedTuple
 
-from ._session import StreamSession, curl_imported, import_curl
+from ._session import CurlSession, curl_imported, import_curl
 
 #: Sessions kept per loop; the least recently used one is retired beyond this.
 MAX_SESSIONS_PER_LOOP = 16
@@ -45,7 +45,7 @@ class SessionKey(NamedTuple):
 class _Entry:
     __slots__ = ("leases", "retiring", "session")
 
-    def __init__(self, session: StreamSession) -> None:
+    def __init__(self, session: CurlSession) -> None:
         self.session = session
         self.leases = 0
         self.retiring = False
@@ -75,7 +75,7 @@ class _LoopPool:
         entry = self.sessions.get(key)
         if entry is None:
             entry = self.sessions[key] = _Entry(
-                StreamSession(
+                CurlSession(
                     impersonate=key.impersonate,
                     proxy=key.proxy,
                     verify=key.verify,
@@ -134,7 +134,7 @@ class lease:  # used like a function: ``async with lease(key) as session``
     def __init__(self, key: SessionKey) -> None:
         self._key = key
 
-    async def __aenter__(self) -> StreamSession:
+    async def __aenter__(self) -> CurlSession:
         self._pool = _pools.get(asyncio.get_running_loop()) or await _loop_pool()
         self._entry, evicted = self._pool.acquire(self._key)
         if evicted is not None:  # our lease is counted already: closing it cannot touch ours

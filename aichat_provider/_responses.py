@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from . import _config
+from . import _constants
 from ._redact import Scrubber
 from .errors import (
     AuthenticationError,
@@ -42,7 +42,7 @@ class HttpReply:
         return self.headers.get(name.lower()) or ""
 
 
-def body_excerpt(body: bytes, scrub: Scrubber, limit: int = _config.BODY_EXCERPT_CHARS) -> str:
+def body_excerpt(body: bytes, scrub: Scrubber, limit: int = _constants.BODY_EXCERPT_CHARS) -> str:
     """The start of a body as one line of text, secrets removed before it is cut."""
     text = scrub(body[: limit * 16].decode("utf-8", errors="replace"))
     text = re.sub(r"\s+", " ", text).strip()

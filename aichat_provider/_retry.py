@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypeVar
 
-from . import _config
+from . import _constants
 from .errors import (
     CloudflareError,
     ProviderConnectionError,
@@ -34,10 +34,10 @@ class RetryPolicy:
     raised at once for the caller to schedule.
     """
 
-    max_retries: int = _config.DEFAULT_MAX_RETRIES
-    initial_delay: float = _config.RETRY_INITIAL_DELAY
-    max_delay: float = _config.RETRY_MAX_DELAY
-    retry_after_limit: float = _config.RETRY_AFTER_LIMIT
+    max_retries: int = _constants.DEFAULT_MAX_RETRIES
+    initial_delay: float = _constants.RETRY_INITIAL_DELAY
+    max_delay: float = _constants.RETRY_MAX_DELAY
+    retry_after_limit: float = _constants.RETRY_AFTER_LIMIT
 
     def delay_before_retry(self, error: ProviderError, retries_done: int) -> float | None:
         """Seconds to wait before the next attempt, or None when ``error`` is final."""

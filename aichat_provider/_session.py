@@ -1,4 +1,7 @@
-"""``StreamSession``: a thin async session over curl_cffi with the defaults a provider needs.
+"""``CurlSession``: a thin async session over curl_cffi with the defaults a provider needs.
+
+``StreamSession`` is its name in the gpt4free-style contract (``from aichat_provider import
+StreamSession``); it reads each answer whole, since the service does not stream.
 
 - Redirects are never followed, so a 3xx cannot carry the prompt (or anything else) to another host.
 - TLS verification stays on; ``verify`` may name a CA bundle.
@@ -25,7 +28,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import urlsplit
 
-from . import _config
+from . import _constants
 from ._redact import Scrubber, redact_url
 from ._responses import HttpReply, raise_for_status
 from .errors import (
@@ -78,20 +81,20 @@ def import_curl() -> None:
     )
 
 
-class StreamSession:
+class CurlSession:
     """An async HTTP session for one provider configuration (proxy, fingerprint, TLS settings).
 
-    Use it as ``async with StreamSession(...) as session:`` or call :meth:`aclose`.
+    Use it as ``async with CurlSession(...) as session:`` or call :meth:`aclose`.
     """
 
     def __init__(
         self,
         *,
-        impersonate: str = _config.DEFAULT_IMPERSONATE,
+        impersonate: str = _constants.DEFAULT_IMPERSONATE,
         proxy: str | None = None,
         verify: bool | str = True,
-        timeout: float = _config.DEFAULT_TIMEOUT,
-        max_body_bytes: int = _config.MAX_RESPONSE_BYTES,
+        timeout: float = _constants.DEFAULT_TIMEOUT,
+        max_body_bytes: int = _constants.MAX_RESPONSE_BYTES,
         max_clients: int = 10,
     ) -> None:
         self.impersonate = impersonate
@@ -119,11 +122,11 @@ class StreamSession:
 
     def __repr__(self) -> str:
         return (
-            f"StreamSession(impersonate={self.impersonate!r}, proxy={self._proxy_shown!r}, "
+            f"CurlSession(impersonate={self.impersonate!r}, proxy={self._proxy_shown!r}, "
             f"timeout={self.timeout!r})"
         )
 
-    async def __aenter__(self) -> StreamSession:
+    async def __aenter__(self) -> CurlSession:
         return self
 
     async def __aexit__(
@@ -337,3 +340,7 @@ def _curl_seconds(timeout: float) -> float:
     milliseconds, rounded up, plus half of one that the truncation removes again.
     """
     return (max(1, math.ceil(timeout * 1000)) + 0.5) / 1000
+
+
+#: The gpt4free-style name the contract exports (the session reads answers whole).
+StreamSession = CurlSession

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import quote, unquote_to_bytes, urlsplit
 
-from . import _config
+from . import _constants
 from ._redact import redact_url
 from .errors import InvalidRequestError
 
@@ -42,7 +42,7 @@ class Endpoints(NamedTuple):
 def parse_base_url(value: object) -> Endpoints:
     """Check ``base_url`` (None: the default) and return its endpoints, or InvalidRequestError."""
     if value is None:
-        return _endpoints(_config.DEFAULT_BASE_URL)
+        return _endpoints(_constants.DEFAULT_BASE_URL)
     if not isinstance(value, str):
         raise InvalidRequestError(f"base_url must be a string, not {type(value).__name__}.")
     return _endpoints(value)

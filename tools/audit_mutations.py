@@ -110,8 +110,8 @@ MUTATIONS = (
     Mutation(
         "app-ignores-env-key",
         "`ServerConfig.from_environment` (uvicorn's factory) ignores `AICHAT_API_KEY`",
-        "aichat_provider/server/_config.py",
-        "api_key=os.environ.get(_config.ENV_API_KEY) or None,",
+        "aichat_provider/server/_settings.py",
+        "api_key=os.environ.get(_constants.ENV_API_KEY) or None,",
         "api_key=None,",
         ("tests/server/test_app.py::test_configuration_from_the_environment",),
     ),

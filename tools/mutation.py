@@ -154,7 +154,7 @@ TARGETS = (
         ("tests/server/test_openai_fields.py", "tests/server/test_security.py"),
     ),
     Target(
-        "aichat_provider/server/_config.py",
+        "aichat_provider/server/_settings.py",
         ("tests/server/test_app.py", "tests/server/test_security.py"),
         ("tests/server/test_server.py", "tests/server/test_lifecycle.py"),
     ),

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import _config
+from .. import _constants
 from .._urls import Endpoints, parse_base_url
 from ..cookies._sources import store_cache
 from ..cookies._store import StoredLogin, browser_profile_dir, save_login, store_path
@@ -34,7 +34,7 @@ logger = logging.getLogger("aichat_provider")
 def locate_browser(browser: str | os.PathLike[str] | None = None) -> Path:
     """The browser to drive: ``browser``, else ``$AICHAT_BROWSER``, else the first installed
     Chrome, Chromium, Edge or Brave. LoginError when there is none."""
-    named = browser or os.environ.get(_config.ENV_BROWSER)
+    named = browser or os.environ.get(_constants.ENV_BROWSER)
     if named:
         path = Path(named).expanduser()
         if not path.is_file():
@@ -45,7 +45,7 @@ def locate_browser(browser: str | os.PathLike[str] | None = None) -> Path:
         raise LoginError(
             "No Chrome, Chromium, Edge or Brave was found on this machine (on PATH or where "
             "their installers put them). Install one, or name yours with --browser-path or "
-            f"{_config.ENV_BROWSER}."
+            f"{_constants.ENV_BROWSER}."
         )
     return found
 
@@ -55,7 +55,7 @@ async def login(
     *,
     headless: bool = False,
     browser: str | os.PathLike[str] | None = None,
-    timeout: float = _config.LOGIN_TIMEOUT,
+    timeout: float = _constants.LOGIN_TIMEOUT,
     wait_for: Sequence[str] = (),
     until: Awaitable[Any] | None = None,
     debugging_port: int | None = None,
@@ -68,7 +68,7 @@ async def login(
     closes the window. ``debugging_port`` opens a DevTools port so another program can drive the
     page (tests do). Raises LoginError with the next step when it cannot.
     """
-    endpoints = parse_base_url(base_url or os.environ.get(_config.ENV_BASE_URL) or None)
+    endpoints = parse_base_url(base_url or os.environ.get(_constants.ENV_BASE_URL) or None)
     executable = await asyncio.to_thread(locate_browser, browser)
     profile = browser_profile_dir(endpoints.host)
 
@@ -120,7 +120,9 @@ _renewals: dict[str, concurrent.futures.Future[StoredLogin]] = {}
 _renewals_lock = threading.Lock()
 
 
-async def renew(endpoints: Endpoints, *, timeout: float = _config.REFRESH_TIMEOUT) -> StoredLogin:
+async def renew(
+    endpoints: Endpoints, *, timeout: float = _constants.REFRESH_TIMEOUT
+) -> StoredLogin:
     """Renew the stored cookies of ``endpoints.host`` with one headless visit on the login
     profile. Calls that need it at the same time, on any thread or loop, share one visit.
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import _config
+from .. import _constants
 from ..cookies._store import private_folder
 from ..errors import LoginError
 
@@ -116,7 +116,7 @@ async def open_browser(
                 args=args,
                 user_agent=agent,
                 no_viewport=not headless,
-                timeout=_config.LOGIN_LAUNCH_TIMEOUT * 1000,
+                timeout=_constants.LOGIN_LAUNCH_TIMEOUT * 1000,
             )
         except Exception as exc:  # Playwright's own errors, a profile in use, a bad binary
             raise LoginError(_launch_failure(executable, exc)) from None
@@ -165,7 +165,7 @@ async def visit(
             if finishing_by is None and interrupted is not None and interrupted.done():
                 # Enter was pressed, maybe the moment the page passed the check: the last look
                 # may be older than that, so keep looking a little while for a page past it.
-                finishing_by = time.monotonic() + _config.LOGIN_FINAL_LOOK
+                finishing_by = time.monotonic() + _constants.LOGIN_FINAL_LOOK
             looked = False
             try:
                 # The page first, then its cookies: a page past the check means the cookie
@@ -184,7 +184,7 @@ async def visit(
             if finishing_by is not None:
                 if time.monotonic() > finishing_by:
                     return seen
-                await asyncio.sleep(_config.LOGIN_POLL / 5)
+                await asyncio.sleep(_constants.LOGIN_POLL / 5)
                 continue
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -192,7 +192,7 @@ async def visit(
             waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(closed.wait())]
             if interrupted is not None:
                 waiters.append(interrupted)
-            await asyncio.wait(waiters, timeout=min(_config.LOGIN_POLL, remaining))
+            await asyncio.wait(waiters, timeout=min(_constants.LOGIN_POLL, remaining))
             waiters[0].cancel()
     finally:
         if interrupted is not None and not interrupted.done():

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from .._config import VERSION
+from .._constants import VERSION
 from . import ask, chat, doctor, login, logout, serve
 from ._common import ENVIRONMENT, EXIT_CODES, EXIT_INTERRUPTED
 

@@ -15,7 +15,7 @@ import sys
 
 from .. import errors
 from .._aichat import Aichat
-from .._config import VERSION
+from .._constants import VERSION
 from .._options import parse_options
 from ._common import (
     EXIT_OK,

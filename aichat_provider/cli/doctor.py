@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .. import _config, errors
+from .. import _constants, errors
 from .._aichat import Aichat
 from .._options import parse_cookies_file, parse_timeout, parse_verify
 from .._redact import Scrubber, redact_url
 from .._responses import HttpReply, is_cloudflare_challenge
-from .._session import StreamSession
+from .._session import CurlSession
 from .._urls import Endpoints, parse_base_url, parse_proxy
 from ..cookies._cache import within
 from ..cookies._profiles import parse_browsers
@@ -81,14 +81,14 @@ def run(args: argparse.Namespace) -> int:
     report = Report(color=use_color(sys.stdout))
     try:
         checked = Checked(
-            parse_base_url(args.base_url or os.environ.get(_config.ENV_BASE_URL) or None),
+            parse_base_url(args.base_url or os.environ.get(_constants.ENV_BASE_URL) or None),
             parse_proxy(args.proxy),
             parse_browsers(args.browser),
             parse_verify(args.verify),
             parse_timeout(args.timeout) if args.timeout is not None else 15.0,
         )
         cookies_file = parse_cookies_file(
-            args.cookies_file or os.environ.get(_config.ENV_COOKIES_FILE) or None
+            args.cookies_file or os.environ.get(_constants.ENV_COOKIES_FILE) or None
         )
     except errors.InvalidRequestError as error:
         report.line("fail", "options", str(error))
@@ -119,14 +119,14 @@ def check_cookie_sources(
             found_any = found_any or bool(finding.names)
             clearance_from += [finding.place] if "cf_clearance" in finding.names else []
             stored_agent = stored_agent or finding.user_agent
-    agent = args.user_agent or stored_agent or os.environ.get(_config.ENV_USER_AGENT)
+    agent = args.user_agent or stored_agent or os.environ.get(_constants.ENV_USER_AGENT)
     check_clearance(report, clearance_from, agent)
     if not found_any:
         report.line(
             "fail",
             "cookies",
             f"no cookies for {host} anywhere; log in to {host} in a "
-            f"browser here, or export cookies.txt and set {_config.ENV_COOKIES_FILE}",
+            f"browser here, or export cookies.txt and set {_constants.ENV_COOKIES_FILE}",
         )
     return found_any
 
@@ -146,7 +146,7 @@ def check_clearance(report: Report, found_in: list[str], agent: str | None) -> N
                 "warn",
                 "cf_clearance",
                 f"found in {', '.join(found_in)}, but no user agent is set: set "
-                f"{_config.ENV_USER_AGENT} (or --user-agent) to that browser's "
+                f"{_constants.ENV_USER_AGENT} (or --user-agent) to that browser's "
                 "navigator.userAgent, or Cloudflare will reject the cookie",
             )
     else:
@@ -203,9 +203,7 @@ def check_network(report: Report, checked: Checked) -> None:
 
 async def _get(checked: Checked, timeout: float) -> HttpReply:
     """A cookie-less GET of the site, through the same session kind the provider uses."""
-    async with StreamSession(
-        proxy=checked.proxy, verify=checked.verify, timeout=timeout
-    ) as session:
+    async with CurlSession(proxy=checked.proxy, verify=checked.verify, timeout=timeout) as session:
         return await session.get(checked.endpoints.base_url + "/", scrub=Scrubber())
 
 

@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 
-from .. import _config, errors
+from .. import _constants, errors
 from .._login import login
 from .._urls import parse_base_url
 from ..cookies._store import StoredLogin
@@ -44,7 +44,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="no window: for a check that passes by itself (no sign-in possible)",
     )
     parser.add_argument(
-        "--browser-path", help=f"the browser to start (default: ${_config.ENV_BROWSER}, or found)"
+        "--browser-path",
+        help=f"the browser to start (default: ${_constants.ENV_BROWSER}, or found)",
     )
     parser.add_argument(
         "--wait-for",
@@ -54,7 +55,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="finish as soon as this cookie is there (repeatable); else press Enter when done",
     )
     parser.add_argument(
-        "--timeout", type=float, default=_config.LOGIN_TIMEOUT, help="seconds to wait (300)"
+        "--timeout", type=float, default=_constants.LOGIN_TIMEOUT, help="seconds to wait (300)"
     )
     add_verbose_flag(parser)
 
@@ -62,7 +63,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     configure_logging(args.verbose)
     try:
-        endpoints = parse_base_url(args.base_url or os.environ.get(_config.ENV_BASE_URL) or None)
+        endpoints = parse_base_url(args.base_url or os.environ.get(_constants.ENV_BASE_URL) or None)
         stored = asyncio.run(_login(args, endpoints.referer))
     except errors.ProviderError as error:
         report_error(error)

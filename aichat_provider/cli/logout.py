@@ -6,7 +6,7 @@ import argparse
 import os
 import shutil
 
-from .. import _config, errors
+from .. import _constants, errors
 from .._urls import parse_base_url
 from ..cookies._store import browser_profile_dir, forget_login, stored_hosts
 from ._common import EXIT_OK, exit_code_for, report_error
@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
         if args.all:
             hosts = stored_hosts()
         else:
-            url = args.base_url or os.environ.get(_config.ENV_BASE_URL) or None
+            url = args.base_url or os.environ.get(_constants.ENV_BASE_URL) or None
             hosts = [parse_base_url(url).host]
     except errors.ProviderError as error:
         report_error(error)

@@ -12,7 +12,7 @@ import time
 import webbrowser
 from typing import TYPE_CHECKING
 
-from .. import _config
+from .. import _constants
 from ._common import (
     EXIT_OK,
     EXIT_USAGE,
@@ -30,7 +30,7 @@ __all__ = ["NAME", "SUMMARY", "configure", "run"]
 
 NAME = "serve"
 SUMMARY = "an OpenAI-compatible API and a chat page on 127.0.0.1:8000 (needs the server extra)"
-ENV_API_KEY = _config.ENV_API_KEY
+ENV_API_KEY = _constants.ENV_API_KEY
 #: Uvicorn's own limit comes after the server's grace period, which answers 503 itself.
 UVICORN_GRACE_MARGIN = 5.0
 
@@ -53,7 +53,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="ORIGIN",
         help="let the web page at ORIGIN (https://app.example) call the API; repeatable; * for any "
-        f"(default: ${_config.ENV_CORS_ORIGINS})",
+        f"(default: ${_constants.ENV_CORS_ORIGINS})",
     )
     parser.add_argument(
         "--allowed-host",
@@ -61,29 +61,29 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME",
         help="answer requests for Host NAME too (only loopback names by default); repeatable; "
-        f"* for any (default: ${_config.ENV_ALLOWED_HOSTS})",
+        f"* for any (default: ${_constants.ENV_ALLOWED_HOSTS})",
     )
     parser.add_argument(
         "--graceful-timeout",
         type=float,
-        default=_config.SERVER_GRACEFUL_TIMEOUT,
+        default=_constants.SERVER_GRACEFUL_TIMEOUT,
         metavar="SECONDS",
         help="on SIGTERM, how long requests in flight may take before they are answered 503 "
-        f"({_config.SERVER_GRACEFUL_TIMEOUT:g})",
+        f"({_constants.SERVER_GRACEFUL_TIMEOUT:g})",
     )
     parser.add_argument(
         "--read-timeout",
         type=float,
-        default=_config.SERVER_READ_TIMEOUT,
+        default=_constants.SERVER_READ_TIMEOUT,
         metavar="SECONDS",
         help="how long a client may take to send a request's head, and again its body, before "
-        f"the connection is closed ({_config.SERVER_READ_TIMEOUT:g})",
+        f"the connection is closed ({_constants.SERVER_READ_TIMEOUT:g})",
     )
     parser.add_argument(
         "--workers", type=int, default=1, help="worker processes (1); each has its own metrics"
     )
     parser.add_argument(
-        "--max-body-bytes", type=int, default=_config.SERVER_MAX_BODY_BYTES, metavar="BYTES"
+        "--max-body-bytes", type=int, default=_constants.SERVER_MAX_BODY_BYTES, metavar="BYTES"
     )
     parser.add_argument(
         "--open", action="store_true", help="open the chat page in the default browser"
@@ -95,7 +95,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         from ..server import ServerConfig, ServerConfigError
-        from ..server._config import environment_list
+        from ..server._settings import environment_list
     except ImportError:
         report_error("aichat serve needs the server extra: pip install 'aichat-provider[server]'")
         return EXIT_USAGE
@@ -105,14 +105,15 @@ def run(args: argparse.Namespace) -> int:
             raise ServerConfigError("--workers must be between 1 and 64.")
         if not 0 <= args.port <= 65535:
             raise ServerConfigError("--port must be between 0 and 65535.")
-        if not 0 < args.read_timeout <= _config.MAX_TIMEOUT:
+        if not 0 < args.read_timeout <= _constants.MAX_TIMEOUT:
             raise ServerConfigError("--read-timeout must be more than 0 s and at most a day.")
         config = ServerConfig(
             api_key=args.api_key or os.environ.get(ENV_API_KEY) or None,
             provider_kwargs=provider_kwargs(args),
             max_body_bytes=args.max_body_bytes,
-            cors_origins=tuple(args.cors_origin) or environment_list(_config.ENV_CORS_ORIGINS),
-            allowed_hosts=tuple(args.allowed_host) or environment_list(_config.ENV_ALLOWED_HOSTS),
+            cors_origins=tuple(args.cors_origin) or environment_list(_constants.ENV_CORS_ORIGINS),
+            allowed_hosts=tuple(args.allowed_host)
+            or environment_list(_constants.ENV_ALLOWED_HOSTS),
             graceful_timeout=args.graceful_timeout,
         )
         config.check()
@@ -134,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def warn_if_exposed(host: str, config: ServerConfig) -> None:
-    from ..server._config import is_loopback
+    from ..server._settings import is_loopback
 
     if not is_loopback(host) and not config.api_key:
         logger.warning(
@@ -157,14 +158,14 @@ def serve(
     workers: int = 1,
     handed_over: str = "",
     open_page: bool = False,
-    read_timeout: float = _config.SERVER_READ_TIMEOUT,
+    read_timeout: float = _constants.SERVER_READ_TIMEOUT,
 ) -> None:
     """Run the server with Uvicorn until interrupted (SIGTERM drains it first)."""
     import uvicorn
 
     from ..server import create_app
-    from ..server._config import WORKER_CONFIG_VARIABLE
     from ..server._protocol import BoundedHttpToolsProtocol
+    from ..server._settings import WORKER_CONFIG_VARIABLE
 
     page = page_url(host, port)
     print(f"aichat serve: OpenAI-compatible API at {page}v1, chat page at {page}", flush=True)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from .. import _config
+from .. import _constants
 from ._browsers import BrowserCookies, load_browser_cookies
 
 BrowserKey = tuple[str, tuple[str, ...]]
@@ -31,8 +31,8 @@ class BrowserCookieCache:
 
     def __init__(
         self,
-        ttl: float = _config.BROWSER_COOKIE_TTL,
-        load_timeout: float = _config.BROWSER_LOAD_TIMEOUT,
+        ttl: float = _constants.BROWSER_COOKIE_TTL,
+        load_timeout: float = _constants.BROWSER_LOAD_TIMEOUT,
         loader: Callable[[str, Sequence[str]], BrowserCookies] = load_browser_cookies,
     ) -> None:
         self.ttl = ttl
@@ -110,7 +110,7 @@ class ChangedFileCache(Generic[T]):
     def __init__(
         self,
         reader: Callable[[Path, str], T],
-        ttl: float = _config.COOKIES_FILE_RECHECK,
+        ttl: float = _constants.COOKIES_FILE_RECHECK,
     ) -> None:
         self.ttl = ttl
         self.reader = reader

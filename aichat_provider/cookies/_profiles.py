@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # imported when a profiles.ini is read
     import configparser
 
-from .. import _config
+from .. import _constants
 from ..errors import InvalidRequestError
 
 LINUX, MACOS, WINDOWS = "linux", "darwin", "win32"
@@ -197,11 +197,11 @@ def parse_browsers(value: object) -> tuple[str, ...]:
     chosen: list[str] = []
     for name in names:
         key = name.strip().lower()
-        if key not in _config.SUPPORTED_BROWSERS:
+        if key not in _constants.SUPPORTED_BROWSERS:
             shown = repr(name[:40]) if name.isprintable() else "that name"
             raise InvalidRequestError(
                 f"browser {shown} is not supported; use one of: "
-                f"{', '.join(_config.SUPPORTED_BROWSERS)}."
+                f"{', '.join(_constants.SUPPORTED_BROWSERS)}."
             )
         if key not in chosen:
             chosen.append(key)

@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from .. import _config
+from .. import _constants
 from ..errors import InvalidRequestError, MissingCookiesError
 from ._browsers import NOT_INSTALLED, load_browser_cookies
 from ._cache import BrowserCookieCache, ChangedFileCache, within
@@ -134,7 +134,7 @@ class CookiesFile(CookieSource):
         check, host = "cookies file", query.host
         if query.cookies_file is None:
             yield Finding(
-                "skip", check, f"none given (--cookies-file or {_config.ENV_COOKIES_FILE})"
+                "skip", check, f"none given (--cookies-file or {_constants.ENV_COOKIES_FILE})"
             )
             return
         try:
@@ -239,7 +239,7 @@ class Browsers(CookieSource):
             check = f"browser {browser}"
             read = partial(load_browser_cookies, query.url, (browser,))
             try:
-                found = within(_config.BROWSER_LOAD_TIMEOUT, read)
+                found = within(_constants.BROWSER_LOAD_TIMEOUT, read)
             except Exception as exc:  # a loader failing in a way browser_cookie3 does not wrap
                 yield Finding("warn", check, f"could not be read ({type(exc).__name__})")
                 continue
@@ -247,7 +247,7 @@ class Browsers(CookieSource):
                 yield Finding(
                     "warn",
                     check,
-                    f"reading it took over {_config.BROWSER_LOAD_TIMEOUT:g} s (locked profile "
+                    f"reading it took over {_constants.BROWSER_LOAD_TIMEOUT:g} s (locked profile "
                     "or a keyring that does not answer); close the browser or use a file",
                 )
             elif found.cookies:
@@ -280,7 +280,7 @@ def missing_cookies_message(host: str, reasons: Mapping[str, str]) -> str:
     tried = "; ".join(f"{', '.join(sources)}: {why}" for why, sources in grouped.items())
     return (
         f"No cookies for {host} were found. Pass cookies={{...}} (or a 'name=value; ...' string), "
-        f"point cookies_file= or {_config.ENV_COOKIES_FILE} at a cookies.txt or JSON export, "
+        f"point cookies_file= or {_constants.ENV_COOKIES_FILE} at a cookies.txt or JSON export, "
         f"run 'aichat login' (it saves them for every later call), or log in to {host} in a "
         "supported browser on this machine." + (f" Tried: {tried}." if tried else "")
     )

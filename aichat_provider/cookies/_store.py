@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import _config
+from .. import _constants
 from ..errors import InvalidRequestError
 from ._files import read_text_file
 from ._jar import Selected, make_cookie, normalise_expiry, select_cookies
@@ -48,7 +48,7 @@ def data_dir(environ: Mapping[str, str] | None = None, platform: str | None = No
     """
     environ = os.environ if environ is None else environ
     platform = platform or sys.platform
-    override = environ.get(_config.ENV_DATA_DIR)
+    override = environ.get(_constants.ENV_DATA_DIR)
     if override:
         return Path(override).expanduser()
     home = Path(environ.get("HOME") or Path.home())
@@ -211,13 +211,13 @@ def private_folder(
                 raise InvalidRequestError(
                     f"{str(current)!r} is a symbolic link; the login data is kept only in real "
                     "folders of your own: remove it, or point "
-                    f"{_config.ENV_DATA_DIR} at a folder of your own"
+                    f"{_constants.ENV_DATA_DIR} at a folder of your own"
                 )
             _check_folder(current, info, closed=0o077)
     except OSError as exc:
         raise InvalidRequestError(
             f"the data folder {str(folder)!r} cannot be used "
-            f"({exc.strerror or type(exc).__name__}); point {_config.ENV_DATA_DIR} at a folder "
+            f"({exc.strerror or type(exc).__name__}); point {_constants.ENV_DATA_DIR} at a folder "
             "of your own"
         ) from None
     return True
@@ -229,7 +229,7 @@ def _check_folder(folder: Path, info: os.stat_result, *, closed: int) -> None:
     if info.st_uid != os.geteuid():
         raise InvalidRequestError(
             f"{str(folder)!r} belongs to another user, who could read or replace the saved "
-            f"login; point {_config.ENV_DATA_DIR} at a folder of your own"
+            f"login; point {_constants.ENV_DATA_DIR} at a folder of your own"
         )
     if stat.S_IMODE(info.st_mode) & closed:
         os.chmod(folder, stat.S_IMODE(info.st_mode) & ~closed)

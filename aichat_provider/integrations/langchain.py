@@ -30,7 +30,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Chat
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field, create_model
 
-from .. import _config, errors
+from .. import _constants, errors
 from .._aichat import Aichat
 from .._messages import Message, Messages
 from .._options import OPTIONS, PAYLOAD_FIELDS, AichatOptions
@@ -94,7 +94,7 @@ class ChatAichat(_WithOptions):
     options; left at None they use the provider's defaults (and its environment variables, such
     as ``AICHAT_COOKIES_FILE``)."""
 
-    model: str = _config.DEFAULT_MODEL
+    model: str = _constants.DEFAULT_MODEL
 
     @property
     def _llm_type(self) -> str:

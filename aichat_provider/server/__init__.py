@@ -17,6 +17,6 @@ Safe by default: only loopback ``Host`` names, no foreign ``Origin`` and only JS
 from __future__ import annotations
 
 from ._app import AichatServer, create_app
-from ._config import ServerConfig, ServerConfigError
+from ._settings import ServerConfig, ServerConfigError
 
 __all__ = ["AichatServer", "ServerConfig", "ServerConfigError", "create_app"]

@@ -21,7 +21,6 @@ from .._base import AsyncProvider, BaseProvider
 from .._messages import format_prompt
 from . import _access_log
 from ._chat import Choice, Plan, estimate_tokens, read_chat, read_completion, usage
-from ._config import ServerConfig
 from ._errors import APIError, error_for, invalid
 from ._guard import Guard, check_json_body, preflight_headers
 from ._http import (
@@ -41,6 +40,7 @@ from ._http import (
 )
 from ._metrics import create_metrics
 from ._schema import runner
+from ._settings import ServerConfig
 
 logger = logging.getLogger("aichat_provider.server")
 

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import _config
+from .. import _constants
 from .._messages import repair_text
 from ._errors import APIError, invalid
 from ._schema import SchemaBudget, SchemaRunner, schema_text
@@ -457,9 +457,10 @@ def _forced_tool_call(tools: object, choice: object, budget: SchemaBudget) -> Fo
     text, which is all the service can do on its own)."""
     if tools is not None and not isinstance(tools, list):
         raise invalid("'tools' must be a list.", "tools")
-    if tools is not None and len(tools) > _config.SERVER_MAX_TOOLS:
+    if tools is not None and len(tools) > _constants.SERVER_MAX_TOOLS:
         raise invalid(
-            f"'tools' offers {len(tools)} tools; at most {_config.SERVER_MAX_TOOLS} are allowed.",
+            f"'tools' offers {len(tools)} tools; at most {_constants.SERVER_MAX_TOOLS} are "
+            "allowed.",
             "tools",
             "too_many_tools",
         )
@@ -515,9 +516,9 @@ def _check_list(data: Mapping[str, Any], name: str) -> None:
     value = data.get(name)
     if value is not None and not isinstance(value, list):
         raise invalid(f"'{name}' must be a list.", name)
-    if isinstance(value, list) and len(value) > _config.SERVER_MAX_TOOLS:
+    if isinstance(value, list) and len(value) > _constants.SERVER_MAX_TOOLS:
         raise invalid(
-            f"'{name}' offers {len(value)} functions; at most {_config.SERVER_MAX_TOOLS} are "
+            f"'{name}' offers {len(value)} functions; at most {_constants.SERVER_MAX_TOOLS} are "
             "allowed.",
             name,
             "too_many_tools",

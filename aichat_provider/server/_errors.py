@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .. import _config, errors
+from .. import _constants, errors
 
 
 @dataclass(eq=False)
@@ -97,5 +97,5 @@ def _capped(retry_after: float | None) -> tuple[float | None, bool]:
     """The ``Retry-After`` to pass on, and whether the upstream asked for longer than that."""
     if retry_after is None:
         return None, False
-    cap = _config.SERVER_RETRY_AFTER_CAP
+    cap = _constants.SERVER_RETRY_AFTER_CAP
     return min(retry_after, cap), retry_after > cap

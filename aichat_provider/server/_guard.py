@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import _config
+from .. import _constants
 from ._errors import APIError
 from ._http import Headers, Request
 
@@ -34,7 +34,9 @@ class Guard:
     @classmethod
     def create(cls, cors_origins: tuple[str, ...], allowed_hosts: tuple[str, ...]) -> Guard:
         hosts = (
-            None if "*" in allowed_hosts else frozenset((*_config.LOOPBACK_HOSTS, *allowed_hosts))
+            None
+            if "*" in allowed_hosts
+            else frozenset((*_constants.LOOPBACK_HOSTS, *allowed_hosts))
         )
         return cls(frozenset(cors_origins), hosts)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from .. import _config
+from .. import _constants
 from ._errors import APIError
 
 #: After refusing a request, what the client still sends is read and dropped this long before the
@@ -31,8 +31,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(
         self,
         *args: Any,
-        read_timeout: float = _config.SERVER_READ_TIMEOUT,
-        max_head_bytes: int = _config.SERVER_MAX_HEAD_BYTES,
+        read_timeout: float = _constants.SERVER_READ_TIMEOUT,
+        max_head_bytes: int = _constants.SERVER_MAX_HEAD_BYTES,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)

@@ -28,7 +28,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from .. import _config
+from .. import _constants
 from . import _schema_worker
 from ._errors import APIError, invalid
 
@@ -45,7 +45,7 @@ WORKER_START_TIMEOUT = 60.0
 class SchemaBudget:
     """How many more schema values a request may bring (all its schemas together)."""
 
-    def __init__(self, nodes: int = _config.SERVER_MAX_SCHEMA_NODES) -> None:
+    def __init__(self, nodes: int = _constants.SERVER_MAX_SCHEMA_NODES) -> None:
         self.nodes = nodes
 
 
@@ -57,13 +57,13 @@ def schema_text(schema: dict[str, Any], where: str, param: str, budget: SchemaBu
         if budget.nodes < 0:
             raise invalid(
                 f"{where}: the schemas of this request hold more than "
-                f"{_config.SERVER_MAX_SCHEMA_NODES} values together; send smaller ones.",
+                f"{_constants.SERVER_MAX_SCHEMA_NODES} values together; send smaller ones.",
                 param,
                 "schema_too_large",
             )
-        if depth > _config.SERVER_MAX_SCHEMA_DEPTH:
+        if depth > _constants.SERVER_MAX_SCHEMA_DEPTH:
             raise invalid(
-                f"{where} is nested more than {_config.SERVER_MAX_SCHEMA_DEPTH} levels deep.",
+                f"{where} is nested more than {_constants.SERVER_MAX_SCHEMA_DEPTH} levels deep.",
                 param,
                 "schema_too_deep",
             )
@@ -142,8 +142,8 @@ class SchemaRunner:
 
     def __init__(
         self,
-        workers: int = _config.SERVER_SCHEMA_WORKERS,
-        timeout: float = _config.SERVER_SCHEMA_TIMEOUT,
+        workers: int = _constants.SERVER_SCHEMA_WORKERS,
+        timeout: float = _constants.SERVER_SCHEMA_TIMEOUT,
     ) -> None:
         self.timeout = timeout
         self._free: queue.SimpleQueue[_Worker] = queue.SimpleQueue()

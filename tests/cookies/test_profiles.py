@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from aichat_provider import _config
+from aichat_provider import _constants
 from aichat_provider.cookies._profiles import (
     BROWSERS,
     LINUX,
@@ -25,7 +25,7 @@ def touch(path: Path, text: str = "") -> Path:
 
 
 def test_the_browser_table_names_every_supported_browser_once() -> None:
-    assert tuple(BROWSERS) == _config.SUPPORTED_BROWSERS
+    assert tuple(BROWSERS) == _constants.SUPPORTED_BROWSERS
 
 
 def test_which_browsers_each_system_has() -> None:

@@ -428,7 +428,7 @@ async def test_enter_before_the_check_passes_looks_again_a_while_then_saves_noth
 ) -> None:
     """Enter may come the moment the page passes the check, before the login's last look saw
     it: so the login keeps looking a little while; a page that never passes still ends."""
-    from aichat_provider._config import LOGIN_FINAL_LOOK
+    from aichat_provider._constants import LOGIN_FINAL_LOOK
 
     with StandInService(challenge=Challenge(delay=60)) as slow:
         pressed: asyncio.Future[None] = asyncio.get_running_loop().create_future()

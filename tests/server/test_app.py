@@ -17,11 +17,11 @@ import httpx
 import pytest
 
 from aichat_provider import Aichat, AsyncProvider, BaseProvider
-from aichat_provider._config import MAX_TIMEOUT
+from aichat_provider._constants import MAX_TIMEOUT
 from aichat_provider.registry import ProviderRegistry
 from aichat_provider.server import AichatServer, ServerConfig, ServerConfigError, create_app
 from aichat_provider.server._access_log import QueryRedactingFilter, redact_query
-from aichat_provider.server._config import is_loopback, normalise_host, normalise_origin
+from aichat_provider.server._settings import is_loopback, normalise_host, normalise_origin
 from aichat_provider.testing import StandInService
 
 USER = [{"role": "user", "content": "Hi"}]

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from aichat_provider import _config
+from aichat_provider import _constants
 from aichat_provider.testing import Reply, StandInService
 from support.server import Server, serve_stand_in
 
@@ -226,7 +226,7 @@ def test_references_that_fan_out_are_cut_off_and_the_server_keeps_answering(
     assert status == 502, body
     assert body["error"]["code"] == "schema_check_failed"
     assert "simplify the schema" in body["error"]["message"]
-    assert took < _config.SERVER_SCHEMA_TIMEOUT + 10  # the deadline, plus a worker's start
+    assert took < _constants.SERVER_SCHEMA_TIMEOUT + 10  # the deadline, plus a worker's start
     assert max(health) < HEALTH_BOUND, health
     log = server.log_text()
     assert log.count("a JSON Schema check gave up") == 1
@@ -270,7 +270,7 @@ def test_an_answer_that_fails_everywhere_does_not_grow_the_servers_memory(
 def test_more_tools_than_openai_allows_are_refused(
     server: Server, upstream: StandInService
 ) -> None:
-    request = forced_tools(*({"type": "object"} for _ in range(_config.SERVER_MAX_TOOLS + 1)))
+    request = forced_tools(*({"type": "object"} for _ in range(_constants.SERVER_MAX_TOOLS + 1)))
     status, _, body = server.post_json("/v1/chat/completions", request)
     assert status == 400
     assert body["error"]["code"] == "too_many_tools"
@@ -298,7 +298,7 @@ def test_schemas_too_deep_or_too_large_are_refused(
     status, _, body = server.post_json("/v1/chat/completions", structured(deep))
     assert (status, body["error"]["code"]) == (400, "schema_too_deep")
 
-    wide = {"type": "integer", "enum": list(range(_config.SERVER_MAX_SCHEMA_NODES))}
+    wide = {"type": "integer", "enum": list(range(_constants.SERVER_MAX_SCHEMA_NODES))}
     status, _, body = server.post_json("/v1/chat/completions", structured(wide))
     assert (status, body["error"]["code"]) == (400, "schema_too_large")
     assert upstream.requests == []

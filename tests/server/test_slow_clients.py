@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from aichat_provider import _config
+from aichat_provider import _constants
 from aichat_provider.cli import serve as serve_command
 from aichat_provider.testing import Reply, StandInService
 from support.secrets import subprocess_env
@@ -113,7 +113,7 @@ def test_a_one_mib_header_block_is_refused_with_431(server: Server) -> None:
     assert headers["x-should-retry"] == "false"
     error = json.loads(body)["error"]
     assert error["code"] == "request_header_too_large"
-    assert str(_config.SERVER_MAX_HEAD_BYTES) in error["message"]
+    assert str(_constants.SERVER_MAX_HEAD_BYTES) in error["message"]
     assert "X-Fill" not in answer.decode("latin-1")  # nothing of the request comes back
 
 
@@ -133,7 +133,7 @@ def test_a_64_mib_header_does_not_grow_the_server(server: Server) -> None:
 def test_a_head_over_the_bound_sent_at_once_is_refused(server: Server) -> None:
     """Just over the bound: the last read completes the head, and the head still counts."""
     head = HEAD + b"Connection: close\r\nX-Fill: "
-    value = b"a" * (_config.SERVER_MAX_HEAD_BYTES + 64 - len(head) - 4)
+    value = b"a" * (_constants.SERVER_MAX_HEAD_BYTES + 64 - len(head) - 4)
     with connect(server) as client:
         client.sendall(head + value + b"\r\n\r\n")
         answer, _ = read_until_closed(client, MARGIN)
@@ -141,7 +141,7 @@ def test_a_head_over_the_bound_sent_at_once_is_refused(server: Server) -> None:
 
 
 def test_a_head_just_under_the_bound_is_served(server: Server) -> None:
-    value = "a" * (_config.SERVER_MAX_HEAD_BYTES - 1024)
+    value = "a" * (_constants.SERVER_MAX_HEAD_BYTES - 1024)
     status, _, _ = server.raw("GET", "/health", None, {"X-Fill": value})
     assert status == 200
 
@@ -152,7 +152,7 @@ def test_a_head_just_under_the_bound_is_served(server: Server) -> None:
 def test_partial_requests_are_cut_at_the_default_deadline(server: Server) -> None:
     """The issue's case (connections holding a partial request line) and its relatives: a
     connection that sends nothing, and one that trickles its head a byte a second."""
-    deadline = _config.SERVER_READ_TIMEOUT
+    deadline = _constants.SERVER_READ_TIMEOUT
     started = time.monotonic()
     silent, partial, trickle = connect(server), connect(server), connect(server)
     partial.sendall(b"GET /heal")
@@ -266,8 +266,8 @@ def test_worker_processes_bound_heads_and_deadlines_too(
 def test_the_defaults_are_the_documented_ones() -> None:
     parser = argparse.ArgumentParser()
     serve_command.configure(parser)
-    assert parser.parse_args([]).read_timeout == _config.SERVER_READ_TIMEOUT == 10.0
-    assert _config.SERVER_MAX_HEAD_BYTES == 64 * 1024
+    assert parser.parse_args([]).read_timeout == _constants.SERVER_READ_TIMEOUT == 10.0
+    assert _constants.SERVER_MAX_HEAD_BYTES == 64 * 1024
     readme = " ".join(README.read_text().split())
     assert "`--read-timeout` (10 s)" in readme
     assert "64 KiB" in readme

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .. import _config
+from .. import _constants
 from .._aichat import Aichat
 from .._options import parse_options
 from ..cookies._files import read_cookies_file
@@ -41,12 +41,12 @@ class ServerConfig:
 
     api_key: str | None = None
     provider_kwargs: dict[str, Any] = field(default_factory=dict)
-    max_body_bytes: int = _config.SERVER_MAX_BODY_BYTES
+    max_body_bytes: int = _constants.SERVER_MAX_BODY_BYTES
     registry: ProviderRegistry = registry
     cors_origins: tuple[str, ...] = ()
     allowed_hosts: tuple[str, ...] = ()
-    graceful_timeout: float = _config.SERVER_GRACEFUL_TIMEOUT
-    max_choices: int = _config.SERVER_MAX_CHOICES
+    graceful_timeout: float = _constants.SERVER_GRACEFUL_TIMEOUT
+    max_choices: int = _constants.SERVER_MAX_CHOICES
 
     def __post_init__(self) -> None:
         self.cors_origins = tuple(normalise_origin(origin) for origin in self.cors_origins)
@@ -55,7 +55,7 @@ class ServerConfig:
             raise ServerConfigError("The API key must be printable text, not empty.")
         if not 1 <= self.max_choices <= 128:
             raise ServerConfigError("max_choices must be between 1 and 128.")
-        if not 0 <= self.graceful_timeout <= _config.MAX_TIMEOUT:
+        if not 0 <= self.graceful_timeout <= _constants.MAX_TIMEOUT:
             raise ServerConfigError("The graceful timeout must be between 0 s and a day.")
         if self.max_body_bytes < 1024:
             raise ServerConfigError("The largest request body must be at least 1024 bytes.")
@@ -74,9 +74,9 @@ class ServerConfig:
         if handed_over:
             return cls.from_json(handed_over)
         return cls(
-            api_key=os.environ.get(_config.ENV_API_KEY) or None,
-            cors_origins=environment_list(_config.ENV_CORS_ORIGINS),
-            allowed_hosts=environment_list(_config.ENV_ALLOWED_HOSTS),
+            api_key=os.environ.get(_constants.ENV_API_KEY) or None,
+            cors_origins=environment_list(_constants.ENV_CORS_ORIGINS),
+            allowed_hosts=environment_list(_constants.ENV_ALLOWED_HOSTS),
         )
 
     def to_json(self) -> str:
