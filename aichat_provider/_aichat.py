@@ -234,8 +234,9 @@ def _plan_key(proxy: object, kwargs: Mapping[str, Any]) -> Hashable | None:
     types, so ``True`` is not ``1``) and the environment variables the options fall back to.
 
     None for a call a plan must not stand in for: an argument of another kind (a CookieJar is
-    read anew on every call), ``verify=False`` (warned about on every call), or keywords that
-    are ignored while debug logging is on (logged on every call). The key is one flat tuple
+    read anew on every call), certificate checks turned off (warned about on every call), or
+    keywords that are ignored while debug logging is on (logged on every call). The key is one
+    flat tuple
     (it is built on every call): each argument is its name, type and value, a dict's or list's
     length before its items, and a marker before the environment.
     """
