@@ -87,12 +87,32 @@ def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     return caplog
 
 
+#: A session bus with no service directories: ``dbus-daemon --session`` reads the system's
+#: session.conf, whose standard service directories let a name like org.freedesktop.secrets
+#: start gnome-keyring on demand wherever it is installed (a desktop), taking the name the fake
+#: keyring asks for.
+PRIVATE_BUS_CONFIG = """<busconfig>
+  <type>session</type>
+  <listen>unix:tmpdir=/tmp</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+
 @pytest.fixture(scope="session")
-def dbus_session() -> Iterator[str]:
-    """A private D-Bus session bus with no keyring on it, as on a desktop without one."""
+def dbus_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private D-Bus session bus with no keyring on it, and none that can be started on it,
+    as on a desktop without one (whether or not this machine has gnome-keyring)."""
     daemon = require_executable("dbus-daemon")
+    config = tmp_path_factory.mktemp("dbus") / "session.conf"
+    config.write_text(PRIVATE_BUS_CONFIG)
     process = subprocess.Popen(
-        [daemon, "--session", "--nofork", "--print-address=1"],
+        [daemon, f"--config-file={config}", "--nofork", "--print-address=1"],
         stdout=subprocess.PIPE,
         text=True,
     )
