@@ -92,13 +92,7 @@ def test_import_is_light_and_reads_no_browser(home: Path) -> None:
         "print(sorted(m for m in ('browser_cookie3', 'uvicorn', 'prometheus_client', "
         "'jsonschema', 'g4f') if m in sys.modules))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env=subprocess_env(home),
-        check=True,
-    )
+    out = run_python(code, home)
     assert out.stdout.strip() == "[]"
 
 
@@ -210,13 +204,7 @@ def test_import_leaves_what_only_some_calls_need_unimported(home: Path) -> None:
         "import sys; before = set(sys.modules); import aichat_provider; "
         f"print([m for m in {deferred!r} if m in sys.modules and m not in before])"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env=subprocess_env(home),
-        check=True,
-    )
+    out = run_python(code, home)
     assert out.stdout.strip() == "[]"
     # and each arrives when its call needs it
     code = (
@@ -230,13 +218,7 @@ def test_import_leaves_what_only_some_calls_need_unimported(home: Path) -> None:
         "asyncio.run(main())\n"
         "print('curl_cffi' in sys.modules)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env=subprocess_env(home),
-        check=True,
-    )
+    out = run_python(code, home)
     assert out.stdout.strip() == "True"
 
 
@@ -265,14 +247,19 @@ with StandInService() as service:
         cookies={"session": "s"}, browser=[]))
 print(answer, where)
 """
-    out = subprocess.run(
+    out = run_python(code, home)
+    answer, _, where = out.stdout.strip().partition(" [")
+    assert answer == "echo: Hi"
+    assert "the event loop" not in where
+    assert "asyncio" in where  # asyncio.to_thread's worker thread
+
+
+def run_python(code: str, home: Path) -> subprocess.CompletedProcess[str]:
+    """``python -c code`` in a fresh interpreter with a test HOME; its output as text."""
+    return subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         env=subprocess_env(home),
         check=True,
     )
-    answer, _, where = out.stdout.strip().partition(" [")
-    assert answer == "echo: Hi"
-    assert "the event loop" not in where
-    assert "asyncio" in where  # asyncio.to_thread's worker thread
