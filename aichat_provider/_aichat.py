@@ -70,7 +70,8 @@ class Aichat(AsyncProvider):
     working: ClassVar[bool] = True
     #: False so that every gpt4free calls it without ``auth=`` (0.1.x refuses a provider with
     #: ``needs_auth = True`` unless given one). The cookies it needs are found on their own;
-    #: the class ``integrations.g4f.register()`` gives gpt4free 8.x says True (see the README).
+    #: the class ``integrations.g4f.register()`` gives gpt4free 8.x says True
+    #: (docs/integrations.md).
     needs_auth: ClassVar[bool] = False
     supports_stream: ClassVar[bool] = False
     supports_message_history: ClassVar[bool] = True
@@ -95,7 +96,8 @@ class Aichat(AsyncProvider):
     ) -> str:
         """Send ``messages`` to chat-gpt.org and return the answer.
 
-        Keyword arguments are listed in the README and ``Aichat.params``; unknown ones are ignored.
+        Keyword arguments are listed in docs/python.md and ``Aichat.params``; unknown ones are
+        ignored.
         Raises the exceptions of :mod:`aichat_provider.errors`.
         """
         return (await cls.ask_async(model, messages, proxy, **kwargs)).text

@@ -4,7 +4,7 @@
 command-line flag and what the request body calls it. The validation below, the request body,
 ``Aichat.parameters`` (and so gpt4free's ``params`` and ``get_parameters()``), the ``aichat``
 command's flags, LangChain's ``ChatAichat`` fields, the ``llm`` plugin's ``-o`` options and the
-README's argument table are derived from it, with its descriptions.
+argument table of the docs (docs/python.md) are derived from it, with its descriptions.
 
 Two declarations repeat its names, because mypy cannot read a class made at run time:
 :class:`AichatOptions` types what callers may pass (``**kwargs: Unpack[AichatOptions]``) and
@@ -76,14 +76,14 @@ class Option(Generic[T]):
     to the frameworks (LangChain's fields, ``llm -o``), all from this one entry."""
 
     name: str
-    #: The type as people read it (``params``, ``get_parameters()``, the README).
+    #: The type as people read it (``params``, ``get_parameters()``, the docs).
     annotation: str
     #: The value used when the argument is absent (None where it depends on the environment).
     default: object
-    #: The README's "default" column.
+    #: The "default" column of the docs' argument table.
     default_text: str
-    #: One sentence for the README, ``--help`` and the frameworks' option descriptions
-    #: (Markdown backticks are dropped outside the README).
+    #: One sentence for the docs, ``--help`` and the frameworks' option descriptions
+    #: (Markdown backticks are dropped outside the docs).
     help: str
     parse: Callable[[object], T]
     env: str | None = None

@@ -1,9 +1,10 @@
 """Driving the user's own Chrome-family browser for ``aichat login`` and the automatic refresh.
 
 Playwright (the ``login`` extra) drives the installed browser through ``executable_path``; it
-never downloads one. It was chosen over nodriver, zendriver and pydoll (compared on this
-machine: see the README) because its own close writes the profile's cookie store to disk, it is
-well kept and Apache-licensed, and it is fully typed. Two things make a Playwright-driven
+never downloads one. It was chosen over nodriver, zendriver and pydoll, each tried against
+Chromium and a Cloudflare-style check, because its own close writes the profile's cookie store to
+disk (the others stop the browser too abruptly and lose it), it is well kept and Apache-licensed
+(nodriver and zendriver are AGPL), and it is fully typed. Two things make a Playwright-driven
 browser look like a person's: ``--disable-blink-features=AutomationControlled`` (Playwright's
 pipe would otherwise set ``navigator.webdriver``), and, headless, the browser's own user agent
 with "HeadlessChrome" written "Chrome".

@@ -428,8 +428,8 @@ def _refuse_unknown(data: Mapping[str, Any], known: frozenset[str]) -> None:
     if unknown:
         shown = ", ".join(repr(name[:40]) for name in unknown[:5])
         raise invalid(
-            f"Unrecognized request argument(s): {shown}. The README lists what this server "
-            "accepts.",
+            f"Unrecognized request argument(s): {shown}. The docs page 'aichat serve' "
+            "(docs/server.md) lists the fields this server accepts.",
             unknown[0][:40],
         )
 

@@ -11,7 +11,7 @@ import pytest
 from aichat_provider import Aichat
 from aichat_provider.testing import Reply, StandInService
 from support.cli import COMMANDS, cookies_file, run, run_against
-from support.readme import readme_text
+from support.docs import page_text
 from support.secrets import SECRET_COOKIE, USER, subprocess_env
 
 
@@ -137,7 +137,7 @@ async def test_pytest_plugin_tls_fixture(aichat_service_tls: StandInService) -> 
 
 
 def test_readme_offline_try_out(tmp_path: Path, home: Path) -> None:
-    """The README's three offline commands, as written (on a free port)."""
+    """The offline try-out of the README and Getting started, as written (on a free port)."""
     import socket
 
     with socket.socket() as probe:
@@ -172,20 +172,19 @@ def test_readme_offline_try_out(tmp_path: Path, home: Path) -> None:
         assert server.wait(timeout=10) == 0
 
 
-def test_readme_testing_example_runs() -> None:
-    """The README's ``aichat_provider.testing`` example, executed from the README text."""
+def test_the_testing_page_example_runs() -> None:
+    """The testing page's ``aichat_provider.testing`` example, executed from its text."""
     import asyncio
     import re
 
-    readme = readme_text()
     block = re.search(
-        r"```python\n(from aichat_provider import Aichat\nfrom aichat_provider"
+        r"```python\n(import pytest\n\nfrom aichat_provider import Aichat\nfrom aichat_provider"
         r"\.testing.*?)```",
-        readme,
+        page_text("testing"),
         re.S,
     )
     assert block is not None
     namespace: dict[str, object] = {}
-    exec(compile(block.group(1), "README.md", "exec"), namespace)  # noqa: S102
+    exec(compile(block.group(1), "docs/testing.md", "exec"), namespace)  # noqa: S102
     test = namespace["test_my_app_survives_a_rate_limit"]
     asyncio.run(test())  # type: ignore[operator]

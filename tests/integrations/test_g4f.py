@@ -14,7 +14,7 @@ import pytest
 
 from aichat_provider import Aichat, AsyncProvider, errors
 from aichat_provider.testing import Reply, StandInService
-from support.readme import readme_text
+from support.docs import page_text, section
 from support.secrets import COOKIES, USER
 
 g4f: Any = None
@@ -214,25 +214,24 @@ def test_provider_surface_gpt4free_reads() -> None:
     assert example["provider"] == "Aichat"
 
 
-def test_readme_gpt4free_section_runs(
+def test_the_integrations_page_gpt4free_section_runs(
     service: StandInService, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """The README's "Use with gpt4free" code, executed as written against the stand-in."""
+    """The integrations page's gpt4free code, executed as written against the stand-in."""
     cookies = tmp_path / "cookies.txt"
     cookies.write_text(f"127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\t{COOKIES['session']}\n")
     monkeypatch.setenv("AICHAT_BASE_URL", service.base_url)
     monkeypatch.setenv("AICHAT_COOKIES_FILE", str(cookies))
-    readme = readme_text()
-    section = readme.split("## Use with gpt4free", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
-    assert blocks, "the README has no gpt4free example"
+    gpt4free = section(page_text("integrations"), "## gpt4free")
+    blocks = re.findall(r"```python\n(.*?)```", gpt4free, re.S)
+    assert len(blocks) == 2, "the integrations page has lost a gpt4free example"
     namespace: dict[str, Any] = {}
     try:
         for block in blocks:
-            exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102
+            exec(compile(block, "docs/integrations.md", "exec"), namespace)  # noqa: S102
     finally:
         from aichat_provider.integrations import g4f as integration
 
-        integration.unregister()  # the README registers Aichat by name
+        integration.unregister()  # the page registers Aichat by name
     assert namespace["answer"] == "echo: Hello"
     assert all(r.cookies == {"session": COOKIES["session"]} for r in service.requests)

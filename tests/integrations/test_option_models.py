@@ -1,4 +1,4 @@
-"""Every way in offers the options of the one table, with the table's descriptions: the README's
+"""Every way in offers the options of the one table, with the table's descriptions: the docs'
 argument table, ``aichat --help``, LangChain's fields and ``llm -o``."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from aichat_provider._options import OPTIONS, Option
 from aichat_provider.cli import build_parser
-from support.readme import readme_text, table_in_readme
+from support.docs import built_page
 
 
 @pytest.fixture(autouse=True)
@@ -43,8 +43,8 @@ def test_each_option_is_described_by_the_table_everywhere(option: Option[Any]) -
     langchain = ChatAichat.model_fields[option.name]
     assert langchain.description == option.description
     assert langchain.repr is not option.secret
-    assert f"| `{option.name}` | {option.default_text} | " in table_in_readme(readme_text())
-    assert option.help.replace("|", "\\|") in table_in_readme(readme_text())
+    assert f"| `{option.name}` | {option.default_text} | " in built_page("python")
+    assert option.help.replace("|", "\\|") in built_page("python")
     if option.flag is None:
         assert option.name not in _flag_helps()
         return

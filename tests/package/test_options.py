@@ -1,4 +1,4 @@
-"""The options are declared once: validation, parameters, CLI flags and the README agree."""
+"""The options are declared once: validation, parameters, CLI flags and the docs agree."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from aichat_provider._options import OPTIONS, RequestOptions
 from aichat_provider.cli import build_parser
 from aichat_provider.cli._common import provider_kwargs
 from aichat_provider.testing import StandInService
-from support.readme import options_table, readme_text, table_in_readme
+from support.docs import built_page, hooks, page_text
 from support.secrets import USER
 
 OPTION_NAMES = [option.name for option in OPTIONS]
@@ -63,10 +63,16 @@ FLAG_VALUES: dict[str, tuple[list[str], object]] = {
 }
 
 
-def test_readme_argument_table_is_the_declared_options() -> None:
-    """Fails when an option is added, renamed or re-documented without the README (or the
-    reverse); ``python tests/support/readme.py`` rewrites the table."""
-    assert table_in_readme(readme_text()) == options_table()
+def test_the_provider_page_shows_the_declared_options() -> None:
+    """The argument table is made from ``OPTIONS`` when the docs are built: the provider's page
+    asks for it, and it holds every option with its default and help, in the table's order."""
+    assert "\n<!-- generated: options -->\n" in page_text("python")
+    table = hooks().options_table()
+    assert table in built_page("python")
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    assert [row.split("`")[1] for row in rows] == ["model", "messages", *OPTION_NAMES]
+    for option, row in zip(OPTIONS, rows[2:], strict=True):
+        assert row.startswith(f"| `{option.name}` | {option.default_text} | "), option.name
 
 
 #: How the table writes the types the TypedDict gives (``params`` shows them to people).

@@ -1,4 +1,4 @@
-"""The public surface: exactly what the README documents, and nothing heavy at import."""
+"""The public surface: exactly what the docs document, and nothing heavy at import."""
 
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ from pathlib import Path
 import aichat_provider
 from aichat_provider import errors
 from aichat_provider.registry import ProviderRegistry, registry
-from support.readme import readme_text
+from support.docs import page_text, section
 from support.secrets import subprocess_env
 
 
 def documented_names() -> set[str]:
-    """The names listed in the README's "Public API" section."""
-    section = readme_text().split("## Public API", 1)[1].split("\n## ", 1)[0]
+    """The names listed in the "Public API" section of the provider's docs page."""
+    listed = section(page_text("python"), "## Public API")
     names: set[str] = set()
-    for bullet in re.findall(r"^- (.*?)(?::|$)", section, re.MULTILINE):
+    for bullet in re.findall(r"^- (.*?)(?::|$)", listed, re.MULTILINE):
         names.update(re.findall(r"`([A-Za-z_][A-Za-z0-9_]*)`", bullet))
     return names
 
@@ -32,7 +32,7 @@ def test_all_is_exactly_the_documented_public_surface() -> None:
         assert getattr(aichat_provider, name) is not None
 
 
-def test_the_cookies_package_exports_only_what_the_readme_documents() -> None:
+def test_the_cookies_package_exports_only_what_the_docs_document() -> None:
     from aichat_provider import cookies
 
     assert cookies.__all__ == ["get_cookies"]

@@ -30,7 +30,8 @@ def test_class_attributes_match_the_contract() -> None:
     assert Aichat.supports_stream is False
     assert Aichat.supports_message_history is True
     assert Aichat.supports_system_message is True
-    assert Aichat.needs_auth is False  # gpt4free 0.1.x refuses True without auth= (README)
+    # gpt4free 0.1.x refuses True without auth= (docs/integrations.md)
+    assert Aichat.needs_auth is False
     assert Aichat.default_model == "gpt-3.5-turbo"
     assert Aichat.models == ["gpt-3.5-turbo"]
     assert "cookies" in Aichat.params

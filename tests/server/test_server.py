@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from aichat_provider.testing import Reply, StandInService
-from support.readme import readme_text
+from support.docs import readme_text
 from support.secrets import SECRET_COOKIE, subprocess_env
 from support.server import API_KEY, Server, cookies_file, free_port, start_server
 

@@ -22,7 +22,7 @@ from aichat_provider.testing import Reply, StandInService
 from support.secrets import subprocess_env
 from support.server import Server, serve_stand_in
 
-README = Path(__file__).parents[2] / "README.md"
+SERVER_PAGE = Path(__file__).parents[2] / "docs" / "server.md"
 #: What a loaded machine may add to a deadline before the server's cut is seen here.
 MARGIN = 5.0
 #: The read timeout the tests give a server, so a cut is seen in a second or two.
@@ -268,9 +268,9 @@ def test_the_defaults_are_the_documented_ones() -> None:
     serve_command.configure(parser)
     assert parser.parse_args([]).read_timeout == _constants.SERVER_READ_TIMEOUT == 10.0
     assert _constants.SERVER_MAX_HEAD_BYTES == 64 * 1024
-    readme = " ".join(README.read_text().split())
-    assert "`--read-timeout` (10 s)" in readme
-    assert "64 KiB" in readme
+    page = " ".join(SERVER_PAGE.read_text().split())
+    assert "`--read-timeout` (10 s)" in page
+    assert "64 KiB" in page
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "nan", "inf"])
