@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -253,7 +254,7 @@ def _end_group(process: subprocess.Popen[str]) -> None:
             os.killpg(process.pid, 0)
         except ProcessLookupError:
             return
-        subprocess.run(["sleep", "0.05"], check=True)
+        time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
 
 
@@ -261,15 +262,8 @@ def run_python(block: Block, env: dict[str, str], cwd: Path) -> str:
     code = block.code
     if "def test_" in code:
         (cwd / "test_example.py").write_text(code)
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "test_example.py",
-        ]
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        command.append("test_example.py")
     else:
         (cwd / "example.py").write_text(code)
         command = [sys.executable, "example.py"]
@@ -280,7 +274,22 @@ def run_python(block: Block, env: dict[str, str], cwd: Path) -> str:
     return result.stdout
 
 
-@pytest.mark.parametrize("block", examples(), ids=lambda block: block.where)
+def is_slow(block: Block) -> bool:
+    """Whether the example starts a server, a framework or a pytest run of its own (seconds)."""
+    code = block.code
+    return (
+        bool(re.search(r"&\s*(#.*)?$", code, re.MULTILINE))
+        or SERVE_ADDRESS in code
+        or "def test_" in code
+        or bool(re.search(r"\b(g4f|litellm|langchain|llm)\b", code))
+    )
+
+
+@pytest.mark.parametrize(
+    "block",
+    [pytest.param(b, marks=[pytest.mark.slow] if is_slow(b) else []) for b in examples()],
+    ids=lambda block: block.where,
+)
 def test_example_runs_as_written(
     block: Block,
     environment: dict[str, str],
@@ -364,3 +373,11 @@ def test_the_package_points_to_docs_pages_that_exist() -> None:
         named.update(re.findall(r"docs/([\w-]+\.md)", text))
     assert named, "no docs page is named in the package"
     assert {name for name in named if not (DOCS / name).is_file()} == set()
+
+
+def test_the_readme_links_to_files_that_exist() -> None:
+    """MkDocs checks the pages' links; the README is not one of its pages."""
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", README.read_text(encoding="utf-8"))
+    local = [link for link in links if "://" not in link]
+    assert local, "the README links into the docs"
+    assert [link for link in local if not (ROOT / link).exists()] == []
