@@ -11,9 +11,11 @@ import asyncio
 import json
 import logging
 import sys
+from pathlib import Path
 
 from .. import errors
 from . import chat
+from ._commands import SUMMARIES
 from ._common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -21,28 +23,48 @@ from ._common import (
     OutputClosedError,
     add_question_flags,
     ask,
+    base_url_of,
+    cli_words,
     configure_logging,
     conversation,
     exit_code_for,
+    log_exchange,
     provider_kwargs,
     report_error,
     report_output_closed,
+    resume,
+    settle,
     write_out,
 )
+from ._render import print_answer
 
 __all__ = ["NAME", "SUMMARY", "configure", "run"]
 
 NAME = "ask"
-SUMMARY = "ask one question and print the answer (the default: aichat PROMPT)"
+SUMMARY = SUMMARIES[NAME]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("prompt", nargs="?", help="the prompt; '-' or none reads standard input")
+    parser.add_argument(
+        "prompt",
+        nargs="*",
+        help="the prompt: the rest of the words; '-' or none reads standard input",
+    )
     add_question_flags(parser)
+    parser.add_argument(
+        "-f",
+        "--file",
+        dest="files",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="add the text of FILE before the prompt, as context (repeatable)",
+    )
     parser.add_argument(
         "--json",
         action="store_true",
-        help="print one JSON object: model, answer, elapsed seconds, attempts",
+        help="print one JSON object: model, answer, elapsed seconds, attempts, conversation id; "
+        'a failure prints {"error": {...}}',
     )
 
 
@@ -65,41 +87,94 @@ def read_prompt(argument: str | None) -> str | None:
     return None
 
 
+def with_files(prompt: str, files: list[str]) -> str | None:
+    """The prompt with each file's text before it, fenced; None (reported) if one is unusable."""
+    parts = []
+    for name in files:
+        try:
+            text = Path(name).read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            report_error(f"-f {name}: not UTF-8 text.")
+            return None
+        except OSError as exc:
+            report_error(f"-f {name}: cannot be read ({exc.strerror or exc}).")
+            return None
+        fence = "```"
+        while fence in text:
+            fence += "`"
+        parts.append(f"{name}:\n{fence}\n{text.rstrip(chr(10))}\n{fence}")
+    return "\n\n".join([*parts, prompt])
+
+
 def run(args: argparse.Namespace) -> int:
     configure_logging(args.verbose)
+    settled = settle(args)
+    if settled is not None:
+        return settled
     kwargs = provider_kwargs(args)
-    if args.prompt is None and sys.stdin is not None and sys.stdin.isatty():
+    words = " ".join(args.prompt) if args.prompt else None
+    if words is None and not args.files and sys.stdin is not None and sys.stdin.isatty():
         return chat.run(args)
-    prompt = read_prompt(args.prompt)
+    if words is None and sys.stdin is not None and sys.stdin.isatty():
+        report_error("give a prompt with the files: aichat -f FILE PROMPT")
+        return EXIT_USAGE
+    prompt = read_prompt(words)
     if prompt is None:
         return EXIT_USAGE
     if not prompt.strip():
         report_error("the prompt is empty.")
         return EXIT_USAGE
-    messages = conversation(args.system, [], prompt.rstrip("\n"))
+    prompt = with_files(prompt.rstrip("\n"), args.files)
+    if prompt is None:
+        return EXIT_USAGE
     try:
-        answer = asyncio.run(ask(messages, args.model, kwargs))
+        thread = resume(args)
+    except errors.InvalidRequestError as error:
+        return fail(args, error)
+    system = args.system if args.system is not None else thread.system
+    messages = conversation(system, thread.history, prompt)
+    try:
+        answer = asyncio.run(ask(messages, args.model or "", kwargs))
     except errors.ProviderError as error:
-        report_error(error)
-        if args.verbose:
-            logging.getLogger("aichat_provider").debug("details", exc_info=error)
-        return exit_code_for(error)
+        return fail(args, error)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
-    if args.json:
-        text = json.dumps(
-            {
-                "model": answer.model,
-                "answer": answer.text,
-                "elapsed": round(answer.elapsed, 3),
-                "attempts": answer.attempts,
-            },
-            ensure_ascii=False,
-        )
-    else:
-        text = answer.text
     try:
-        write_out(text, is_json=args.json)
+        if args.json:
+            text = json.dumps(
+                {
+                    "model": answer.model,
+                    "answer": answer.text,
+                    "elapsed": round(answer.elapsed, 3),
+                    "attempts": answer.attempts,
+                    "conversation_id": None if args.log is False else thread.id,
+                },
+                ensure_ascii=False,
+            )
+            write_out(text, is_json=True)
+        else:
+            print_answer(answer.text, markdown=args.markdown)
     except OutputClosedError as error:
         return report_output_closed(error)
+    log_exchange(
+        args, thread, system=system, prompt=prompt, answer=answer, base_url=base_url_of(kwargs)
+    )
     return EXIT_OK
+
+
+def fail(args: argparse.Namespace, error: errors.ProviderError) -> int:
+    """Report ``error`` (as a JSON object on standard output with ``--json``); its exit code."""
+    code = exit_code_for(error)
+    if args.verbose:
+        logging.getLogger("aichat_provider").debug("details", exc_info=error)
+    if not args.json:
+        report_error(error)
+        return code
+    body = {
+        "error": {"type": type(error).__name__, "message": cli_words(str(error)), "exit_code": code}
+    }
+    try:
+        write_out(json.dumps(body, ensure_ascii=False), is_json=True)
+    except OutputClosedError:
+        report_error(error)
+    return code

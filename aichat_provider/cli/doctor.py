@@ -22,6 +22,7 @@ from .._urls import Endpoints, parse_base_url, parse_proxy
 from ..cookies._cache import within
 from ..cookies._profiles import parse_browsers
 from ..cookies._sources import SOURCES, CookieQuery
+from ._commands import SUMMARIES
 from ._common import (
     EXIT_COOKIES,
     EXIT_OK,
@@ -39,7 +40,7 @@ from ._common import (
 __all__ = ["NAME", "SUMMARY", "configure", "run"]
 
 NAME = "doctor"
-SUMMARY = "check cookies, browsers, DNS, TLS and the proxy, then make one test request"
+SUMMARY = SUMMARIES[NAME]
 
 MARKS = {"ok": "[ ok ]", "warn": "[warn]", "fail": "[FAIL]", "skip": "[ -- ]"}
 COLORS = {"ok": "\033[32m", "warn": "\033[33m", "fail": "\033[31m", "skip": "\033[2m"}

@@ -15,6 +15,7 @@ from .. import _constants, errors
 from .._login import login
 from .._urls import parse_base_url
 from ..cookies._store import StoredLogin
+from ._commands import SUMMARIES
 from ._common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -28,7 +29,7 @@ from ._common import (
 __all__ = ["NAME", "SUMMARY", "configure", "run"]
 
 NAME = "login"
-SUMMARY = "sign in and pass the site's check in your browser; save the cookies for every call"
+SUMMARY = SUMMARIES[NAME]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -13,6 +13,7 @@ import webbrowser
 from typing import TYPE_CHECKING
 
 from .. import _constants
+from ._commands import SUMMARIES
 from ._common import (
     EXIT_OK,
     EXIT_USAGE,
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["NAME", "SUMMARY", "configure", "run"]
 
 NAME = "serve"
-SUMMARY = "an OpenAI-compatible API and a chat page on 127.0.0.1:8000 (needs the server extra)"
+SUMMARY = SUMMARIES[NAME]
 ENV_API_KEY = _constants.ENV_API_KEY
 #: Uvicorn's own limit comes after the server's grace period, which answers 503 itself.
 UVICORN_GRACE_MARGIN = 5.0
