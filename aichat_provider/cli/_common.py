@@ -170,6 +170,8 @@ _LIBRARY_PHRASES = (
         r"Point --cookies-file (or \1) at",
     ),
     (re.compile(r"verify='/path/to/ca\.pem'"), "--ca-bundle /path/to/ca.pem"),
+    (re.compile(r"\bbase_url and proxy\b"), "--base-url and --proxy"),
+    (re.compile(r"\bCheck base_url\b"), "Check --base-url"),
     (re.compile(r"\bverify=(\S+?): no CA bundle"), r"--ca-bundle \1: no CA bundle"),
 )
 
