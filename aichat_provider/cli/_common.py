@@ -420,7 +420,9 @@ def install_hint(extra: str) -> str:
     try:
         for requirement in metadata.requires("aichat-provider") or []:
             name, _, marker = requirement.partition(";")
-            if f'extra == "{extra}"' in marker.replace("'", '"'):
+            marker = marker.replace("'", '"').strip()
+            # only what every Python needs (tomli, for one, is for 3.10 alone)
+            if marker == f'extra == "{extra}"':
                 requirements.append(name.strip())
     except metadata.PackageNotFoundError:
         pass
