@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
-from typing import Final
+# typing is not imported at run time: it would be most of `aichat --version`'s imports
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 EXIT_OK: Final = 0
 EXIT_FAILURE: Final = 1
