@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pexpect
@@ -196,3 +198,47 @@ def test_an_old_log_is_migrated_and_a_newer_one_refused(tmp_path: Path) -> None:
         connection.execute(f"PRAGMA user_version = {_logs.SCHEMA_VERSION + 1}")
     with pytest.raises(_logs.errors.InvalidRequestError, match="written by a newer aichat"):
         _logs.conversations(5, path=path)
+
+
+AUDIT = """
+import asyncio, sys, threading
+where = []
+
+def hook(event, args):
+    if event == "sqlite3.connect":
+        try:
+            asyncio.get_running_loop()
+            where.append("event loop")
+        except RuntimeError:
+            where.append("no loop")
+
+sys.addaudithook(hook)
+from aichat_provider.cli import main
+codes = [main([*sys.argv[1:], "first"]), main(["-c", *sys.argv[1:], "second"])]
+print(codes, where)
+"""
+
+
+def test_the_log_is_never_touched_on_the_event_loop(
+    tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    """SQLite blocks: each connection (reading the conversation, writing the exchange) is opened
+    with no event loop running in the thread."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            AUDIT,
+            "--base-url",
+            service.base_url,
+            "--cookies-file",
+            str(cookies_file(tmp_path)),
+        ],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(home),
+        timeout=60,
+    )
+    assert result.stdout.strip().splitlines()[-1] == (
+        "[0, 0] ['no loop', 'no loop', 'no loop', 'no loop']"
+    ), result.stdout + result.stderr
