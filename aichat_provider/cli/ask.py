@@ -14,12 +14,11 @@ import sys
 from pathlib import Path
 
 from .. import errors
-from . import chat
+from . import _config, chat
 from ._commands import SUMMARIES
 from ._common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
-    EXIT_USAGE,
     OutputClosedError,
     add_question_flags,
     ask,
@@ -33,7 +32,6 @@ from ._common import (
     report_error,
     report_output_closed,
     resume,
-    settle,
     write_out,
 )
 from ._render import print_answer
@@ -68,37 +66,38 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def read_prompt(argument: str | None) -> str | None:
-    """The prompt from the argument or standard input; None (after reporting why) if unusable."""
+def read_prompt(argument: str | None) -> str:
+    """The prompt from the argument or standard input; InvalidRequestError if unusable."""
     if argument not in (None, "-"):
         return argument
     stdin = sys.stdin
     if stdin is None:
-        report_error(
+        raise errors.InvalidRequestError(
             "no prompt: give it as an argument, or pipe it to standard input (which is closed)."
         )
-        return None
     try:
         return stdin.read()
     except UnicodeDecodeError:
-        report_error("standard input is not UTF-8 text.")
+        raise errors.InvalidRequestError("standard input is not UTF-8 text.") from None
     except OSError as exc:
-        report_error(f"standard input cannot be read ({exc.strerror or exc}).")
-    return None
+        raise errors.InvalidRequestError(
+            f"standard input cannot be read ({exc.strerror or exc})."
+        ) from None
 
 
-def with_files(prompt: str, files: list[str]) -> str | None:
-    """The prompt with each file's text before it, fenced; None (reported) if one is unusable."""
+def with_files(prompt: str, files: list[str]) -> str:
+    """The prompt with each file's text before it, fenced; InvalidRequestError if one is
+    unusable."""
     parts = []
     for name in files:
         try:
             text = Path(name).read_text(encoding="utf-8")
         except UnicodeDecodeError:
-            report_error(f"-f {name}: not UTF-8 text.")
-            return None
+            raise errors.InvalidRequestError(f"-f {name}: not UTF-8 text.") from None
         except OSError as exc:
-            report_error(f"-f {name}: cannot be read ({exc.strerror or exc}).")
-            return None
+            raise errors.InvalidRequestError(
+                f"-f {name}: cannot be read ({exc.strerror or exc})."
+            ) from None
         fence = "```"
         while fence in text:
             fence += "`"
@@ -108,29 +107,22 @@ def with_files(prompt: str, files: list[str]) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     configure_logging(args.verbose)
-    settled = settle(args)
-    if settled is not None:
-        return settled
-    kwargs = provider_kwargs(args)
     words = " ".join(args.prompt) if args.prompt else None
-    if words is None and not args.files and sys.stdin is not None and sys.stdin.isatty():
+    on_terminal = sys.stdin is not None and sys.stdin.isatty()
+    if words is None and not args.files and on_terminal:
         return chat.run(args)
-    if words is None and sys.stdin is not None and sys.stdin.isatty():
-        report_error("give a prompt with the files: aichat -f FILE PROMPT")
-        return EXIT_USAGE
-    prompt = read_prompt(words)
-    if prompt is None:
-        return EXIT_USAGE
-    if not prompt.strip():
-        report_error("the prompt is empty.")
-        return EXIT_USAGE
-    prompt = with_files(prompt.rstrip("\n"), args.files)
-    if prompt is None:
-        return EXIT_USAGE
-    try:
+    try:  # everything that can be wrong with the call, before any request
+        _config.apply(args, _config.load())
+        if words is None and on_terminal:
+            raise errors.InvalidRequestError("give a prompt with the files: aichat -f FILE PROMPT")
+        prompt = read_prompt(words)
+        if not prompt.strip():
+            raise errors.InvalidRequestError("the prompt is empty.")
+        prompt = with_files(prompt.rstrip("\n"), args.files)
         thread = resume(args)
     except errors.InvalidRequestError as error:
         return fail(args, error)
+    kwargs = provider_kwargs(args)
     system = args.system if args.system is not None else thread.system
     messages = conversation(system, thread.history, prompt)
     try:

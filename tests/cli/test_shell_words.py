@@ -106,6 +106,16 @@ def test_json_failures_are_a_json_error_object(
     assert "429" in error["message"]
     assert result.stderr == ""
     assert SECRET_COOKIE not in result.stdout
+    # a usage error too, before any request
+    unreadable = run_against(AICHAT, service, tmp_path, home, "-f", "/nonexistent", "Hi", "--json")
+    assert unreadable.returncode == 2
+    assert json.loads(unreadable.stdout) == {
+        "error": {
+            "type": "InvalidRequestError",
+            "message": "-f /nonexistent: cannot be read (No such file or directory).",
+            "exit_code": 2,
+        }
+    }
 
 
 def test_the_chat_names_the_service_it_talks_to(
