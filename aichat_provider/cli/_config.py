@@ -41,6 +41,10 @@ class Setting:
     secret: bool = False
 
 
+#: Defaults as a config file's reader thinks of them, where the table's words are Python's.
+_DEFAULT_TEXTS = {"proxy": "none", "verify": "the system's CA certificates"}
+
+
 def _settings() -> dict[str, Setting]:
     from .._options import OPTIONS
 
@@ -64,7 +68,7 @@ def _settings() -> dict[str, Setting]:
                 option.name,
                 kind,
                 option.text_help("a list"),
-                option.default_text.replace("`", ""),
+                _DEFAULT_TEXTS.get(option.name) or option.default_text.replace("`", ""),
                 env=option.env,
                 is_list=option.repeatable,
                 check=option.parse,

@@ -29,8 +29,7 @@ EXAMPLES = """examples:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     keys = "\n".join(
-        f"  {setting.key:<18} {setting.help} (default: {setting.default_text})"
-        for setting in _config.settings().values()
+        f"  {setting.key:<18} {_with_default(setting)}" for setting in _config.settings().values()
     )
     parser.description = (
         "Defaults for the flags, in a TOML file of flat keys (path: $AICHAT_CONFIG_FILE, else "
@@ -48,6 +47,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="get: also say where each value comes from (environment, config file, default)",
     )
+
+
+def _with_default(setting: _config.Setting) -> str:
+    if "(default: " in setting.help:  # the provider's options say theirs already
+        return setting.help
+    return f"{setting.help} (default: {setting.default_text})"
 
 
 def run(args: argparse.Namespace) -> int:

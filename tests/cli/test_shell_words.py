@@ -239,3 +239,4 @@ def test_help_writes_defaults_one_way(command: str) -> None:
     # "(default: X)" only: not "(300)", "(default X)" or "[default: X]"
     assert not re.search(r"\((?:\d[\d.]*|default [^:])\)", text), text
     assert "[default" not in text
+    assert not re.search(r"\(default: .*\(default: ", text), text  # said once per line
