@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Final
+# typing is not imported at run time: it would be most of `aichat --version`'s imports
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 #: The package's version (``aichat_provider.__version__``; pyproject.toml says the same).
 VERSION: Final = "0.1.0"

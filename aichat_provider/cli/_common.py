@@ -13,30 +13,41 @@ import re
 import sys
 import time
 from collections.abc import Collection
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from .. import errors
+from .. import _constants, errors
 from .._aichat import Aichat, Answer
 from .._options import OPTIONS
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-EXIT_COOKIES = 3
-EXIT_BLOCKED = 4
-EXIT_NETWORK = 5
-EXIT_INTERRUPTED = 130
-
-EXIT_CODES = """exit codes:
-  0  success
-  1  any other failure (including an answer that could not be written out)
-  2  usage error or invalid input
-  3  cookies missing or rejected
-  4  rate limited or stopped by a Cloudflare challenge
-  5  network failure or timeout
-  130  interrupted (Ctrl-C)"""
-
-ENVIRONMENT = "environment:    AICHAT_COOKIES_FILE, AICHAT_BASE_URL, AICHAT_USER_AGENT, NO_COLOR"
+# the commands take the exit codes from here
+from ._commands import (
+    EXIT_BLOCKED as EXIT_BLOCKED,
+)
+from ._commands import (
+    EXIT_COOKIES as EXIT_COOKIES,
+)
+from ._commands import (
+    EXIT_FAILURE as EXIT_FAILURE,
+)
+from ._commands import (
+    EXIT_INTERRUPTED as EXIT_INTERRUPTED,
+)
+from ._commands import (
+    EXIT_NETWORK as EXIT_NETWORK,
+)
+from ._commands import (
+    EXIT_OK as EXIT_OK,
+)
+from ._commands import (
+    EXIT_SERVER as EXIT_SERVER,
+)
+from ._commands import (
+    EXIT_SETUP as EXIT_SETUP,
+)
+from ._commands import (
+    EXIT_USAGE as EXIT_USAGE,
+)
 
 
 def add_option_flags(parser: argparse.ArgumentParser, scopes: Collection[str]) -> None:
@@ -150,6 +161,34 @@ def use_color(stream: TextIO | None) -> bool:
     return stream is not None and stream.isatty() and not os.environ.get("NO_COLOR")
 
 
+_LIBRARY_PHRASES = (
+    (
+        re.compile(
+            r"Pass cookies=\{\.\.\.\} \(or a 'name=value; \.\.\.' string\), point "
+            r"cookies_file= or (\w+) at"
+        ),
+        r"Point --cookies-file (or \1) at",
+    ),
+    (re.compile(r"verify='/path/to/ca\.pem'"), "--ca-bundle /path/to/ca.pem"),
+    (re.compile(r"\bbase_url and proxy\b"), "--base-url and --proxy"),
+    (re.compile(r"\bCheck base_url\b"), "Check --base-url"),
+    (re.compile(r"\bverify=(\S+?): no CA bundle"), r"--ca-bundle \1: no CA bundle"),
+)
+
+
+def cli_words(message: str) -> str:
+    """A library message in the words of the command line: flags, not keyword arguments
+    (``cookies_file=`` is ``--cookies-file``, ``temperature must`` is ``--temperature must``)."""
+    for pattern, replacement in _LIBRARY_PHRASES:
+        message = pattern.sub(replacement, message)
+    for option in OPTIONS:
+        if option.flag is None:
+            continue
+        name = re.escape(option.name)
+        message = re.sub(rf"(?<![\w\-.'\"/])({name}=|{name}(?= must))", option.flag, message)
+    return message
+
+
 def report_error(error: BaseException | str) -> None:
     """One line on stderr (if there is a stderr at all), wherever it goes: an error can quote the
     service, and errors are read by people."""
@@ -158,7 +197,7 @@ def report_error(error: BaseException | str) -> None:
         return
     prefix = "\033[31maichat: error:\033[0m" if use_color(stream) else "aichat: error:"
     with contextlib.suppress(OSError, ValueError):  # stderr is gone too; the exit code tells
-        print(f"{prefix} {one_line(str(error))}", file=stream, flush=True)
+        print(f"{prefix} {one_line(cli_words(str(error)))}", file=stream, flush=True)
 
 
 def configure_logging(verbose: bool) -> None:
@@ -262,7 +301,132 @@ def conversation(
 
 def add_question_flags(parser: argparse.ArgumentParser) -> None:
     """What ``aichat ask`` and ``aichat chat`` take besides the provider's options."""
-    parser.add_argument("--system", help="a system message sent before the prompt")
-    parser.add_argument("--model", default="", help="model id (default: gpt-3.5-turbo)")
+    parser.add_argument("-s", "--system", help="a system message sent before the prompt")
+    parser.add_argument("-m", "--model", help=f"the model (default: {_constants.DEFAULT_MODEL})")
+    parser.add_argument(
+        "-c",
+        "--continue",
+        dest="continue_",
+        action="store_true",
+        help="go on with the latest logged conversation",
+    )
+    parser.add_argument(
+        "--cid", metavar="ID", help="go on with the logged conversation ID (see: aichat logs)"
+    )
+    parser.add_argument(
+        "--no-log",
+        dest="log",
+        action="store_const",
+        const=False,
+        help="do not log this exchange (default: log it; config key: log)",
+    )
+    parser.add_argument(
+        "--raw",
+        dest="markdown",
+        action="store_const",
+        const=False,
+        help="print answers as they are, not as Markdown (also: NO_COLOR; config key: markdown)",
+    )
     add_option_flags(parser, ("connection", "request"))
     add_verbose_flag(parser)
+
+
+def settle(args: argparse.Namespace) -> int | None:
+    """Fill absent flags from the config file; an exit code if it cannot be used."""
+    from . import _config
+
+    try:
+        _config.apply(args, _config.load())
+    except errors.InvalidRequestError as error:
+        report_error(error)
+        return EXIT_USAGE
+    return None
+
+
+def base_url_of(kwargs: dict[str, Any]) -> str:
+    """The service's address a call with ``kwargs`` goes to."""
+    return str(
+        kwargs.get("base_url")
+        or os.environ.get(_constants.ENV_BASE_URL)
+        or _constants.DEFAULT_BASE_URL
+    )
+
+
+@dataclass
+class Thread:
+    """The conversation a question belongs to: its logged id, the messages before it, and the
+    system message and model it had."""
+
+    id: str
+    history: list[dict[str, str]] = field(default_factory=list)
+    system: str | None = None
+
+
+def resume(args: argparse.Namespace) -> Thread:
+    """The conversation ``-c`` or ``--cid`` names (read from the log), or a new one."""
+    from . import _logs
+
+    cid = getattr(args, "cid", None)
+    if cid:
+        cid = _logs.find_conversation(cid)
+    elif getattr(args, "continue_", False):
+        cid = _logs.latest_conversation_id()
+    if not cid:
+        return Thread(_logs.new_conversation_id())
+    exchanges = _logs.exchanges(cid)
+    system = exchanges[-1].system if exchanges else None
+    return Thread(cid, _logs.history(exchanges), system)
+
+
+def log_exchange(
+    args: argparse.Namespace,
+    thread: Thread,
+    *,
+    system: str | None,
+    prompt: str,
+    answer: Answer,
+    base_url: str,
+) -> None:
+    """Add the exchange to the log unless ``--no-log`` or the config says not to; a log that
+    cannot be written is reported and the answer stands."""
+    if getattr(args, "log", None) is False:
+        return
+    import sqlite3
+
+    from . import _logs
+
+    try:
+        _logs.record(
+            thread.id,
+            model=answer.model,
+            system=system,
+            prompt=prompt,
+            answer=answer.text,
+            base_url=base_url,
+            elapsed=answer.elapsed,
+            attempts=answer.attempts,
+        )
+    except (errors.InvalidRequestError, sqlite3.Error, OSError) as error:
+        report_error(f"the exchange was not logged: {error}")
+
+
+def install_hint(extra: str) -> str:
+    """How to add ``extra``'s packages to the Python this command runs on, whatever installed
+    it: its requirements by name (the distribution itself need not be on an index)."""
+    import shlex
+    from importlib import metadata
+
+    requirements: list[str] = []
+    try:
+        for requirement in metadata.requires("aichat-provider") or []:
+            name, _, marker = requirement.partition(";")
+            marker = marker.replace("'", '"').strip()
+            # only what every Python needs (tomli, for one, is for 3.10 alone)
+            if marker == f'extra == "{extra}"':
+                requirements.append(name.strip())
+    except metadata.PackageNotFoundError:
+        pass
+    packages = " ".join(shlex.quote(r) for r in requirements) or f"'aichat-provider[{extra}]'"
+    if "pipx" in sys.prefix.split(os.sep):  # pipx keeps each application in a venv of its own
+        return f"pipx inject aichat-provider {packages}"
+    return f"{shlex.quote(sys.executable)} -m pip install {packages}"

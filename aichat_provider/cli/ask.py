@@ -11,95 +11,162 @@ import asyncio
 import json
 import logging
 import sys
+from pathlib import Path
 
 from .. import errors
-from . import chat
+from . import _config, chat
+from ._commands import SUMMARIES
 from ._common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
-    EXIT_USAGE,
     OutputClosedError,
     add_question_flags,
     ask,
+    base_url_of,
+    cli_words,
     configure_logging,
     conversation,
     exit_code_for,
+    log_exchange,
     provider_kwargs,
     report_error,
     report_output_closed,
+    resume,
     write_out,
 )
+from ._render import print_answer
 
 __all__ = ["NAME", "SUMMARY", "configure", "run"]
 
 NAME = "ask"
-SUMMARY = "ask one question and print the answer (the default: aichat PROMPT)"
+SUMMARY = SUMMARIES[NAME]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("prompt", nargs="?", help="the prompt; '-' or none reads standard input")
+    parser.add_argument(
+        "prompt",
+        nargs="*",
+        help="the prompt: the rest of the words; '-' or none reads standard input",
+    )
     add_question_flags(parser)
+    parser.add_argument(
+        "-f",
+        "--file",
+        dest="files",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="add the text of FILE before the prompt, as context (repeatable)",
+    )
     parser.add_argument(
         "--json",
         action="store_true",
-        help="print one JSON object: model, answer, elapsed seconds, attempts",
+        help="print one JSON object: model, answer, elapsed seconds, attempts, conversation id; "
+        'a failure prints {"error": {...}}',
     )
 
 
-def read_prompt(argument: str | None) -> str | None:
-    """The prompt from the argument or standard input; None (after reporting why) if unusable."""
+def read_prompt(argument: str | None) -> str:
+    """The prompt from the argument or standard input; InvalidRequestError if unusable."""
     if argument not in (None, "-"):
         return argument
     stdin = sys.stdin
     if stdin is None:
-        report_error(
+        raise errors.InvalidRequestError(
             "no prompt: give it as an argument, or pipe it to standard input (which is closed)."
         )
-        return None
     try:
         return stdin.read()
     except UnicodeDecodeError:
-        report_error("standard input is not UTF-8 text.")
+        raise errors.InvalidRequestError("standard input is not UTF-8 text.") from None
     except OSError as exc:
-        report_error(f"standard input cannot be read ({exc.strerror or exc}).")
-    return None
+        raise errors.InvalidRequestError(
+            f"standard input cannot be read ({exc.strerror or exc})."
+        ) from None
+
+
+def with_files(prompt: str, files: list[str]) -> str:
+    """The prompt with each file's text before it, fenced; InvalidRequestError if one is
+    unusable."""
+    parts = []
+    for name in files:
+        try:
+            text = Path(name).read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise errors.InvalidRequestError(f"-f {name}: not UTF-8 text.") from None
+        except OSError as exc:
+            raise errors.InvalidRequestError(
+                f"-f {name}: cannot be read ({exc.strerror or exc})."
+            ) from None
+        fence = "```"
+        while fence in text:
+            fence += "`"
+        parts.append(f"{name}:\n{fence}\n{text.rstrip(chr(10))}\n{fence}")
+    return "\n\n".join([*parts, prompt])
 
 
 def run(args: argparse.Namespace) -> int:
     configure_logging(args.verbose)
-    kwargs = provider_kwargs(args)
-    if args.prompt is None and sys.stdin is not None and sys.stdin.isatty():
+    words = " ".join(args.prompt) if args.prompt else None
+    on_terminal = sys.stdin is not None and sys.stdin.isatty()
+    if words is None and not args.files and on_terminal:
         return chat.run(args)
-    prompt = read_prompt(args.prompt)
-    if prompt is None:
-        return EXIT_USAGE
-    if not prompt.strip():
-        report_error("the prompt is empty.")
-        return EXIT_USAGE
-    messages = conversation(args.system, [], prompt.rstrip("\n"))
+    try:  # everything that can be wrong with the call, before any request
+        _config.apply(args, _config.load())
+        if words is None and on_terminal:
+            raise errors.InvalidRequestError("give a prompt with the files: aichat -f FILE PROMPT")
+        prompt = read_prompt(words)
+        if not prompt.strip():
+            raise errors.InvalidRequestError("the prompt is empty.")
+        prompt = with_files(prompt.rstrip("\n"), args.files)
+        thread = resume(args)
+    except errors.InvalidRequestError as error:
+        return fail(args, error)
+    kwargs = provider_kwargs(args)
+    system = args.system if args.system is not None else thread.system
+    messages = conversation(system, thread.history, prompt)
     try:
-        answer = asyncio.run(ask(messages, args.model, kwargs))
+        answer = asyncio.run(ask(messages, args.model or "", kwargs))
     except errors.ProviderError as error:
-        report_error(error)
-        if args.verbose:
-            logging.getLogger("aichat_provider").debug("details", exc_info=error)
-        return exit_code_for(error)
+        return fail(args, error)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
-    if args.json:
-        text = json.dumps(
-            {
-                "model": answer.model,
-                "answer": answer.text,
-                "elapsed": round(answer.elapsed, 3),
-                "attempts": answer.attempts,
-            },
-            ensure_ascii=False,
-        )
-    else:
-        text = answer.text
     try:
-        write_out(text, is_json=args.json)
+        if args.json:
+            text = json.dumps(
+                {
+                    "model": answer.model,
+                    "answer": answer.text,
+                    "elapsed": round(answer.elapsed, 3),
+                    "attempts": answer.attempts,
+                    "conversation_id": None if args.log is False else thread.id,
+                },
+                ensure_ascii=False,
+            )
+            write_out(text, is_json=True)
+        else:
+            print_answer(answer.text, markdown=args.markdown)
     except OutputClosedError as error:
         return report_output_closed(error)
+    log_exchange(
+        args, thread, system=system, prompt=prompt, answer=answer, base_url=base_url_of(kwargs)
+    )
     return EXIT_OK
+
+
+def fail(args: argparse.Namespace, error: errors.ProviderError) -> int:
+    """Report ``error`` (as a JSON object on standard output with ``--json``); its exit code."""
+    code = exit_code_for(error)
+    if args.verbose:
+        logging.getLogger("aichat_provider").debug("details", exc_info=error)
+    if not args.json:
+        report_error(error)
+        return code
+    body = {
+        "error": {"type": type(error).__name__, "message": cli_words(str(error)), "exit_code": code}
+    }
+    try:
+        write_out(json.dumps(body, ensure_ascii=False), is_json=True)
+    except OutputClosedError:
+        report_error(error)
+    return code

@@ -17,25 +17,34 @@ from .. import errors
 from .._aichat import Aichat
 from .._constants import VERSION
 from .._options import parse_options
+from ._commands import SUMMARIES
 from ._common import (
     EXIT_OK,
     EXIT_USAGE,
     OutputClosedError,
+    Thread,
     add_question_flags,
     ask,
+    base_url_of,
     configure_logging,
     conversation,
+    log_exchange,
     provider_kwargs,
     report_error,
     report_output_closed,
-    write_out,
+    resume,
+    settle,
 )
+from ._logs import new_conversation_id
+from ._render import print_answer
 
 __all__ = ["NAME", "SUMMARY", "configure", "run"]
 
 NAME = "chat"
-SUMMARY = "chat in the terminal; the whole conversation is sent each turn"
-HELP = "commands: /reset clears the conversation, /system TEXT sets the system message, /exit"
+SUMMARY = SUMMARIES[NAME]
+HELP = (
+    "commands: /help, /reset starts a new conversation, /system TEXT sets the system message, /exit"
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -63,24 +72,30 @@ def _read_line(prompt: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     configure_logging(args.verbose)
+    settled = settle(args)
+    if settled is not None:
+        return settled
     kwargs = provider_kwargs(args)
     try:  # options that would fail every turn end the chat before it starts
-        parse_options(
-            args.model,
+        options = parse_options(
+            args.model or "",
             [{"role": "user", "content": "check"}],
             kwargs.get("proxy"),
             kwargs,
             models=Aichat.models,
             default_model=Aichat.default_model,
         )
+        thread = resume(args)
     except errors.InvalidRequestError as error:
         report_error(error)
         return EXIT_USAGE
     with contextlib.suppress(ImportError):
         import readline  # noqa: F401  # line editing and in-session history for input()
-    system: str | None = args.system
-    history: list[dict[str, str]] = []
-    _note(f"aichat {VERSION}, chatting with chat-gpt.org. {HELP}; Ctrl-D quits.")
+    system: str | None = args.system if args.system is not None else thread.system
+    history = thread.history
+    host = options.base_url.host
+    going_on = f" Going on with conversation {thread.id}." if history else ""
+    _note(f"aichat {VERSION}, chatting with {host}.{going_on} {HELP}; Ctrl-D quits.")
     while True:
         try:
             line = _read_line("you> ")
@@ -98,9 +113,13 @@ def run(args: argparse.Namespace) -> int:
             continue
         if text in ("/exit", "/quit"):
             return EXIT_OK
+        if text == "/help":
+            _note(f"({HELP})")
+            continue
         if text == "/reset":
-            history.clear()
-            _note("(conversation cleared)")
+            history = []
+            thread = Thread(new_conversation_id())
+            _note("(conversation cleared; a new one starts)")
             continue
         if text == "/system" or text.startswith("/system "):
             system = text[len("/system") :].strip() or None
@@ -111,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         messages = conversation(system, history, text)
         try:
-            answer = asyncio.run(ask(messages, args.model, kwargs))
+            answer = asyncio.run(ask(messages, args.model or "", kwargs))
         except KeyboardInterrupt:
             _note("(interrupted)")
             continue
@@ -123,6 +142,9 @@ def run(args: argparse.Namespace) -> int:
             {"role": "assistant", "content": answer.text},
         ]
         try:
-            write_out(answer.text)
+            print_answer(answer.text, markdown=getattr(args, "markdown", None))
         except OutputClosedError as error:
             return report_output_closed(error)
+        log_exchange(
+            args, thread, system=system, prompt=text, answer=answer, base_url=base_url_of(kwargs)
+        )

@@ -19,9 +19,11 @@ from .._redact import Scrubber, redact_url
 from .._responses import HttpReply, is_cloudflare_challenge
 from .._session import CurlSession
 from .._urls import Endpoints, parse_base_url, parse_proxy
+from ..cookies._browsers import NOT_INSTALLED
 from ..cookies._cache import within
 from ..cookies._profiles import parse_browsers
 from ..cookies._sources import SOURCES, CookieQuery
+from ._commands import SUMMARIES
 from ._common import (
     EXIT_COOKIES,
     EXIT_OK,
@@ -39,7 +41,7 @@ from ._common import (
 __all__ = ["NAME", "SUMMARY", "configure", "run"]
 
 NAME = "doctor"
-SUMMARY = "check cookies, browsers, DNS, TLS and the proxy, then make one test request"
+SUMMARY = SUMMARIES[NAME]
 
 MARKS = {"ok": "[ ok ]", "warn": "[warn]", "fail": "[FAIL]", "skip": "[ -- ]"}
 COLORS = {"ok": "\033[32m", "warn": "\033[33m", "fail": "\033[31m", "skip": "\033[2m"}
@@ -95,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     print(f"aichat doctor for {checked.endpoints.base_url}", flush=True)
     found_any = check_cookie_sources(report, args, checked, cookies_file)
-    check_network(report, checked)
+    check_network(report, checked, found_any)
     return check_request(report, args, found_any)
 
 
@@ -110,15 +112,21 @@ def check_cookie_sources(
     found_any = False
     clearance_from: list[str] = []
     stored_agent: str | None = None
+    absent: list[str] = []
     for source in SOURCES:
         for finding in source.examine(query):
             check = finding.check
+            if check.startswith("browser ") and finding.detail == NOT_INSTALLED:
+                absent.append(check.removeprefix("browser "))  # one line for all of them
+                continue
             if finding.path is not None:
                 check += f" ({shown_path(finding.path)})"
             report.line(finding.verdict, check, finding.detail)
             found_any = found_any or bool(finding.names)
             clearance_from += [finding.place] if "cf_clearance" in finding.names else []
             stored_agent = stored_agent or finding.user_agent
+    if absent:
+        report.line("skip", "browsers", f"not installed here: {', '.join(absent)}")
     agent = args.user_agent or stored_agent or os.environ.get(_constants.ENV_USER_AGENT)
     check_clearance(report, clearance_from, agent)
     if not found_any:
@@ -155,7 +163,7 @@ def check_clearance(report: Report, found_in: list[str], agent: str | None) -> N
         )
 
 
-def check_network(report: Report, checked: Checked) -> None:
+def check_network(report: Report, checked: Checked, found_any: bool) -> None:
     host, proxy = checked.endpoints.host, checked.proxy
     if proxy:
         shown = redact_url(proxy)
@@ -189,7 +197,15 @@ def check_network(report: Report, checked: Checked) -> None:
         report.line("fail", "connection", str(error))
         return
     scheme = "TLS" if checked.endpoints.base_url.startswith("https") else "plain HTTP"
-    if is_cloudflare_challenge(reply):
+    if is_cloudflare_challenge(reply) and found_any:
+        # A visit without cookies is expected to meet the check; the request tells the rest.
+        report.line(
+            "ok",
+            "connection",
+            f"{host} answers over {scheme}; a visit without cookies gets a Cloudflare "
+            "challenge, the request below shows whether your cookies pass it",
+        )
+    elif is_cloudflare_challenge(reply):
         report.line(
             "warn",
             "connection",

@@ -15,12 +15,15 @@ from .. import _constants, errors
 from .._login import login
 from .._urls import parse_base_url
 from ..cookies._store import StoredLogin
+from ._commands import SUMMARIES
 from ._common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_SETUP,
     add_verbose_flag,
     configure_logging,
     exit_code_for,
+    install_hint,
     report_error,
     shown_path,
 )
@@ -28,7 +31,7 @@ from ._common import (
 __all__ = ["NAME", "SUMMARY", "configure", "run"]
 
 NAME = "login"
-SUMMARY = "sign in and pass the site's check in your browser; save the cookies for every call"
+SUMMARY = SUMMARIES[NAME]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -55,13 +58,37 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="finish as soon as this cookie is there (repeatable); else press Enter when done",
     )
     parser.add_argument(
-        "--timeout", type=float, default=_constants.LOGIN_TIMEOUT, help="seconds to wait (300)"
+        "--timeout",
+        type=float,
+        default=_constants.LOGIN_TIMEOUT,
+        metavar="SECONDS",
+        help=f"how long to wait for the sign-in (default: {_constants.LOGIN_TIMEOUT:g})",
     )
     add_verbose_flag(parser)
 
 
+def missing_setup(headless: bool) -> str | None:
+    """What ``aichat login`` needs and this machine lacks (the login extra, a display)."""
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError:
+        return f"aichat login needs the login extra (Playwright): {install_hint('login')}"
+    if headless or sys.platform in ("darwin", "win32") or os.name == "nt":
+        return None
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        return (
+            "no display to open the browser on: run 'aichat login' on a desktop (or over ssh -X), "
+            "or use --headless for a check that passes by itself"
+        )
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     configure_logging(args.verbose)
+    missing = missing_setup(args.headless)
+    if missing is not None:
+        report_error(missing)
+        return EXIT_SETUP
     try:
         endpoints = parse_base_url(args.base_url or os.environ.get(_constants.ENV_BASE_URL) or None)
         stored = asyncio.run(_login(args, endpoints.referer))

@@ -9,12 +9,13 @@ import shutil
 from .. import _constants, errors
 from .._urls import parse_base_url
 from ..cookies._store import browser_profile_dir, forget_login, stored_hosts
+from ._commands import SUMMARIES
 from ._common import EXIT_OK, exit_code_for, report_error
 
 __all__ = ["NAME", "SUMMARY", "configure", "run"]
 
 NAME = "logout"
-SUMMARY = "forget the cookies 'aichat login' saved, and its browser profile"
+SUMMARY = SUMMARIES[NAME]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import functools
 import logging
 import os
@@ -13,12 +14,15 @@ import webbrowser
 from typing import TYPE_CHECKING
 
 from .. import _constants
+from ._commands import SUMMARIES
 from ._common import (
     EXIT_OK,
+    EXIT_SERVER,
     EXIT_USAGE,
     add_option_flags,
     add_verbose_flag,
     configure_logging,
+    install_hint,
     provider_kwargs,
     report_error,
 )
@@ -29,7 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["NAME", "SUMMARY", "configure", "run"]
 
 NAME = "serve"
-SUMMARY = "an OpenAI-compatible API and a chat page on 127.0.0.1:8000 (needs the server extra)"
+SUMMARY = SUMMARIES[NAME]
 ENV_API_KEY = _constants.ENV_API_KEY
 #: Uvicorn's own limit comes after the server's grace period, which answers 503 itself.
 UVICORN_GRACE_MARGIN = 5.0
@@ -97,8 +101,8 @@ def run(args: argparse.Namespace) -> int:
         from ..server import ServerConfig, ServerConfigError
         from ..server._settings import environment_list
     except ImportError:
-        report_error("aichat serve needs the server extra: pip install 'aichat-provider[server]'")
-        return EXIT_USAGE
+        report_error(f"aichat serve needs the server extra: {install_hint('server')}")
+        return EXIT_SERVER
     configure_logging(args.verbose)
     try:
         if not 1 <= args.workers <= 64:
@@ -121,6 +125,10 @@ def run(args: argparse.Namespace) -> int:
     except ServerConfigError as error:
         report_error(f"the server cannot start: {error}")
         return EXIT_USAGE
+    busy = port_taken(args.host, args.port)
+    if busy:
+        report_error(busy)
+        return EXIT_SERVER
     warn_if_exposed(args.host, config)
     serve(
         args.host,
@@ -132,6 +140,32 @@ def run(args: argparse.Namespace) -> int:
         read_timeout=args.read_timeout,
     )
     return EXIT_OK
+
+
+def port_taken(host: str, port: int) -> str | None:
+    """Why the server could not listen on ``host:port`` (in use, not an address here), or None;
+    checked before anything is printed, so a busy port is one clear line, not Uvicorn's."""
+    if port == 0:
+        return None
+    try:
+        infos = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except (OSError, UnicodeError) as exc:
+        return f"the server could not start: {host!r} is not an address of this machine ({exc})."
+    family, kind, protocol, _, address = infos[0]
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (
+                    f"the server could not start: port {port} on {host} is in use; "
+                    f"pick another with --port (e.g. --port {port + 1 if port < 65535 else 8001})."
+                )
+            return f"the server could not start on {host}:{port} ({exc.strerror or exc})."
+    return None
 
 
 def warn_if_exposed(host: str, config: ServerConfig) -> None:

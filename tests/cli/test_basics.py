@@ -86,7 +86,7 @@ def test_failures_exit_with_their_code_and_one_line(
 def test_missing_cookies_and_bad_input_exit_codes(home: Path, service: StandInService) -> None:
     missing = run(COMMANDS["console-script"], "Hi", "--base-url", service.base_url, home=home)
     assert missing.returncode == 3
-    assert "cookies_file" in missing.stderr
+    assert "--cookies-file" in missing.stderr
     bad = run(COMMANDS["console-script"], "Hi", "--base-url", "ftp://nowhere", home=home)
     assert bad.returncode == 2
 

@@ -221,7 +221,7 @@ def test_doctor_on_a_profile_with_firefox_and_chrome(
     assert (
         "[ ok ] browser chrome (~/.config/google-chrome/Default): 1 for 127.0.0.1: session" in out
     )
-    assert "[ -- ] browser brave: not installed" in out
+    assert "[ -- ] browsers: not installed here: chromium, brave, " in out  # one line for all
     assert "[warn] cf_clearance: found in firefox, but no user agent is set" in out
     assert "[ ok ] connection: 127.0.0.1 answers over plain HTTP (HTTP 200)" in out
     assert "[ ok ] request: answered" in out

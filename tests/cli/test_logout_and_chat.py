@@ -45,7 +45,7 @@ def test_logout_of_every_site(home: Path, monkeypatch: pytest.MonkeyPatch) -> No
 def test_logout_with_a_bad_url(home: Path) -> None:
     result = run(AICHAT, "logout", "--base-url", "ftp://x", home=home)
     assert result.returncode == 2
-    assert "base_url" in result.stderr
+    assert "--base-url" in result.stderr
 
 
 def test_the_chat_commands_and_blank_lines(

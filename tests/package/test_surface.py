@@ -103,7 +103,17 @@ PUBLIC_MODULES: dict[str, set[str]] = {
     "aichat_provider.cli": {"build_parser", "main"},
     **{
         f"aichat_provider.cli.{command}": {"NAME", "SUMMARY", "configure", "run"}
-        for command in ("ask", "chat", "doctor", "login", "logout", "serve")
+        for command in (
+            "ask",
+            "chat",
+            "completion",
+            "config",
+            "doctor",
+            "login",
+            "logout",
+            "logs",
+            "serve",
+        )
     },
     "aichat_provider.cookies": {"get_cookies"},
     "aichat_provider.errors": set(errors.__all__),

@@ -1,0 +1,295 @@
+"""The log of every exchange: a SQLite file in the user's data directory.
+
+One row per question and answer, grouped into conversations (``aichat -c`` goes on with the
+latest, ``--cid ID`` with any). It holds the prompt, the system message, the answer, the model,
+the service's address (without any user:password) and timings: never a cookie, an API key, a
+header or a proxy. The file is mode 0600 in a folder checked to be the user's own
+(:func:`~aichat_provider.cookies._store.private_folder`). Its schema carries a version in
+SQLite's ``user_version``; opening an older file runs the migrations up to this one.
+
+Everything here blocks: the commands call it before or after their event loop runs, never in it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import errors
+from .._redact import redact_url
+from ..cookies._store import data_dir, private_folder
+
+FILE_NAME = "logs.db"
+#: Each entry takes the file from version ``i`` to ``i + 1``; the schema's version is their count.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE conversations (
+            id TEXT PRIMARY KEY,
+            started REAL NOT NULL,
+            title TEXT NOT NULL
+        )""",
+        """CREATE TABLE exchanges (
+            id INTEGER PRIMARY KEY,
+            conversation_id TEXT NOT NULL REFERENCES conversations(id),
+            at REAL NOT NULL,
+            model TEXT NOT NULL,
+            system TEXT,
+            prompt TEXT NOT NULL,
+            answer TEXT NOT NULL,
+            base_url TEXT NOT NULL,
+            elapsed REAL NOT NULL,
+            attempts INTEGER NOT NULL
+        )""",
+        "CREATE INDEX exchanges_by_conversation ON exchanges (conversation_id, id)",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+TITLE_CHARS = 60
+
+
+def log_path() -> Path:
+    return data_dir() / FILE_NAME
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One question and its answer."""
+
+    id: int
+    conversation_id: str
+    at: float
+    model: str
+    system: str | None
+    prompt: str
+    answer: str
+    base_url: str
+    elapsed: float
+    attempts: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "at": _iso(self.at)}
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    started: float
+    title: str
+    exchanges: int
+    model: str
+    last: float
+
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "started": _iso(self.started), "last": _iso(self.last)}
+
+
+def _iso(when: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
+
+
+def _log_error(path: Path, what: str) -> errors.InvalidRequestError:
+    return errors.InvalidRequestError(
+        f"the log {str(path)!r} {what}; move it away to start a new one, or pass --no-log"
+    )
+
+
+@contextlib.contextmanager
+def opened(path: Path | None = None, *, create: bool = True) -> Iterator[sqlite3.Connection | None]:
+    """The log, migrated to this version (None if it does not exist and ``create`` is False)."""
+    path = path or log_path()
+    if not private_folder(path.parent, create=create):
+        yield None
+        return
+    if not create and not path.exists():
+        yield None
+        return
+    if create:  # made 0600 before SQLite writes a byte (the journal copies its mode)
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    try:
+        connection = sqlite3.connect(path, timeout=10, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise _log_error(path, f"cannot be opened ({exc})") from None
+    try:
+        connection.row_factory = sqlite3.Row
+        _migrate(connection, path)
+        yield connection
+    except sqlite3.DatabaseError as exc:
+        raise _log_error(path, f"cannot be used ({exc})") from None
+    finally:
+        connection.close()
+
+
+def _migrate(connection: sqlite3.Connection, path: Path) -> None:
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version == SCHEMA_VERSION:
+        return
+    if version > SCHEMA_VERSION:
+        raise _log_error(path, f"was written by a newer aichat (schema {version}); upgrade aichat")
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        # read again under the lock: another process may have migrated it meanwhile
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        for statements in MIGRATIONS[version:]:
+            for statement in statements:
+                connection.execute(statement)
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
+def new_conversation_id() -> str:
+    return secrets.token_hex(6)
+
+
+def record(
+    conversation_id: str,
+    *,
+    model: str,
+    system: str | None,
+    prompt: str,
+    answer: str,
+    base_url: str,
+    elapsed: float,
+    attempts: int,
+    path: Path | None = None,
+) -> None:
+    """Add one exchange (and its conversation, the first time)."""
+    now = time.time()
+    with opened(path) as connection:
+        assert connection is not None
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.execute(
+                "INSERT OR IGNORE INTO conversations (id, started, title) VALUES (?, ?, ?)",
+                (conversation_id, now, _title(prompt)),
+            )
+            connection.execute(
+                "INSERT INTO exchanges (conversation_id, at, model, system, prompt, answer, "
+                "base_url, elapsed, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    conversation_id,
+                    now,
+                    model,
+                    system,
+                    prompt,
+                    answer,
+                    redact_url(base_url),
+                    elapsed,
+                    attempts,
+                ),
+            )
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
+
+def _title(prompt: str) -> str:
+    words = " ".join(prompt.split())
+    return words if len(words) <= TITLE_CHARS else words[: TITLE_CHARS - 3] + "..."
+
+
+_CONVERSATIONS = """
+    SELECT c.id, c.started, c.title, COUNT(e.id) AS exchanges,
+           (SELECT model FROM exchanges WHERE conversation_id = c.id ORDER BY id DESC LIMIT 1)
+               AS model,
+           MAX(e.at) AS last
+    FROM conversations c JOIN exchanges e ON e.conversation_id = c.id
+"""
+
+
+def conversations(count: int, path: Path | None = None) -> list[Conversation]:
+    """The ``count`` conversations most recently added to, the latest last."""
+    with opened(path, create=False) as connection:
+        if connection is None:
+            return []
+        rows = connection.execute(
+            _CONVERSATIONS + " GROUP BY c.id ORDER BY MAX(e.id) DESC LIMIT ?", (count,)
+        ).fetchall()
+    return [Conversation(**dict(row)) for row in reversed(rows)]
+
+
+def search(text: str, count: int, path: Path | None = None) -> list[Exchange]:
+    """The ``count`` latest exchanges whose prompt, system message or answer holds ``text``
+    (case-insensitive for ASCII), the latest last."""
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    with opened(path, create=False) as connection:
+        if connection is None:
+            return []
+        rows = connection.execute(
+            "SELECT * FROM exchanges WHERE prompt LIKE ?1 ESCAPE '\\' OR answer LIKE ?1 "
+            "ESCAPE '\\' OR system LIKE ?1 ESCAPE '\\' ORDER BY id DESC LIMIT ?2",
+            (pattern, count),
+        ).fetchall()
+    return [Exchange(**dict(row)) for row in reversed(rows)]
+
+
+def latest_conversation_id(path: Path | None = None) -> str | None:
+    with opened(path, create=False) as connection:
+        if connection is None:
+            return None
+        row = connection.execute(
+            "SELECT conversation_id FROM exchanges ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def find_conversation(given: str, path: Path | None = None) -> str:
+    """The conversation ``given`` names (its id, or the start of exactly one id)."""
+    if not given or not all(c in "0123456789abcdef" for c in given.lower()):
+        raise errors.InvalidRequestError(
+            f"{given!r} is not a conversation id; 'aichat logs' lists them."
+        )
+    pattern = given.lower() + "%"
+    with opened(path, create=False) as connection:
+        ids = (
+            []
+            if connection is None
+            else [
+                str(row[0])
+                for row in connection.execute(
+                    "SELECT id FROM conversations WHERE id LIKE ? LIMIT 2", (pattern,)
+                )
+            ]
+        )
+    if not ids:
+        raise errors.InvalidRequestError(
+            f"no conversation {given!r} in the log; 'aichat logs' lists them."
+        )
+    if len(ids) > 1:
+        raise errors.InvalidRequestError(
+            f"more than one conversation starts with {given!r}; give more of its id."
+        )
+    return ids[0]
+
+
+def exchanges(conversation_id: str, path: Path | None = None) -> list[Exchange]:
+    """A conversation's exchanges, in order."""
+    with opened(path, create=False) as connection:
+        if connection is None:
+            return []
+        rows = connection.execute(
+            "SELECT * FROM exchanges WHERE conversation_id = ? ORDER BY id", (conversation_id,)
+        ).fetchall()
+    return [Exchange(**dict(row)) for row in rows]
+
+
+def history(exchanges: Sequence[Exchange]) -> list[dict[str, str]]:
+    """The exchanges as the messages that continue them."""
+    messages: list[dict[str, str]] = []
+    for exchange in exchanges:
+        messages += [
+            {"role": "user", "content": exchange.prompt},
+            {"role": "assistant", "content": exchange.answer},
+        ]
+    return messages
