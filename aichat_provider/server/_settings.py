@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .. import _constants
-from .._aichat import Aichat
 from .._options import parse_options
 from ..cookies._files import read_cookies_file
 from ..errors import ProviderError
@@ -112,20 +111,22 @@ class ServerConfig:
         )
 
     def check(self) -> None:
-        """Check the provider options and read the cookies file now, as the first request would.
+        """Check the provider options (the package's own, whichever registered provider serves a
+        request) and read the cookies file now, as the first request would.
 
         Raises ServerConfigError with the message a person at the terminal needs.
         """
         kwargs = dict(self.provider_kwargs)
         proxy = kwargs.pop("proxy", None)
         try:
+            # The options are checked, not a model: any name stands for the one a request asks.
             options = parse_options(
-                Aichat.default_model,
+                "any",
                 [{"role": "user", "content": "check"}],
                 proxy,
                 kwargs,
-                models=Aichat.models,
-                default_model=Aichat.default_model,
+                models=["any"],
+                default_model="any",
             )
             if options.cookies_file is not None:
                 read_cookies_file(Path(options.cookies_file), options.api_url)
