@@ -41,7 +41,12 @@ PAGE_HEADERS = {
     "cache-control": "no-cache",
 }
 #: The page's own kinds, whatever this machine's MIME table says.
-PAGE_TYPES = {"html": "text/html", "css": "text/css", "js": "text/javascript", "svg": "image/svg+xml"}
+PAGE_TYPES = {
+    "html": "text/html",
+    "css": "text/css",
+    "js": "text/javascript",
+    "svg": "image/svg+xml",
+}
 JSON = "application/json"
 
 
@@ -268,9 +273,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
             signal.signal(sig, handler)
 
 
-def _chain_signals(
-    app: AichatServer, loop: asyncio.AbstractEventLoop
-) -> dict[signal.Signals, Any]:
+def _chain_signals(app: AichatServer, loop: asyncio.AbstractEventLoop) -> dict[signal.Signals, Any]:
     previous: dict[signal.Signals, Any] = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
         before = signal.getsignal(sig)
@@ -290,4 +293,3 @@ def create_app(config: ServerConfig | None = None) -> AichatServer:
     """The ASGI application. Without ``config``, it is read from the environment."""
     _access_log.install()
     return AichatServer(config or ServerConfig.from_environment())
-

@@ -219,10 +219,19 @@ class Choice:
         return estimate_tokens(self.text or "")
 
 
+@dataclass
+class Outcome:
+    """A request's answer, before it is rendered: the model as asked, the choices, the usage."""
+
+    model: str
+    plan: Plan
+    choices: list[Choice]
+    usage: dict[str, int]
+
+
 def estimate_tokens(text: str) -> int:
     """OpenAI's rule of thumb, four characters a token: the service reports no counts."""
     return math.ceil(len(text) / 4)
-
 
 
 def provider_messages(messages: object) -> list[dict[str, Any]]:

@@ -15,8 +15,17 @@ from starlette.requests import ClientDisconnect
 
 from ._errors import APIError, internal_error, not_found, shutting_down
 from ._guard import Guard, check_json_body, preflight_headers
-from ._http import JSON_HEADERS, ClientGone, Headers, Message, Receive, Scope, Send, dumps
-from ._http import read_headers
+from ._http import (
+    JSON_HEADERS,
+    ClientGone,
+    Headers,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    dumps,
+    read_headers,
+)
 from ._metrics import Metrics
 
 logger = logging.getLogger("aichat_provider.server")

@@ -24,7 +24,12 @@ from ._models import (
 
 #: Per route template: summary, request model, answer model, and whether it can stream.
 DESCRIBED: dict[str, tuple[str, type[BaseModel] | None, type[BaseModel] | None, bool]] = {
-    "/v1/chat/completions": ("Create a chat completion", ChatCompletionRequest, ChatCompletion, True),
+    "/v1/chat/completions": (
+        "Create a chat completion",
+        ChatCompletionRequest,
+        ChatCompletion,
+        True,
+    ),
     "/v1/completions": ("Create a completion (legacy)", CompletionRequest, Completion, True),
     "/v1/models": ("List the models", None, ModelList, False),
     "/v1/models/{id}": ("Retrieve a model", None, ModelEntry, False),

@@ -12,12 +12,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from .. import errors
 from .._base import AsyncProvider
-from ._emulation import Choice, Plan, usage
+from ._emulation import Choice, Outcome, Plan, usage
 from ._errors import APIError, error_for, invalid, shutting_down
 from ._http import ClientGone
 from ._metrics import Metrics
@@ -29,16 +28,6 @@ logger = logging.getLogger("aichat_provider.server")
 
 #: Returns when the client has gone (``_http.wait_for_disconnect`` on the request's receive).
 Disconnected = Callable[[], Awaitable[None]]
-
-
-@dataclass
-class Outcome:
-    """A request's answer, before it is rendered: the model as asked, the choices, the usage."""
-
-    model: str
-    plan: Plan
-    choices: list[Choice]
-    usage: dict[str, int]
 
 
 class Pipeline:

@@ -11,9 +11,8 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._emulation import Choice
+from ._emulation import Choice, Outcome
 from ._http import dumps
-from ._pipeline import Outcome
 
 
 def chat_completion(outcome: Outcome) -> dict[str, Any]:
@@ -42,7 +41,9 @@ def chat_chunks(outcome: Outcome) -> list[dict[str, Any]]:
         {**head, "choices": [_delta(index, _message(choice, streamed=True), None)]}
         for index, choice in enumerate(choices)
     ]
-    events += [{**head, "choices": [_delta(index, {}, c.reason)]} for index, c in enumerate(choices)]
+    events += [
+        {**head, "choices": [_delta(index, {}, c.reason)]} for index, c in enumerate(choices)
+    ]
     if outcome.plan.include_usage:
         events.append({**head, "choices": [], "usage": outcome.usage})
     return events

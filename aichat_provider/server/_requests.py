@@ -314,4 +314,3 @@ def _response_format(value: object, budget: SchemaBudget) -> Structured | None:
     raise invalid(
         "response_format.type must be 'text', 'json_object' or 'json_schema'.", "response_format"
     )
-

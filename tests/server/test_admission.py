@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-
 from starlette.requests import Request
 
 from aichat_provider.server import AichatServer, ServerConfig, create_app
