@@ -85,7 +85,8 @@ def test_metrics_count_the_requests_of_both_workers(
                 counts = chats_by_worker(directory)
                 if len(counts) == 2 and all(counts.values()):
                     break
-        assert len(counts) == 2 and all(counts.values()), counts  # both workers answered
+        assert len(counts) == 2, counts  # both workers answered
+        assert all(counts.values()), counts
         for _ in range(4):  # scrapes land on either worker: each one adds up both
             assert scrape(server)[CHAT_OK] == sent
     finally:

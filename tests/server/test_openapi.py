@@ -61,7 +61,7 @@ async def test_the_description_is_valid_and_lists_every_route(
     described = {(path, method.upper()) for path, item in spec["paths"].items() for method in item}
     routes = {(path, method) for path, info in app.table.items() for method in info.methods}
     assert described == routes
-    assert "/v1/chat/completions" in spec["paths"] and "/v1/added" in spec["paths"]
+    assert "/v1/added" in spec["paths"]
     chat = spec["paths"]["/v1/chat/completions"]["post"]
     assert chat["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ChatCompletionRequest"
