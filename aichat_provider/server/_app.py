@@ -19,14 +19,14 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .._base import BaseProvider
 from . import _access_log, _openapi, _render
 from ._errors import APIError
 from ._gateway import Gateway, RouteInfo
 from ._guard import Guard
-from ._http import dumps, wait_for_disconnect
+from ._http import JSON_HEADERS, dumps, wait_for_disconnect
 from ._metrics import create_metrics
 from ._pipeline import Pipeline
 from ._requests import parse_body
@@ -47,7 +47,10 @@ PAGE_TYPES = {
     "js": "text/javascript",
     "svg": "image/svg+xml",
 }
-JSON = "application/json"
+EVENT_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache"),
+]
 
 
 @dataclass
@@ -112,7 +115,7 @@ class AichatServer(Starlette):
         self.table[name] = info
         if "{" in path:
             self._prefixes.append((path.partition("{")[0], info))
-        self.router.routes.append(Route(path, _endpoint(handler), methods=list(methods)))
+        self.router.routes.append(Route(path, _Endpoint(handler), methods=list(methods)))
 
     def lookup(self, path: str) -> RouteInfo | None:
         info = self.table.get(path)
@@ -214,24 +217,28 @@ def model_entries(providers: Sequence[type[BaseProvider]]) -> list[dict[str, Any
     return list(entries.values())
 
 
-def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """The handler's value as a response: status and body in one place."""
+class _Endpoint:
+    """A handler as the route's ASGI app: its value becomes the response, status and body in
+    one place (without a Response object for JSON, the common case)."""
 
-    async def endpoint(request: Request) -> Response:
-        value = await handler(request)
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        value = await self.handler(Request(scope, receive, send))
         if isinstance(value, Response):
-            return value
+            await value(scope, receive, send)
+            return
+        status, kind = 200, JSON_HEADERS
         if isinstance(value, Events):
-            body = _render.event_stream(value.events)
-            return Response(body, media_type="text/event-stream", headers=_NO_CACHE)
-        if isinstance(value, Reply):
-            return Response(dumps(value.data), value.status, media_type=JSON)
-        return Response(dumps(value), media_type=JSON)
-
-    return endpoint
-
-
-_NO_CACHE = {"cache-control": "no-cache"}
+            body, kind = _render.event_stream(value.events), EVENT_HEADERS
+        elif isinstance(value, Reply):
+            status, body = value.status, dumps(value.data)
+        else:
+            body = dumps(value)
+        headers = [*kind, (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
 
 def _disconnected(request: Request) -> Callable[[], Awaitable[None]]:
