@@ -1,30 +1,41 @@
-"""OpenAI's request and answer shapes as typed models (pydantic): they check each field's type
-before the request is read further (``_requests``) and describe the API in ``/openapi.json``.
+"""OpenAI's request and answer shapes as typed models (pydantic): a request is read into one
+(``_requests``), and ``/openapi.json`` describes the API with them.
 
-Fields whose checks say more than a type can (``stop``, ``tools``, ``response_format``, the
-messages) are typed loosely here and checked in ``_requests``, whose messages name the next step.
+Fields whose checks say more than a type can (``tools``, ``response_format``, the messages) are
+typed loosely here and checked in ``_requests``, whose messages name the next step.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 JSONObject = dict[str, Any]
+Positive = Annotated[int, Field(ge=1)]
+Stop = Annotated[str, Field(min_length=1)]
 
 
-class _Request(BaseModel):
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    include_usage: bool = False
+    include_obfuscation: Any = None
+
+
+class OpenAIRequest(BaseModel):
     """Unknown fields are refused; types are strict (``"1"`` is not a number)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
     model: str = Field(description="A model id from GET /v1/models, or 'provider/model'.")
     stream: bool | None = None
-    stream_options: JSONObject | None = Field(None, description="{'include_usage': bool}")
-    n: int | None = Field(None, description="Choices to answer; each is one upstream call.")
-    stop: str | list[str] | None = Field(None, description="Up to 4 sequences that end the text.")
-    max_tokens: int | None = None
+    stream_options: StreamOptions | None = None
+    n: Positive | None = Field(None, description="Choices to answer; each is one upstream call.")
+    stop: Stop | Annotated[list[Stop], Field(max_length=4)] | None = Field(
+        None, description="Up to 4 sequences; the answer ends before the first."
+    )
+    max_tokens: Positive | None = None
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, ge=0, le=1)
     presence_penalty: float | None = Field(None, ge=-2, le=2)
@@ -54,12 +65,12 @@ class ChatMessage(BaseModel):
     tool_call_id: str | None = None
 
 
-class ChatCompletionRequest(_Request):
+class ChatCompletionRequest(OpenAIRequest):
     """``POST /v1/chat/completions``."""
 
     # Messages are checked one by one in ``_requests`` (roles, text parts, tool history).
     messages: list[Any] = Field(json_schema_extra={"items": ChatMessage.model_json_schema()})
-    max_completion_tokens: int | None = None
+    max_completion_tokens: Positive | None = None
     response_format: JSONObject | None = Field(
         None, description="{'type': 'text' | 'json_object' | 'json_schema', 'json_schema': {...}}"
     )
@@ -73,10 +84,10 @@ class ChatCompletionRequest(_Request):
     modalities: list[str] | None = None
 
 
-class CompletionRequest(_Request):
+class CompletionRequest(OpenAIRequest):
     """``POST /v1/completions`` (legacy): each prompt is one user message."""
 
-    prompt: str | list[str]
+    prompt: str | Annotated[list[str], Field(min_length=1)]
     echo: bool | None = None
     suffix: str | None = None
     best_of: int | None = None

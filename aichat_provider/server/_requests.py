@@ -1,11 +1,11 @@
-"""Reading requests: the body as JSON, each field's type checked by the typed models
-(``_models``), then what the types cannot say (limits, combinations, schemas), so a request the
-server will not run as given is a 400 naming the field before any upstream call."""
+"""Reading requests: the body as JSON, read into its typed model (``_models``: each field's type
+and range), then what types cannot say (limits of this server, combinations, schemas), so a
+request the server will not run as given is a 400 naming the field before any upstream call."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -13,12 +13,14 @@ from .. import _constants
 from ._emulation import ForcedToolCall, Plan, Structured, provider_messages
 from ._errors import APIError, invalid
 from ._http import loads
-from ._models import ChatCompletionRequest, CompletionRequest
+from ._models import ChatCompletionRequest, CompletionRequest, OpenAIRequest
 from ._schema import SchemaBudget, schema_text
 
 #: Request fields the sampling of the provider takes as they are.
 SAMPLING_FIELDS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
-MAX_STOP_SEQUENCES = 4
+#: Parts of a validation error's location that name a type (a union's member), not a place.
+TYPE_TAGS = frozenset({"str", "int", "float", "bool", "list", "dict", "none"})
+Model = TypeVar("Model", bound=BaseModel)
 
 
 def parse_body(body: bytes) -> dict[str, Any]:
@@ -32,21 +34,22 @@ def parse_body(body: bytes) -> dict[str, Any]:
     return data
 
 
-def checked(model: type[BaseModel], data: Mapping[str, Any]) -> Mapping[str, Any]:
-    """``data`` once each field has the type ``model`` gives it; else a 400 naming the field
-    (never FastAPI's 422: OpenAI's clients expect 400)."""
+def read_model(model: type[Model], data: Mapping[str, Any]) -> Model:
+    """``data`` as ``model``, or a 400 naming the field (never a 422: OpenAI's clients and
+    their retry rules expect 400)."""
     try:
-        model.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc) from None
     except RecursionError:
         raise invalid("The request body is nested too deeply.") from None
-    return data
 
 
 def validation_error(exc: ValidationError) -> APIError:
     problems = exc.errors(include_url=False, include_input=False, include_context=False)
-    unknown = [str(p["loc"][0]) for p in problems if p["type"] == "extra_forbidden" and p["loc"]]
+    unknown = [
+        str(p["loc"][0]) for p in problems if p["type"] == "extra_forbidden" and len(p["loc"]) == 1
+    ]
     if unknown:
         shown = ", ".join(repr(name[:40]) for name in unknown[:5])
         return invalid(
@@ -54,50 +57,43 @@ def validation_error(exc: ValidationError) -> APIError:
             "it accepts.",
             unknown[0][:40],
         )
-    first = problems[0]
-    location = first["loc"]
-    if not location:
+    # Of a union's members, the one whose type the value has says what is wrong with it.
+    first = next((p for p in problems if not p["type"].endswith("_type")), problems[0])
+    place = [str(part)[:40] for part in first["loc"] if not _is_type_tag(part)]
+    if not place:
         return invalid(f"The request body is not a valid request: {first['msg']}.")
-    # Union members appear in the location by type name; only fields and indexes name a place.
-    place = [location[0], *(p for p in location[1:] if isinstance(p, int))]
-    where = ".".join(str(p)[:40] for p in place)
-    return invalid(f"'{where}': {first['msg']}.", str(place[0])[:40])
+    return invalid(f"'{'.'.join(place)}': {first['msg']}.", place[0])
+
+
+def _is_type_tag(part: object) -> bool:
+    text = str(part)
+    return text in TYPE_TAGS or "[" in text or "-" in text or text[:1].isupper()
 
 
 def read_chat(data: Mapping[str, Any], max_choices: int) -> Plan:
     """A chat completion request as a Plan, or a 400 naming the field."""
-    data = checked(ChatCompletionRequest, data)
-    _refuse_set(data, "logprobs", (None, False), "log probabilities")
-    _refuse_set(data, "top_logprobs", (None, 0), "log probabilities")
-    _refuse_set(data, "logit_bias", (None, {}), "token biases")
-    modalities = data.get("modalities")
-    if modalities is not None and modalities != ["text"]:
+    request = read_model(ChatCompletionRequest, data)
+    _refuse_set(request, "logprobs", (None, False), "log probabilities")
+    _refuse_set(request, "top_logprobs", (None, 0), "log probabilities")
+    _refuse_set(request, "logit_bias", (None, {}), "token biases")
+    if request.modalities is not None and request.modalities != ["text"]:
         raise invalid(
             "Only text answers are possible here: 'modalities' must be [\"text\"].", "modalities"
         )
-    _refuse_function_call(data.get("function_call"))
-    _check_list(data, "functions")
+    _refuse_function_call(request.function_call)
+    _check_count(request.functions, "functions")
     budget = SchemaBudget()
-    tool_call = _forced_tool_call(data.get("tools"), data.get("tool_choice"), budget)
-    max_tokens = _positive_int(data, "max_completion_tokens")
-    if max_tokens is None:
-        max_tokens = _positive_int(data, "max_tokens")
-    plan = Plan(
-        messages=provider_messages(data.get("messages")),
-        sampling=_sampling(data),
-        n=_choices(data, "n", max_choices),
-        stop=_stop(data.get("stop")),
-        max_tokens=max_tokens,
-        structured=_response_format(data.get("response_format"), budget),
-        tool_call=tool_call,
-    )
-    plan.stream, plan.include_usage = _stream(data)
+    tool_call = _forced_tool_call(request.tools, request.tool_choice, budget)
+    plan = _plan(request, max_choices, provider_messages(request.messages))
+    plan.max_tokens = request.max_completion_tokens or request.max_tokens
+    plan.structured = _response_format(request.response_format, budget)
     if tool_call is not None:
         if plan.structured is not None:
             raise invalid(
                 "A required tool call and a response_format cannot be combined here.",
                 "response_format",
             )
+        plan.tool_call = tool_call
         plan.messages.append({"role": "system", "content": tool_call.instruction()})
         plan.schemas = [
             (f"the parameters of tool {name[:60]!r}", "tools", text)
@@ -114,40 +110,50 @@ def read_chat(data: Mapping[str, Any], max_choices: int) -> Plan:
 
 def read_completion(data: Mapping[str, Any], max_choices: int) -> Plan:
     """A legacy ``/v1/completions`` request: each prompt is sent as one user message."""
-    data = checked(CompletionRequest, data)
-    _refuse_set(data, "echo", (None, False), "echoing the prompt")
-    _refuse_set(data, "suffix", (None, ""), "a suffix")
-    _refuse_set(data, "logprobs", (None, 0), "log probabilities")
-    _refuse_set(data, "best_of", (None, 1), "best_of")
-    _refuse_set(data, "logit_bias", (None, {}), "token biases")
-    prompt = data.get("prompt")
-    if isinstance(prompt, str):
-        prompts = [prompt]
-    elif isinstance(prompt, list) and prompt and all(isinstance(p, str) for p in prompt):
-        prompts = list(prompt)
-    else:
-        raise invalid("'prompt' must be a string or a non-empty list of strings.", "prompt")
-    n = _choices(data, "n", max_choices)
-    if len(prompts) * n > max_choices:
+    request = read_model(CompletionRequest, data)
+    _refuse_set(request, "echo", (None, False), "echoing the prompt")
+    _refuse_set(request, "suffix", (None, ""), "a suffix")
+    _refuse_set(request, "logprobs", (None, 0), "log probabilities")
+    _refuse_set(request, "best_of", (None, 1), "best_of")
+    _refuse_set(request, "logit_bias", (None, {}), "token biases")
+    prompts = [request.prompt] if isinstance(request.prompt, str) else request.prompt
+    plan = _plan(request, max_choices, [])
+    if len(prompts) * plan.n > max_choices:
         raise invalid(
-            f"{len(prompts)} prompts x n={n} is over {max_choices} answers for one request.", "n"
+            f"{len(prompts)} prompts x n={plan.n} is over {max_choices} answers for one request.",
+            "n",
         )
-    plan = Plan(
-        messages=[],
-        sampling=_sampling(data),
-        n=n,
-        stop=_stop(data.get("stop")),
-        max_tokens=_positive_int(data, "max_tokens"),
-        prompts=prompts,
-    )
-    plan.stream, plan.include_usage = _stream(data)
+    plan.prompts, plan.max_tokens = prompts, request.max_tokens
     return plan
 
 
-def _refuse_set(
-    data: Mapping[str, Any], name: str, defaults: tuple[object, ...], what: str
-) -> None:
-    if name in data and data[name] not in defaults:
+def _plan(request: OpenAIRequest, max_choices: int, messages: list[dict[str, Any]]) -> Plan:
+    """What chat and legacy requests share: sampling, ``n``, ``stop``, streaming."""
+    n = request.n or 1
+    if n > max_choices:
+        raise invalid(
+            f"'n' may be at most {max_choices} here: each choice is a call to the service.", "n"
+        )
+    stop = request.stop
+    options = request.stream_options
+    if options is not None and not request.stream:
+        raise invalid("'stream_options' is only allowed with 'stream': true.", "stream_options")
+    return Plan(
+        messages=messages,
+        sampling={
+            name: getattr(request, name)
+            for name in SAMPLING_FIELDS
+            if getattr(request, name) is not None
+        },
+        n=n,
+        stream=bool(request.stream),
+        include_usage=options is not None and options.include_usage,
+        stop=() if stop is None else (stop,) if isinstance(stop, str) else tuple(stop),
+    )
+
+
+def _refuse_set(request: OpenAIRequest, name: str, defaults: tuple[object, ...], what: str) -> None:
+    if getattr(request, name) not in defaults:
         raise invalid(f"This server cannot give {what}: leave {name!r} out.", name)
 
 
@@ -162,18 +168,12 @@ def _refuse_function_call(choice: object) -> None:
     )
 
 
-def _forced_tool_call(tools: object, choice: object, budget: SchemaBudget) -> ForcedToolCall | None:
+def _forced_tool_call(
+    tools: list[Any] | None, choice: object, budget: SchemaBudget
+) -> ForcedToolCall | None:
     """The tool call ``tool_choice`` requires, or None ("auto", "none": the model answers in
     text, which is all the service can do on its own)."""
-    if tools is not None and not isinstance(tools, list):
-        raise invalid("'tools' must be a list.", "tools")
-    if tools is not None and len(tools) > _constants.SERVER_MAX_TOOLS:
-        raise invalid(
-            f"'tools' offers {len(tools)} tools; at most {_constants.SERVER_MAX_TOOLS} are "
-            "allowed.",
-            "tools",
-            "too_many_tools",
-        )
+    _check_count(tools, "tools")
     if choice is None or choice in ("auto", "none"):
         return None
     offered: dict[str, dict[str, Any]] = {}
@@ -222,88 +222,23 @@ def _forced_tool_call(tools: object, choice: object, budget: SchemaBudget) -> Fo
     return ForcedToolCall(offered, descriptions, name, texts)
 
 
-def _check_list(data: Mapping[str, Any], name: str) -> None:
-    value = data.get(name)
-    if value is not None and not isinstance(value, list):
-        raise invalid(f"'{name}' must be a list.", name)
-    if isinstance(value, list) and len(value) > _constants.SERVER_MAX_TOOLS:
+def _check_count(offered: list[Any] | None, name: str) -> None:
+    if offered is not None and len(offered) > _constants.SERVER_MAX_TOOLS:
         raise invalid(
-            f"'{name}' offers {len(value)} functions; at most {_constants.SERVER_MAX_TOOLS} are "
+            f"'{name}' offers {len(offered)} {name}; at most {_constants.SERVER_MAX_TOOLS} are "
             "allowed.",
             name,
             "too_many_tools",
         )
 
 
-def _positive_int(data: Mapping[str, Any], name: str) -> int | None:
-    value = data.get(name)
-    if value is None:
-        return None
-    if type(value) is not int or value < 1:
-        raise invalid(f"'{name}' must be a whole number of at least 1.", name)
-    return value
-
-
-def _choices(data: Mapping[str, Any], name: str, limit: int) -> int:
-    n = _positive_int(data, name) or 1
-    if n > limit:
-        raise invalid(
-            f"'{name}' may be at most {limit} here: each choice is a call to the service.", name
-        )
-    return n
-
-
-def _stop(value: object) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    stops = [value] if isinstance(value, str) else value
-    if (
-        not isinstance(stops, list)
-        or len(stops) > MAX_STOP_SEQUENCES
-        or not all(isinstance(s, str) and s for s in stops)
-    ):
-        raise invalid(
-            f"'stop' must be a non-empty string or a list of up to {MAX_STOP_SEQUENCES} of them.",
-            "stop",
-        )
-    return tuple(stops)
-
-
-def _stream(data: Mapping[str, Any]) -> tuple[bool, bool]:
-    stream = data.get("stream")
-    if stream is None:
-        stream = False
-    if not isinstance(stream, bool):
-        raise invalid("'stream' must be true, false or null.", "stream")
-    options = data.get("stream_options")
-    if options is None:
-        return stream, False
-    if not stream:
-        raise invalid("'stream_options' is only allowed with 'stream': true.", "stream_options")
-    if not isinstance(options, dict) or not set(options) <= {
-        "include_usage",
-        "include_obfuscation",
-    }:
-        raise invalid("'stream_options' may hold 'include_usage' only.", "stream_options")
-    include = options.get("include_usage", False)
-    if not isinstance(include, bool):
-        raise invalid("'stream_options.include_usage' must be true or false.", "stream_options")
-    return stream, include
-
-
-def _sampling(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: data[name] for name in SAMPLING_FIELDS if data.get(name) is not None}
-
-
-def _response_format(value: object, budget: SchemaBudget) -> Structured | None:
-    if value is None:
-        return None
-    kind = value.get("type") if isinstance(value, dict) else None
-    if kind == "text":
+def _response_format(value: dict[str, Any] | None, budget: SchemaBudget) -> Structured | None:
+    kind = None if value is None else value.get("type")
+    if value is None or kind == "text":
         return None
     if kind == "json_object":
         return Structured(None)
-    if kind == "json_schema" and isinstance(value, dict):
+    if kind == "json_schema":
         spec = value.get("json_schema")
         if not isinstance(spec, dict) or not isinstance(spec.get("schema"), dict):
             raise invalid("response_format.json_schema needs a 'schema' object.", "response_format")
