@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from ._errors import APIError, internal_error, not_found, shutting_down
@@ -113,6 +114,14 @@ class Gateway:
             state.status = 499  # nginx's name for it: nobody is left to answer
         except APIError as error:
             await self._fail(answer, state, error)
+        except HTTPException as exc:  # Starlette's own (a path parameter that did not convert)
+            await self._fail(
+                answer,
+                state,
+                not_found(path)
+                if exc.status_code == 404
+                else APIError(exc.status_code, str(exc.detail)),
+            )
         except Exception:
             logger.exception("the server failed to answer %s %s", scope["method"], _name(info))
             await self._fail(answer, state, internal_error())

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -80,18 +80,10 @@ class ServerConfig:
 
     def to_json(self) -> str:
         """Everything but the registry (a worker process uses its own, found the same way)."""
+        handed = {item.name: getattr(self, item.name) for item in fields(self)}
+        del handed["registry"]
         try:
-            return json.dumps(
-                {
-                    "api_key": self.api_key,
-                    "provider_kwargs": self.provider_kwargs,
-                    "max_body_bytes": self.max_body_bytes,
-                    "cors_origins": self.cors_origins,
-                    "allowed_hosts": self.allowed_hosts,
-                    "graceful_timeout": self.graceful_timeout,
-                    "max_choices": self.max_choices,
-                }
-            )
+            return json.dumps(handed)
         except (TypeError, ValueError) as exc:
             raise ServerConfigError(
                 f"This configuration cannot go to worker processes: {exc}"
@@ -100,15 +92,11 @@ class ServerConfig:
     @classmethod
     def from_json(cls, text: str) -> ServerConfig:
         data = json.loads(text)
-        return cls(
-            api_key=data["api_key"],
-            provider_kwargs=data["provider_kwargs"],
-            max_body_bytes=data["max_body_bytes"],
-            cors_origins=tuple(data["cors_origins"]),
-            allowed_hosts=tuple(data["allowed_hosts"]),
-            graceful_timeout=data["graceful_timeout"],
-            max_choices=data["max_choices"],
+        data["cors_origins"], data["allowed_hosts"] = (
+            tuple(data["cors_origins"]),
+            tuple(data["allowed_hosts"]),
         )
+        return cls(**data)
 
     def check(self) -> None:
         """Check the provider options (the package's own, whichever registered provider serves a

@@ -98,3 +98,17 @@ async def test_a_preflight_needs_no_key(client: httpx.AsyncClient) -> None:
     reply = await client.options("/v1/chat/completions")
     assert reply.status_code == 204
     assert "POST" in reply.headers["allow"]
+
+
+async def test_a_path_parameter_that_does_not_convert_is_openais_404(
+    app: AichatServer, client: httpx.AsyncClient
+) -> None:
+    async def thing(request: Request) -> object:
+        return {"n": request.path_params["n"]}
+
+    app.add("/v1/things/{n:int}", ("GET",), thing)
+    auth = {"authorization": f"Bearer {KEY}"}
+    assert (await client.get("/v1/things/5", headers=auth)).json() == {"n": 5}
+    reply = await client.get("/v1/things/x", headers=auth)
+    assert reply.status_code == 404
+    assert reply.json()["error"]["code"] == "not_found"
