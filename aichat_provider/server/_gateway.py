@@ -13,6 +13,7 @@ from typing import Protocol
 
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp
 
 from ._errors import APIError, internal_error, not_found, shutting_down
 from ._guard import Guard, check_json_body, preflight_headers
@@ -62,13 +63,13 @@ class Served(Protocol):
 class Gateway:
     """An ASGI middleware around the application's router (see the module docstring)."""
 
-    def __init__(self, app: object, served: Served) -> None:
+    def __init__(self, app: ASGIApp, served: Served) -> None:
         self.app = app
         self.served = served
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)  # type: ignore[operator]
+            await self.app(scope, receive, send)
             return
         served = self.served
         path = scope["path"]
@@ -109,7 +110,7 @@ class Gateway:
                 check_json_body(headers)
                 limit = served.max_body_bytes
                 receive = _limited(receive, limit, headers.get("content-length"))
-            await self.app(scope, receive, answer)  # type: ignore[operator]
+            await self.app(scope, receive, answer)
         except (ClientGone, ClientDisconnect):
             state.status = 499  # nginx's name for it: nobody is left to answer
         except APIError as error:
