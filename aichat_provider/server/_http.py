@@ -56,7 +56,7 @@ def dumps(data: object) -> bytes:
 
 def loads(body: bytes) -> Any:
     """JSON as the standard library reads it (orjson first when installed, which refuses some
-    documents the standard library takes: lone surrogates, huge integers, NaN)."""
+    documents the standard library takes: lone surrogates, NaN)."""
     if _orjson is not None:
         try:
             return _orjson.loads(body)
