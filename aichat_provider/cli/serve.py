@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import functools
 import logging
 import os
 import socket
+import tempfile
 import threading
 import time
 import webbrowser
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from .. import _constants
@@ -84,7 +87,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         f"the connection is closed ({_constants.SERVER_READ_TIMEOUT:g})",
     )
     parser.add_argument(
-        "--workers", type=int, default=1, help="worker processes (1); each has its own metrics"
+        "--workers", type=int, default=1, help="worker processes (1); /metrics counts them all"
     )
     parser.add_argument(
         "--max-body-bytes", type=int, default=_constants.SERVER_MAX_BODY_BYTES, metavar="BYTES"
@@ -215,16 +218,35 @@ def serve(
         "http": functools.partial(BoundedHttpToolsProtocol, read_timeout=read_timeout),
     }
     if workers > 1:
-        # Worker processes build the app themselves; the configuration goes with them.
+        # Worker processes build the app themselves; the configuration goes with them, and
+        # their metrics go to one directory that each worker's /metrics adds up.
         os.environ[WORKER_CONFIG_VARIABLE] = handed_over
-        uvicorn.run(
-            "aichat_provider.server:create_app",
-            factory=True,
-            workers=workers,
-            **options,  # type: ignore[arg-type]
-        )
+        with _metrics_directory():
+            uvicorn.run(
+                "aichat_provider.server:create_app",
+                factory=True,
+                workers=workers,
+                **options,  # type: ignore[arg-type]
+            )
         return
     uvicorn.run(create_app(config), **options)  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def _metrics_directory() -> Iterator[None]:
+    """A private ``PROMETHEUS_MULTIPROC_DIR`` for the workers, removed when they have stopped
+    (one the environment already names is the caller's to manage)."""
+    from ..server._metrics import MULTIPROCESS_VARIABLE
+
+    if os.environ.get(MULTIPROCESS_VARIABLE):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="aichat-metrics-") as directory:
+        os.environ[MULTIPROCESS_VARIABLE] = directory
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROCESS_VARIABLE]
 
 
 def page_url(host: str, port: int) -> str:

@@ -1,10 +1,11 @@
 """An OpenAI-compatible HTTP API in front of the registry's providers (``aichat serve``).
 
 ``POST /v1/chat/completions``, ``POST /v1/completions``, ``GET /v1/models[/{id}]``, ``GET
-/health``, ``GET /metrics`` and a chat page at ``/``, in OpenAI's request, response, streaming and
-error formats, so any OpenAI client can use Aichat. Cookies come from the server's own
-configuration (cookies file, store, browsers), never from the request. Needs the ``server``
-extra (Uvicorn; prometheus-client and jsonschema-rs)::
+/health``, ``GET /metrics``, ``GET /openapi.json`` and a chat page at ``/``, in OpenAI's request,
+response, streaming and error formats, so any OpenAI client can use Aichat. Cookies come from the
+server's own configuration (cookies file, store, browsers), never from the request. A Starlette
+application; needs the ``server`` extra (Uvicorn, Starlette, pydantic; prometheus-client and
+jsonschema-rs)::
 
     aichat serve --port 8000
     uvicorn --factory aichat_provider.server:create_app     # configured from AICHAT_* variables

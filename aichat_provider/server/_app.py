@@ -1,93 +1,133 @@
-"""The ASGI application: routes, admission, the provider calls and their answers."""
+"""The application (Starlette): its routes, whose handlers return values, and its lifespan (the
+drain on SIGTERM). Admission, errors, CORS and metrics are the gateway's (``_gateway``)."""
 
 from __future__ import annotations
 
 import asyncio
-import hmac
-import json
-import logging
-import os
+import contextlib
+import mimetypes
+import re
 import signal
 import threading
-import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from types import FrameType
 from typing import Any
 
-from .. import errors
-from .._base import AsyncProvider, BaseProvider
-from .._messages import format_prompt
-from . import _access_log
-from ._chat import Choice, Plan, estimate_tokens, read_chat, read_completion, usage
-from ._errors import APIError, error_for, invalid
-from ._guard import Guard, check_json_body, preflight_headers
-from ._http import (
-    ClientGone,
-    Headers,
-    Receive,
-    Request,
-    Scope,
-    Send,
-    loads,
-    read_body,
-    send_bytes,
-    send_error,
-    send_events,
-    send_json,
-    wait_for_disconnect,
-)
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .._base import BaseProvider
+from . import _access_log, _openapi, _render
+from ._errors import APIError
+from ._gateway import Gateway, RouteInfo
+from ._guard import Guard
+from ._http import JSON_HEADERS, dumps, wait_for_disconnect
 from ._metrics import create_metrics
-from ._schema import runner
+from ._pipeline import Pipeline
+from ._requests import parse_body
 from ._settings import ServerConfig
 
-logger = logging.getLogger("aichat_provider.server")
-
-Handler = Callable[["AichatServer", Request, Receive, Send, Headers], Awaitable[int]]
-
-PAGE_FILES = {
-    "/": ("index.html", b"text/html; charset=utf-8"),
-    "/static/app.css": ("app.css", b"text/css; charset=utf-8"),
-    "/static/app.js": ("app.js", b"text/javascript; charset=utf-8"),
+PAGE_HEADERS = {
+    "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
+    "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-cache",
 }
-PAGE_HEADERS: Headers = [
-    (
-        b"content-security-policy",
-        b"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-        b"img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-    ),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+#: The page's own kinds, whatever this machine's MIME table says.
+PAGE_TYPES = {
+    "html": "text/html",
+    "css": "text/css",
+    "js": "text/javascript",
+    "svg": "image/svg+xml",
+}
+EVENT_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-cache"),
 ]
 
 
-class AichatServer:
+@dataclass
+class Reply:
+    """A handler's answer with a status other than 200."""
+
+    status: int
+    data: object
+
+
+@dataclass
+class Events:
+    """A handler's answer as server-sent events."""
+
+    events: Sequence[object]
+
+
+Handler = Callable[[Request], Awaitable[object]]
+
+
+class AichatServer(Starlette):
     """The OpenAI-compatible API (see the package docstring). Build it with ``create_app``."""
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
+        self.api_key = config.api_key
+        self.max_body_bytes = config.max_body_bytes
         self.guard = Guard.create(config.cors_origins, config.allowed_hosts)
         self.metrics = create_metrics()
         self.draining = False
         self._drain_expired: asyncio.Future[None] | None = None
-        self._providers: dict[str, tuple[type[AsyncProvider], str]] = {}
-        self._page = {
-            path: ((resources.files(__package__) / "static" / name).read_bytes(), kind)
-            for path, (name, kind) in PAGE_FILES.items()
-        }
+        self.pipeline = Pipeline(config, self.metrics, self._expiry)
+        #: Each route's template (``/v1/models/{id}``) and what admission knows of it.
+        self.table: dict[str, RouteInfo] = {}
+        self._prefixes: list[tuple[str, RouteInfo]] = []
+        self.files = _static_files()
+        super().__init__(lifespan=_lifespan)
+        self.add("/v1/chat/completions", ("POST",), self.chat_completions)
+        self.add("/v1/completions", ("POST",), self.completions)
+        self.add("/v1/models", ("GET",), self.list_models)
+        self.add("/v1/models/{id:path}", ("GET",), self.get_model)
+        self.add("/health", ("GET",), self.health, public=True)
+        self.add("/metrics", ("GET",), self.render_metrics)
+        self.add("/openapi.json", ("GET",), self.openapi)
+        # The page asks for the key itself, in the browser; its files hold no secret.
+        self.add("/", ("GET",), self.page_file, public=True)
+        self.add("/static/{name:path}", ("GET",), self.page_file, public=True)
+        if "/favicon.ico" in self.files:
+            self.add("/favicon.ico", ("GET",), self.page_file, public=True)
         config.registry.names()  # read the entry points now, not inside the first request
 
     def __repr__(self) -> str:
         return f"AichatServer({self.config!r})"
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        if kind == "http":
-            await self._http(scope, receive, send)
-        elif kind == "lifespan":
-            await self._lifespan(receive, send)
+    def add(
+        self, path: str, methods: Sequence[str], handler: Handler, *, public: bool = False
+    ) -> None:
+        """Route ``path`` to ``handler``, which returns a JSON value, a Reply, Events or a
+        Response. The route needs the API key unless it is ``public``."""
+        name = re.sub(r":\w+}", "}", path)
+        info = RouteInfo(name, tuple(methods), public)
+        self.table[name] = info
+        if "{" in path:
+            self._prefixes.append((path.partition("{")[0], info))
+        self.router.routes.append(Route(path, _Endpoint(handler), methods=list(methods)))
+
+    def lookup(self, path: str) -> RouteInfo | None:
+        info = self.table.get(path)
+        if info is None and "{" not in path:
+            for prefix, candidate in self._prefixes:
+                if path.startswith(prefix) and len(path) > len(prefix):
+                    return candidate
+        return info
+
+    def build_middleware_stack(self) -> ASGIApp:
+        # The gateway answers every error itself: Starlette's error middlewares have none left.
+        return Gateway(self.router, self)
 
     def begin_drain(self) -> None:
         """Stop taking requests; give those in flight ``graceful_timeout`` seconds, then 503."""
@@ -102,192 +142,35 @@ class AichatServer:
 
         asyncio.get_running_loop().call_later(self.config.graceful_timeout, expire)
 
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        """On startup, drain on SIGTERM/SIGINT before the server's own handler stops taking
-        connections; on shutdown, put the previous handlers back."""
-        previous: dict[signal.Signals, Any] = {}
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                if threading.current_thread() is threading.main_thread():
-                    previous = self._chain_signals(asyncio.get_running_loop())
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                for sig, handler in previous.items():
-                    signal.signal(sig, handler)
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
-    def _chain_signals(self, loop: asyncio.AbstractEventLoop) -> dict[signal.Signals, Any]:
-        previous: dict[signal.Signals, Any] = {}
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            before = signal.getsignal(sig)
-            if not callable(before):
-                continue  # nobody stops the server on it: nothing to drain for
-
-            def handler(number: int, frame: FrameType | None, before: Any = before) -> None:
-                loop.call_soon_threadsafe(self.begin_drain)
-                before(number, frame)
-
-            previous[sig] = before
-            signal.signal(sig, handler)
-        return previous
-
     def _expiry(self) -> asyncio.Future[None]:
         if self._drain_expired is None:
             self._drain_expired = asyncio.get_running_loop().create_future()
         return self._drain_expired
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        metrics = self.metrics
-        route = route_name(scope["path"])
-        if metrics is not None:
-            metrics.in_flight.inc()
-        status = 500
-        cors: Headers = []
-        try:
-            request = Request.from_scope(scope)
-            cors = self.guard.admit(request)
-            status = await self._dispatch(request, receive, send, cors)
-        except APIError as error:
-            status = error.status
-            await send_error(send, error, cors)
-        except ClientGone:
-            status = 499  # nginx's name for it: nobody is left to answer
-        except Exception:
-            logger.exception("the server failed to answer %s %s", scope["method"], route)
-            failed = APIError(
-                500, "The server failed; its log says why.", "server_error", "internal_error"
-            )
-            await send_error(send, failed, cors)
-        finally:
-            if metrics is not None:
-                metrics.in_flight.dec()
-                metrics.request_done(route, status)
-
-    async def _dispatch(self, request: Request, receive: Receive, send: Send, cors: Headers) -> int:
-        path, method = request.path, request.method
-        route = find_route(path)
-        if method != "OPTIONS" and (route is None or not route.public):
-            # Admission, before any handler runs: a route is open only if the table says so.
-            self._check_key(request)
-        if route is None:
-            raise APIError(
-                404,
-                f"No route {path[:100]!r}. The API is under /v1: POST /v1/chat/completions, "
-                "GET /v1/models.",
-                "invalid_request_error",
-                "not_found",
-            )
-        methods = route.methods
-        if method == "OPTIONS":
-            headers = preflight_headers(request, cors) if cors else []
-            await send_bytes(send, 204, b"", [*headers, (b"allow", _allow(methods))])
-            return 204
-        handler = methods.get(method)
-        if handler is None:
-            await send_error(
-                send,
-                APIError(405, f"{path} does not take {method[:10]}.", code="method_not_allowed"),
-                [*cors, (b"allow", _allow(methods))],
-            )
-            return 405
-        return await handler(self, request, receive, send, cors)
-
     # --- routes -------------------------------------------------------------------------------
 
-    async def _chat_completions(
-        self, request: Request, receive: Receive, send: Send, cors: Headers
-    ) -> int:
-        data = await self._read_request(request, receive)
-        provider, model = self._choose(data.get("model"))
-        plan = read_chat(data, self.config.max_choices)
-        await runner().compile(plan.schemas)
-        choices = await self._run(provider, model, plan, receive)
-        counted = usage(_prompt_tokens(plan.messages), choices)
-        head = {
-            "id": f"chatcmpl-{os.urandom(12).hex()}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": data["model"],
-        }
-        if not plan.stream:
-            body = {
-                **head,
-                "choices": [
-                    {
-                        "index": index,
-                        "message": _message(choice),
-                        "logprobs": None,
-                        "finish_reason": choice.reason,
-                    }
-                    for index, choice in enumerate(choices)
-                ],
-                "usage": counted,
-            }
-            await send_json(send, 200, body, cors)
-            return 200
-        head["object"] = "chat.completion.chunk"
-        if plan.include_usage:
-            head["usage"] = None
-        events: list[object] = [
-            {**head, "choices": [_delta(index, _message(choice, streamed=True), None)]}
-            for index, choice in enumerate(choices)
-        ]
-        events += [
-            {**head, "choices": [_delta(index, {}, choice.reason)]}
-            for index, choice in enumerate(choices)
-        ]
-        if plan.include_usage:
-            events.append({**head, "choices": [], "usage": counted})
-        await send_events(send, events, cors)
-        return 200
+    async def chat_completions(self, request: Request) -> object:
+        data = parse_body(await request.body())
+        outcome = await self.pipeline.chat(data, _disconnected(request))
+        if outcome.plan.stream:
+            return Events(_render.chat_chunks(outcome))
+        return _render.chat_completion(outcome)
 
-    async def _completions(
-        self, request: Request, receive: Receive, send: Send, cors: Headers
-    ) -> int:
-        data = await self._read_request(request, receive)
-        provider, model = self._choose(data.get("model"))
-        plan = read_completion(data, self.config.max_choices)
-        choices = await self._run(provider, model, plan, receive)
-        counted = usage(sum(estimate_tokens(prompt) for prompt in plan.prompts), choices)
-        head = {
-            "id": f"cmpl-{os.urandom(12).hex()}",
-            "object": "text_completion",
-            "created": int(time.time()),
-            "model": data["model"],
-        }
-        items = [
-            {"text": choice.text, "index": index, "logprobs": None, "finish_reason": choice.reason}
-            for index, choice in enumerate(choices)
-        ]
-        if not plan.stream:
-            await send_json(send, 200, {**head, "choices": items, "usage": counted}, cors)
-            return 200
-        events: list[object] = []
-        for item in items:
-            events.append({**head, "choices": [{**item, "finish_reason": None}]})
-            events.append({**head, "choices": [{**item, "text": ""}]})
-        if plan.include_usage:
-            events.append({**head, "choices": [], "usage": counted})
-        await send_events(send, events, cors)
-        return 200
+    async def completions(self, request: Request) -> object:
+        data = parse_body(await request.body())
+        outcome = await self.pipeline.completion(data, _disconnected(request))
+        if outcome.plan.stream:
+            return Events(_render.completion_chunks(outcome))
+        return _render.completion(outcome)
 
-    async def _list_models(
-        self, request: Request, receive: Receive, send: Send, cors: Headers
-    ) -> int:
-        entries = model_entries(self.config.registry.working())
-        await send_json(send, 200, {"object": "list", "data": entries}, cors)
-        return 200
+    async def list_models(self, request: Request) -> object:
+        return {"object": "list", "data": model_entries(self.config.registry.working())}
 
-    async def _get_model(
-        self, request: Request, receive: Receive, send: Send, cors: Headers
-    ) -> int:
-        wanted = request.path[len(MODEL_PREFIX) :]
+    async def get_model(self, request: Request) -> object:
+        wanted = request.path_params["id"]
         for entry in model_entries(self.config.registry.working()):
             if entry["id"] == wanted:
-                await send_json(send, 200, entry, cors)
-                return 200
+                return entry
         raise APIError(
             404,
             f"No model {wanted[:100]!r}; GET /v1/models lists them.",
@@ -296,12 +179,10 @@ class AichatServer:
             param="model",
         )
 
-    async def _health(self, request: Request, receive: Receive, send: Send, cors: Headers) -> int:
-        status = 503 if self.draining else 200
-        await send_json(send, status, {"status": "draining" if self.draining else "ok"}, cors)
-        return status
+    async def health(self, request: Request) -> object:
+        return Reply(503, {"status": "draining"}) if self.draining else {"status": "ok"}
 
-    async def _metrics(self, request: Request, receive: Receive, send: Send, cors: Headers) -> int:
+    async def render_metrics(self, request: Request) -> object:
         if self.metrics is None:
             raise APIError(
                 404,
@@ -309,152 +190,18 @@ class AichatServer:
                 code="not_found",
             )
         body, kind = self.metrics.render()
-        await send_bytes(send, 200, body, [(b"content-type", kind), *cors])
-        return 200
+        return Response(body, headers={"content-type": kind.decode()})
 
-    async def _page_file(
-        self, request: Request, receive: Receive, send: Send, cors: Headers
-    ) -> int:
-        body, kind = self._page[request.path]
-        await send_bytes(send, 200, body, [(b"content-type", kind), *PAGE_HEADERS])
-        return 200
+    async def openapi(self, request: Request) -> object:
+        return _openapi.describe(self.table)
 
-    # --- the steps of a call ------------------------------------------------------------------
-
-    def _check_key(self, request: Request) -> None:
-        key = self.config.api_key
-        if not key:
-            return
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and hmac.compare_digest(
-            token.strip().encode("latin-1"), key.encode()
-        ):
-            return
-        in_url = b"key=" in request.query.lower()
-        raise APIError(
-            401,
-            "Invalid or missing API key; send 'Authorization: Bearer <key>'"
-            + (" (a key in the URL is not accepted: URLs end up in logs)." if in_url else "."),
-            "invalid_request_error",
-            "invalid_api_key",
-        )
-
-    async def _read_request(self, request: Request, receive: Receive) -> dict[str, Any]:
-        if self.draining:
-            raise _shutting_down()
-        check_json_body(request)
-        body = await read_body(
-            receive, self.config.max_body_bytes, request.headers.get("content-length")
-        )
-        try:
-            data = loads(body)
-        except (ValueError, RecursionError):
-            raise invalid("The request body is not valid JSON.") from None
-        if not isinstance(data, dict):
-            raise invalid("The request body must be a JSON object.")
-        return data
-
-    def _choose(self, model: object) -> tuple[type[AsyncProvider], str]:
-        """The provider for ``model`` (``"gpt-3.5-turbo"`` or ``"aichat/gpt-3.5-turbo"``)."""
-        if not isinstance(model, str) or not model:
-            raise invalid("'model' must be a non-empty string.", "model")
-        chosen = self._providers.get(model)
-        if chosen is not None:
-            return chosen
-        provider_name, slash, model_id = model.partition("/")
-        if slash:
-            try:
-                provider = self.config.registry.get(provider_name)
-            except errors.ProviderNotFoundError as exc:
-                raise APIError(404, str(exc), code="model_not_found", param="model") from None
-        else:
-            candidates = self.config.registry.for_model(model)
-            if not candidates:
-                raise APIError(
-                    404,
-                    f"No provider serves model {model[:100]!r}; GET /v1/models lists them.",
-                    code="model_not_found",
-                    param="model",
-                )
-            provider, model_id = candidates[0], model
-        if not issubclass(provider, AsyncProvider):
-            raise invalid(f"{provider.__name__} cannot serve requests here.", "model")
-        if len(self._providers) < 1024:  # names clients made up are not kept
-            self._providers[model] = (provider, model_id)
-        return provider, model_id
-
-    async def _run(
-        self, provider: type[AsyncProvider], model: str, plan: Plan, receive: Receive
-    ) -> list[Choice]:
-        """Every upstream call the plan needs, at once; cancelled if the client leaves or the
-        drain's grace period ends first."""
-        kwargs = {**self.config.provider_kwargs, **plan.sampling}
-        conversations = (
-            [plan.messages]
-            if not plan.prompts
-            else [[{"role": "user", "content": prompt}] for prompt in plan.prompts]
-        )
-        calls = [
-            asyncio.ensure_future(self._call(provider, model, messages, kwargs))
-            for messages in conversations
-            for _ in range(plan.n)
-        ]
-        together = calls[0] if len(calls) == 1 else asyncio.gather(*calls)
-        watcher = asyncio.ensure_future(wait_for_disconnect(receive))
-        expiry = self._expiry()
-        try:
-            await asyncio.wait((together, watcher, expiry), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            watcher.cancel()
-            for call in calls:
-                call.cancel()  # a no-op for the finished ones
-        if together.done():
-            result = together.result()
-            answers: list[str] = [result] if isinstance(result, str) else result
-            schemas = runner()
-            return list(await asyncio.gather(*(plan.finish(text, schemas) for text in answers)))
-        together.cancel()
-        if watcher.done() and not watcher.cancelled():
-            raise ClientGone
-        raise _shutting_down()
-
-    async def _call(
-        self,
-        provider: type[AsyncProvider],
-        model: str,
-        messages: Sequence[Mapping[str, Any]],
-        kwargs: Mapping[str, Any],
-    ) -> str:
-        started = time.monotonic()
-        outcome = "ok"
-        attempts = 1
-        try:
-            ask = getattr(provider, "ask_async", None)
-            if ask is not None:
-                answer = await ask(model, messages, **kwargs)
-                attempts = answer.attempts
-                return str(answer.text)
-            return await provider.create_async(model, messages, **kwargs)
-        except errors.ProviderError as exc:
-            outcome, attempts = type(exc).__name__, exc.attempts
-            raise error_for(exc) from None
-        except (asyncio.CancelledError, APIError):
-            outcome = "cancelled"
-            raise
-        except Exception as exc:  # a plugin provider's own failure
-            outcome = type(exc).__name__
-            logger.warning("provider %s failed: %s", provider.__name__, outcome)
-            raise APIError(
-                502,
-                f"The provider {provider.__name__} failed ({outcome}).",
-                "upstream_error",
-                "upstream_failed",
-            ) from None
-        finally:
-            metrics = self.metrics
-            if metrics is not None:
-                seconds = time.monotonic() - started
-                metrics.upstream_done(provider.__name__, outcome, seconds, attempts)
+    async def page_file(self, request: Request) -> object:
+        path = request.scope["path"]
+        found = self.files.get(path)
+        if found is None:
+            raise APIError(404, f"No file {path[:100]!r} here.", code="not_found")
+        body, kind = found
+        return Response(body, media_type=kind, headers=PAGE_HEADERS)
 
 
 def model_entries(providers: Sequence[type[BaseProvider]]) -> list[dict[str, Any]]:
@@ -470,79 +217,83 @@ def model_entries(providers: Sequence[type[BaseProvider]]) -> list[dict[str, Any
     return list(entries.values())
 
 
-def _prompt_tokens(messages: Sequence[Mapping[str, Any]]) -> int:
+class _Endpoint:
+    """A handler as the route's ASGI app: its value becomes the response, status and body in
+    one place (without a Response object for JSON, the common case)."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        value = await self.handler(Request(scope, receive, send))
+        if isinstance(value, Response):
+            await value(scope, receive, send)
+            return
+        status, kind = 200, JSON_HEADERS
+        if isinstance(value, Events):
+            body, kind = _render.event_stream(value.events), EVENT_HEADERS
+        elif isinstance(value, Reply):
+            status, body = value.status, dumps(value.data)
+        else:
+            body = dumps(value)
+        headers = [*kind, (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _disconnected(request: Request) -> Callable[[], Awaitable[None]]:
+    return lambda: wait_for_disconnect(request.receive)
+
+
+def _static_files() -> dict[str, tuple[bytes, str]]:
+    """The chat page's folder, read once: any file put there is served (at ``/static/NAME``;
+    ``index.html`` at ``/``, a ``favicon.ico`` at ``/favicon.ico`` too), nothing else is."""
+    folder = resources.files(__package__) / "static"
+    files = {}
+    for entry in folder.iterdir():
+        if entry.is_file() and not entry.name.startswith("."):
+            suffix = entry.name.rpartition(".")[2]
+            kind = PAGE_TYPES.get(suffix) or mimetypes.guess_type(entry.name)[0]
+            kind = kind or "application/octet-stream"
+            body = entry.read_bytes()
+            if entry.name == "index.html":
+                files["/"] = (body, kind)
+                continue
+            files[f"/static/{entry.name}"] = (body, kind)
+            if entry.name == "favicon.ico":
+                files["/favicon.ico"] = (body, kind)
+    return files
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    """On startup, drain on SIGTERM/SIGINT before the server's own handler stops taking
+    connections; on shutdown, put the previous handlers back."""
+    assert isinstance(app, AichatServer)
+    previous: dict[signal.Signals, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = _chain_signals(app, asyncio.get_running_loop())
     try:
-        return estimate_tokens(format_prompt(messages))
-    except errors.InvalidRequestError:  # a plugin provider took messages the service would not
-        return estimate_tokens(json.dumps(messages, ensure_ascii=False, default=str))
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
-def _message(choice: Choice, *, streamed: bool = False) -> dict[str, Any]:
-    message: dict[str, Any] = {"role": "assistant", "content": choice.text}
-    if choice.tool_calls is not None:
-        calls = choice.tool_calls
-        message["tool_calls"] = (
-            [{"index": i, **call} for i, call in enumerate(calls)] if streamed else calls
-        )
-    if not streamed:
-        message["refusal"] = None
-    return message
+def _chain_signals(app: AichatServer, loop: asyncio.AbstractEventLoop) -> dict[signal.Signals, Any]:
+    previous: dict[signal.Signals, Any] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        before = signal.getsignal(sig)
+        if not callable(before):
+            continue  # nobody stops the server on it: nothing to drain for
 
+        def handler(number: int, frame: FrameType | None, before: Any = before) -> None:
+            loop.call_soon_threadsafe(app.begin_drain)
+            before(number, frame)
 
-def _delta(index: int, delta: Mapping[str, Any], reason: str | None) -> dict[str, Any]:
-    return {"index": index, "delta": delta, "logprobs": None, "finish_reason": reason}
-
-
-def _allow(methods: Mapping[str, object]) -> bytes:
-    return ", ".join([*methods, "OPTIONS"]).encode()
-
-
-def _shutting_down() -> APIError:
-    return APIError(
-        503,
-        "The server is shutting down; send the request again in a moment.",
-        "server_error",
-        "server_shutting_down",
-        retry_after=1,
-        should_retry=True,
-    )
-
-
-@dataclass(frozen=True)
-class Route:
-    """A path's handlers by method. Every route needs the API key (when the server has one)
-    unless it is marked public here: a route added later is closed until someone opens it."""
-
-    methods: Mapping[str, Handler]
-    public: bool = False
-
-
-ROUTES: dict[str, Route] = {
-    "/v1/chat/completions": Route({"POST": AichatServer._chat_completions}),
-    "/v1/completions": Route({"POST": AichatServer._completions}),
-    "/v1/models": Route({"GET": AichatServer._list_models}),
-    "/health": Route({"GET": AichatServer._health}, public=True),
-    "/metrics": Route({"GET": AichatServer._metrics}),
-    # The page asks for the key itself, in the browser; its files hold no secret.
-    **{path: Route({"GET": AichatServer._page_file}, public=True) for path in PAGE_FILES},
-}
-#: Paths under this prefix name a model: ``GET /v1/models/{id}``.
-MODEL_PREFIX = "/v1/models/"
-MODEL_ROUTE = Route({"GET": AichatServer._get_model})
-
-
-def find_route(path: str) -> Route | None:
-    route = ROUTES.get(path)
-    if route is None and path.startswith(MODEL_PREFIX):
-        return MODEL_ROUTE
-    return route
-
-
-def route_name(path: str) -> str:
-    """The route a path belongs to, as metrics and logs name it (never a client's own text)."""
-    if path in ROUTES:
-        return path
-    return MODEL_PREFIX + "{id}" if path.startswith(MODEL_PREFIX) else "other"
+        previous[sig] = before
+        signal.signal(sig, handler)
+    return previous
 
 
 def create_app(config: ServerConfig | None = None) -> AichatServer:

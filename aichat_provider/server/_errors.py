@@ -99,3 +99,28 @@ def _capped(retry_after: float | None) -> tuple[float | None, bool]:
         return None, False
     cap = _constants.SERVER_RETRY_AFTER_CAP
     return min(retry_after, cap), retry_after > cap
+
+
+def shutting_down() -> APIError:
+    return APIError(
+        503,
+        "The server is shutting down; send the request again in a moment.",
+        "server_error",
+        "server_shutting_down",
+        retry_after=1,
+        should_retry=True,
+    )
+
+
+def not_found(path: str) -> APIError:
+    return APIError(
+        404,
+        f"No route {path[:100]!r}. The API is under /v1: POST /v1/chat/completions, "
+        "GET /v1/models; GET /openapi.json describes it.",
+        "invalid_request_error",
+        "not_found",
+    )
+
+
+def internal_error() -> APIError:
+    return APIError(500, "The server failed; its log says why.", "server_error", "internal_error")

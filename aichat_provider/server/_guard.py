@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .. import _constants
 from ._errors import APIError
-from ._http import Headers, Request
+from ._http import Headers
 
 ALLOWED_METHODS = b"GET, POST, OPTIONS"
 #: Headers a browser may read from a cross-origin answer besides the CORS-safelisted ones.
@@ -40,10 +40,10 @@ class Guard:
         )
         return cls(frozenset(cors_origins), hosts)
 
-    def admit(self, request: Request) -> Headers:
+    def admit(self, headers: dict[str, str], scheme: str) -> Headers:
         """Raise APIError for a request from where it may not come; else the CORS headers its
         answer needs (none for a same-origin or non-browser client)."""
-        host = request.headers.get("host", "")
+        host = headers.get("host", "")
         if self.hosts is not None and host_name(host) not in self.hosts:
             raise APIError(
                 403,
@@ -52,8 +52,8 @@ class Guard:
                 "invalid_request_error",
                 "host_not_allowed",
             )
-        origin = request.headers.get("origin")
-        if origin is None or origin.lower() == f"{request.scheme}://{host.lower()}":
+        origin = headers.get("origin")
+        if origin is None or origin.lower() == f"{scheme}://{host.lower()}":
             return []
         if "*" in self.cors_origins or origin.lower() in self.cors_origins:
             return [
@@ -70,23 +70,22 @@ class Guard:
         )
 
 
-def preflight_headers(request: Request, cors: Headers) -> Headers:
-    """The answer to an allowed origin's ``OPTIONS`` preflight."""
-    asked = request.headers.get("access-control-request-headers", "")
+def preflight_headers(headers: dict[str, str]) -> Headers:
+    """The answer to an allowed origin's ``OPTIONS`` preflight (besides its CORS headers)."""
+    asked = headers.get("access-control-request-headers", "")
     names = [name.strip() for name in asked.split(",") if name.strip()]
     if not all(name.replace("-", "").isalnum() for name in names):
         raise APIError(400, "Access-Control-Request-Headers holds a name that is not a header.")
     return [
-        *cors,
         (b"access-control-allow-methods", ALLOWED_METHODS),
         (b"access-control-allow-headers", ", ".join(names).encode("latin-1")),
         (b"access-control-max-age", b"600"),
     ]
 
 
-def check_json_body(request: Request) -> None:
+def check_json_body(headers: dict[str, str]) -> None:
     """415 unless the body is declared JSON (a cross-site form or text/plain POST is not)."""
-    declared = request.headers.get("content-type", "")
+    declared = headers.get("content-type", "")
     if declared.partition(";")[0].strip().lower() != "application/json":
         raise APIError(
             415,

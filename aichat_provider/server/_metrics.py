@@ -1,17 +1,20 @@
 """``GET /metrics`` in Prometheus' text format, through ``prometheus-client`` (server extra).
 
 Each application has its own collector registry, so two servers in one process (tests, an app
-that mounts this one) never count into each other. With ``--workers N`` each worker counts its
-own requests; scrape them through one port and the numbers are one worker's at a time.
+that mounts this one) never count into each other. With ``--workers N``, ``aichat serve`` sets
+``PROMETHEUS_MULTIPROC_DIR`` to a private directory (prometheus-client's multiprocess mode):
+each worker writes its numbers there and any worker's ``/metrics`` adds up all of them.
 """
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
+MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 #: Upstream latency buckets, seconds: the service answers in one to tens of seconds.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
@@ -31,7 +34,10 @@ class Metrics:
             registry=self.registry,
         )
         self.in_flight = Gauge(
-            "aichat_requests_in_flight", "HTTP requests being answered.", registry=self.registry
+            "aichat_requests_in_flight",
+            "HTTP requests being answered.",
+            registry=self.registry,
+            multiprocess_mode="livesum",  # the workers alive now, added up
         )
         self.upstream = Histogram(
             "aichat_upstream_seconds",
@@ -66,9 +72,15 @@ class Metrics:
             self.retries.labels(provider).inc(attempts - 1)
 
     def render(self) -> tuple[bytes, bytes]:
-        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+        from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST.encode()
+        registry = self.registry
+        if os.environ.get(MULTIPROCESS_VARIABLE):
+            from prometheus_client.multiprocess import MultiProcessCollector
+
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST.encode()
 
 
 def create_metrics() -> Metrics | None:

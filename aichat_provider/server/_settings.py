@@ -7,13 +7,12 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from .. import _constants
-from .._aichat import Aichat
 from .._options import parse_options
 from ..cookies._files import read_cookies_file
 from ..errors import ProviderError
@@ -81,18 +80,10 @@ class ServerConfig:
 
     def to_json(self) -> str:
         """Everything but the registry (a worker process uses its own, found the same way)."""
+        handed = {item.name: getattr(self, item.name) for item in fields(self)}
+        del handed["registry"]
         try:
-            return json.dumps(
-                {
-                    "api_key": self.api_key,
-                    "provider_kwargs": self.provider_kwargs,
-                    "max_body_bytes": self.max_body_bytes,
-                    "cors_origins": self.cors_origins,
-                    "allowed_hosts": self.allowed_hosts,
-                    "graceful_timeout": self.graceful_timeout,
-                    "max_choices": self.max_choices,
-                }
-            )
+            return json.dumps(handed)
         except (TypeError, ValueError) as exc:
             raise ServerConfigError(
                 f"This configuration cannot go to worker processes: {exc}"
@@ -101,31 +92,29 @@ class ServerConfig:
     @classmethod
     def from_json(cls, text: str) -> ServerConfig:
         data = json.loads(text)
-        return cls(
-            api_key=data["api_key"],
-            provider_kwargs=data["provider_kwargs"],
-            max_body_bytes=data["max_body_bytes"],
-            cors_origins=tuple(data["cors_origins"]),
-            allowed_hosts=tuple(data["allowed_hosts"]),
-            graceful_timeout=data["graceful_timeout"],
-            max_choices=data["max_choices"],
+        data["cors_origins"], data["allowed_hosts"] = (
+            tuple(data["cors_origins"]),
+            tuple(data["allowed_hosts"]),
         )
+        return cls(**data)
 
     def check(self) -> None:
-        """Check the provider options and read the cookies file now, as the first request would.
+        """Check the provider options (the package's own, whichever registered provider serves a
+        request) and read the cookies file now, as the first request would.
 
         Raises ServerConfigError with the message a person at the terminal needs.
         """
         kwargs = dict(self.provider_kwargs)
         proxy = kwargs.pop("proxy", None)
         try:
+            # The options are checked, not a model: any name stands for the one a request asks.
             options = parse_options(
-                Aichat.default_model,
+                "any",
                 [{"role": "user", "content": "check"}],
                 proxy,
                 kwargs,
-                models=Aichat.models,
-                default_model=Aichat.default_model,
+                models=["any"],
+                default_model="any",
             )
             if options.cookies_file is not None:
                 read_cookies_file(Path(options.cookies_file), options.api_url)

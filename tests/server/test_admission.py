@@ -7,10 +7,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from starlette.requests import Request
 
-from aichat_provider.server import ServerConfig, create_app
-from aichat_provider.server._app import MODEL_PREFIX, ROUTES, AichatServer, Route, find_route
-from aichat_provider.server._http import Headers, Receive, Request, Send, send_json
+from aichat_provider.server import AichatServer, ServerConfig, create_app
 
 OWN = "http://127.0.0.1:8000"
 KEY = "sk-admission-7c3d"
@@ -18,21 +17,37 @@ KEY = "sk-admission-7c3d"
 PUBLIC = {"/health", "/", "/static/app.css", "/static/app.js"}
 
 
+MODEL = "/v1/models/gpt-3.5-turbo"
+APP = create_app(ServerConfig(api_key=KEY))
+
+
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(ServerConfig(api_key=KEY))
+def app() -> AichatServer:
+    return create_app(ServerConfig(api_key=KEY))
+
+
+@pytest.fixture
+async def client(app: AichatServer) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=OWN) as opened:
         yield opened
 
 
 def every_route() -> list[tuple[str, str]]:
-    paths = [*ROUTES, MODEL_PREFIX + "gpt-3.5-turbo"]
-    return [(path, method) for path in paths for method in find_route(path).methods]  # type: ignore[union-attr]
+    """Each route of the table, templates filled in (each of the page's files)."""
+    paths: list[str] = []
+    for template in APP.table:
+        if template == "/v1/models/{id}":
+            paths.append(MODEL)
+        elif template == "/static/{name}":
+            paths += [path for path in APP.files if path.startswith("/static/")]
+        else:
+            paths.append(template)
+    return [(path, method) for path in paths for method in APP.lookup(path).methods]  # type: ignore[union-attr]
 
 
 def test_the_public_routes_are_the_ones_meant_to_be() -> None:
-    assert {path for path, route in ROUTES.items() if route.public} == PUBLIC
-    assert not find_route(MODEL_PREFIX + "x").public  # type: ignore[union-attr]
+    assert {path for path, _ in every_route() if APP.lookup(path).public} == PUBLIC  # type: ignore[union-attr]
+    assert not APP.lookup("/v1/models/x").public  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(("path", "method"), every_route())
@@ -57,15 +72,12 @@ async def test_every_route_needs_the_key_unless_marked_public(
 
 
 async def test_a_route_added_without_a_word_is_closed(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    app: AichatServer, client: httpx.AsyncClient
 ) -> None:
-    async def secret(
-        server: AichatServer, request: Request, receive: Receive, send: Send, cors: Headers
-    ) -> int:
-        await send_json(send, 200, {"cookies": "everything"}, cors)
-        return 200
+    async def secret(request: Request) -> object:
+        return {"cookies": "everything"}
 
-    monkeypatch.setitem(ROUTES, "/v1/new", Route({"GET": secret}))
+    app.add("/v1/new", ("GET",), secret)
     assert (await client.get("/v1/new")).status_code == 401
     opened = await client.get("/v1/new", headers={"authorization": f"Bearer {KEY}"})
     assert opened.json() == {"cookies": "everything"}
@@ -86,3 +98,17 @@ async def test_a_preflight_needs_no_key(client: httpx.AsyncClient) -> None:
     reply = await client.options("/v1/chat/completions")
     assert reply.status_code == 204
     assert "POST" in reply.headers["allow"]
+
+
+async def test_a_path_parameter_that_does_not_convert_is_openais_404(
+    app: AichatServer, client: httpx.AsyncClient
+) -> None:
+    async def thing(request: Request) -> object:
+        return {"n": request.path_params["n"]}
+
+    app.add("/v1/things/{n:int}", ("GET",), thing)
+    auth = {"authorization": f"Bearer {KEY}"}
+    assert (await client.get("/v1/things/5", headers=auth)).json() == {"n": 5}
+    reply = await client.get("/v1/things/x", headers=auth)
+    assert reply.status_code == 404
+    assert reply.json()["error"]["code"] == "not_found"

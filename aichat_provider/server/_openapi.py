@@ -1,0 +1,113 @@
+"""``GET /openapi.json``: the API described from the typed models (OpenAPI 3.1), every route
+included; a route added without a description gets a plain one."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from ._gateway import RouteInfo
+from ._models import (
+    ChatCompletion,
+    ChatCompletionRequest,
+    Completion,
+    CompletionRequest,
+    ErrorResponse,
+    Health,
+    ModelEntry,
+    ModelList,
+)
+
+#: Per route template: summary, request model, answer model, and whether it can stream.
+DESCRIBED: dict[str, tuple[str, type[BaseModel] | None, type[BaseModel] | None, bool]] = {
+    "/v1/chat/completions": (
+        "Create a chat completion",
+        ChatCompletionRequest,
+        ChatCompletion,
+        True,
+    ),
+    "/v1/completions": ("Create a completion (legacy)", CompletionRequest, Completion, True),
+    "/v1/models": ("List the models", None, ModelList, False),
+    "/v1/models/{id}": ("Retrieve a model", None, ModelEntry, False),
+    "/health": ("Whether the server takes requests (503 while it drains)", None, Health, False),
+    "/metrics": ("Prometheus metrics, all worker processes together", None, None, False),
+    "/openapi.json": ("This description", None, None, False),
+    "/": ("The chat page", None, None, False),
+    "/static/{name}": ("The chat page's files", None, None, False),
+}
+MODELS = (
+    ChatCompletionRequest,
+    ChatCompletion,
+    CompletionRequest,
+    Completion,
+    ModelList,
+    ModelEntry,
+    Health,
+    ErrorResponse,
+)
+
+
+def describe(table: Mapping[str, RouteInfo]) -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for template, info in table.items():
+        paths[template] = {
+            method.lower(): _operation(template, method, info) for method in info.methods
+        }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "aichat serve",
+            "version": "1",
+            "description": "An OpenAI-compatible API in front of aichat-provider's providers.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": _schemas(),
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def _schemas() -> dict[str, Any]:
+    template = "#/components/schemas/{model}"
+    _, schemas = models_json_schema(
+        [(model, "validation") for model in MODELS], ref_template=template
+    )
+    return dict(schemas.get("$defs", {}))
+
+
+def _operation(template: str, method: str, info: RouteInfo) -> dict[str, Any]:
+    summary, request, answer, streams = DESCRIBED.get(template, (info.name, None, None, False))
+    ok: dict[str, Any] = {"description": "OK"}
+    if answer is not None:
+        ok["content"] = {"application/json": {"schema": _ref(answer)}}
+        if streams:
+            ok["content"]["text/event-stream"] = {"schema": {"type": "string"}}
+    error = {"content": {"application/json": {"schema": _ref(ErrorResponse)}}}
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "operationId": f"{method.lower()}_{template.strip('/').replace('/', '_') or 'page'}",
+        "responses": {"200": ok, "default": {"description": "An error", **error}},
+    }
+    if "{" in template:
+        name = template.rpartition("{")[2].rstrip("}")
+        operation["parameters"] = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        ]
+    if request is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _ref(request)}},
+        }
+    if not info.public:
+        operation["security"] = [{"apiKey": []}]
+    return operation
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
