@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hmac
 import json
 import logging
@@ -46,10 +47,20 @@ logger = logging.getLogger("aichat_provider.server")
 
 Handler = Callable[["AichatServer", Request, Receive, Send, Headers], Awaitable[int]]
 
+_CSS = b"text/css; charset=utf-8"
+_JS = b"text/javascript; charset=utf-8"
 PAGE_FILES = {
     "/": ("index.html", b"text/html; charset=utf-8"),
-    "/static/app.css": ("app.css", b"text/css; charset=utf-8"),
-    "/static/app.js": ("app.js", b"text/javascript; charset=utf-8"),
+    "/favicon.ico": ("favicon.ico", b"image/x-icon"),
+    "/static/favicon.svg": ("favicon.svg", b"image/svg+xml"),
+    "/static/app.css": ("app.css", _CSS),
+    "/static/app.js": ("app.js", _JS),
+    # Markdown, sanitising and code colours, vendored from npm (static/vendor/README.md)
+    "/static/vendor/markdown-it.min.js": ("vendor/markdown-it.min.js", _JS),
+    "/static/vendor/purify.min.js": ("vendor/purify.min.js", _JS),
+    "/static/vendor/highlight.min.js": ("vendor/highlight.min.js", _JS),
+    "/static/vendor/highlight-a11y-light.min.css": ("vendor/highlight-a11y-light.min.css", _CSS),
+    "/static/vendor/highlight-a11y-dark.min.css": ("vendor/highlight-a11y-dark.min.css", _CSS),
 }
 PAGE_HEADERS: Headers = [
     (
@@ -63,6 +74,23 @@ PAGE_HEADERS: Headers = [
 ]
 
 
+def _read_page_file(name: str, kind: bytes) -> tuple[bytes, bytes | None, bytes]:
+    """A page file's bytes, and gzipped once at start when that makes it smaller (the page's
+    libraries are ~260 KB as they are, ~100 KB gzipped)."""
+    body = (resources.files(__package__) / "static" / name).read_bytes()
+    packed = gzip.compress(body, compresslevel=9, mtime=0)
+    return body, packed if len(packed) < len(body) else None, kind
+
+
+def _accepts_gzip(accept_encoding: str) -> bool:
+    for part in accept_encoding.lower().split(","):
+        coding, _, params = part.partition(";")
+        if coding.strip() in ("gzip", "*"):
+            quality = params.strip().removeprefix("q=")
+            return not params.strip() or quality.strip("0.") != ""
+    return False
+
+
 class AichatServer:
     """The OpenAI-compatible API (see the package docstring). Build it with ``create_app``."""
 
@@ -74,8 +102,7 @@ class AichatServer:
         self._drain_expired: asyncio.Future[None] | None = None
         self._providers: dict[str, tuple[type[AsyncProvider], str]] = {}
         self._page = {
-            path: ((resources.files(__package__) / "static" / name).read_bytes(), kind)
-            for path, (name, kind) in PAGE_FILES.items()
+            path: _read_page_file(name, kind) for path, (name, kind) in PAGE_FILES.items()
         }
         config.registry.names()  # read the entry points now, not inside the first request
 
@@ -315,8 +342,14 @@ class AichatServer:
     async def _page_file(
         self, request: Request, receive: Receive, send: Send, cors: Headers
     ) -> int:
-        body, kind = self._page[request.path]
-        await send_bytes(send, 200, body, [(b"content-type", kind), *PAGE_HEADERS])
+        body, gzipped, kind = self._page[request.path]
+        headers = [(b"content-type", kind), *PAGE_HEADERS]
+        if gzipped is not None:
+            headers.append((b"vary", b"accept-encoding"))
+            if _accepts_gzip(request.headers.get("accept-encoding", "")):
+                body = gzipped
+                headers.append((b"content-encoding", b"gzip"))
+        await send_bytes(send, 200, body, headers)
         return 200
 
     # --- the steps of a call ------------------------------------------------------------------
