@@ -873,7 +873,7 @@ def test_screenshots(
         update = os.environ.get("AICHAT_UPDATE_SCREENSHOTS") == "1"
         target = SCREENSHOTS if update else tmp_path
         path = target / f"chat-page-{device}-{scheme}.png"
-        path.parent.mkdir(exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(path))
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     finally:
