@@ -213,10 +213,11 @@ def test_every_page_file_is_served_with_the_policy(server: Server) -> None:
             assert headers["vary"] == "accept-encoding"
         else:
             assert body == shipped
-    # without Accept-Encoding, the bytes as they are
-    status, headers, body = server.raw("GET", "/static/vendor/highlight.min.js")
-    assert "content-encoding" not in headers
-    assert body == (STATIC / "vendor" / "highlight.min.js").read_bytes()
+    # without Accept-Encoding, or with gzip refused, the bytes as they are
+    for refusal in ({}, {"Accept-Encoding": "br, gzip;q=0"}, {"Accept-Encoding": "identity"}):
+        status, headers, body = server.raw("GET", "/static/vendor/highlight.min.js", None, refusal)
+        assert "content-encoding" not in headers, refusal
+        assert body == (STATIC / "vendor" / "highlight.min.js").read_bytes()
     status, headers, body = server.raw("GET", "/favicon.ico")
     assert (status, headers["content-type"]) == (200, "image/x-icon")
     assert body[:4] == b"\x00\x00\x01\x00"  # an ICO
