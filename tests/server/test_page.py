@@ -480,6 +480,17 @@ def test_conversations_are_listed_kept_and_found(page: Page, upstream: StandInSe
     assert chat_titles(page) == ["Dogs, renamed"]
 
 
+def test_a_second_tab_sees_the_new_chat(page: Page) -> None:
+    other = page.context.new_page()
+    other.goto(page.url)
+    send(page, "From the first tab")
+    expect(page.locator(ANSWERED)).to_have_count(1)
+    expect(other.locator("#chats .open")).to_have_text(["From the first tab"])
+    expect(other.locator(".turn")).to_have_count(0)  # its own open chat stays as it was
+    other.get_by_role("button", name="From the first tab", exact=True).click()
+    expect(other.locator(ANSWERED)).to_have_text("echo: From the first tab")
+
+
 def test_the_one_chat_of_an_earlier_version_is_kept(page: Page) -> None:
     old = {
         "messages": [

@@ -789,6 +789,15 @@ document.addEventListener("DOMContentLoaded", () => {
     example.addEventListener("click", () => send(example.textContent));
   }
   document.addEventListener("keydown", onShortcut);
+  window.addEventListener("storage", (event) => {
+    // another tab of this page saved: take its list, keep this tab's open chat
+    if (event.key !== STORE || running) return;
+    const fresh = load();
+    const open = store.current;
+    store.chats = fresh.chats;
+    store.current = store.chats.some((c) => c.id === open) ? open : null;
+    renderAll();
+  });
   $("stop").addEventListener("click", () => running && running.controller.abort());
   $("new-chat").addEventListener("click", newChat);
   $("search").addEventListener("input", renderChats);
