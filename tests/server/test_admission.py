@@ -14,7 +14,19 @@ from aichat_provider.server import AichatServer, ServerConfig, create_app
 OWN = "http://127.0.0.1:8000"
 KEY = "sk-admission-7c3d"
 #: What may be reached without the key: the health check and the chat page's own files.
-PUBLIC = {"/health", "/", "/static/app.css", "/static/app.js"}
+PUBLIC = {
+    "/health",
+    "/",
+    "/favicon.ico",
+    "/static/favicon.svg",
+    "/static/app.css",
+    "/static/app.js",
+    "/static/vendor/markdown-it.min.js",
+    "/static/vendor/purify.min.js",
+    "/static/vendor/highlight.min.js",
+    "/static/vendor/highlight-a11y-light.min.css",
+    "/static/vendor/highlight-a11y-dark.min.css",
+}
 
 
 MODEL = "/v1/models/gpt-3.5-turbo"
