@@ -49,6 +49,8 @@ PAGE_TYPES = {
     "ico": "image/x-icon",
     "png": "image/png",
 }
+#: Files of the page's folder served at the root, where browsers look for them.
+ROOT_FILES = {"index.html": "/", "favicon.ico": "/favicon.ico"}
 EVENT_HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-cache"),
@@ -278,8 +280,8 @@ def _accepts_gzip(accept_encoding: str) -> bool:
 
 def _static_files() -> dict[str, PageFile]:
     """The chat page's folder and its subfolders, read once: any page file put there is served
-    at ``/static/PATH`` (``index.html`` at ``/``, ``favicon.ico`` at ``/favicon.ico`` too);
-    files of other kinds (licences, notes) are not."""
+    at ``/static/PATH`` (``index.html`` at ``/`` and ``favicon.ico`` at ``/favicon.ico``
+    instead); files of other kinds (licences, notes) are not."""
     folder = resources.files(__package__) / "static"
     files: dict[str, PageFile] = {}
     pending = [(folder, "")]
@@ -295,12 +297,10 @@ def _static_files() -> dict[str, PageFile]:
             if kind is None:
                 continue
             page_file = _page_file(entry.read_bytes(), kind)
-            if prefix == "" and entry.name == "index.html":
-                files["/"] = page_file
-                continue
-            files[f"/static/{prefix}{entry.name}"] = page_file
-            if prefix == "" and entry.name == "favicon.ico":
-                files["/favicon.ico"] = page_file
+            if prefix == "" and entry.name in ROOT_FILES:
+                files[ROOT_FILES[entry.name]] = page_file
+            else:
+                files[f"/static/{prefix}{entry.name}"] = page_file
     return files
 
 
