@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -10,7 +11,7 @@ import sys
 import time
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import lru_cache
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -29,7 +30,7 @@ from ._options import (
 from ._pool import SessionKey, aclose, lease
 from ._redact import Scrubber
 from ._responses import HttpReply, body_excerpt
-from ._retry import RetryPolicy, call_with_retries, retry_policy
+from ._retry import RetryPolicy, pause_before_retry, retry_policy
 from ._urls import Endpoints
 from .cookies._sources import ResolvedCookies, resolve_cookies
 from .cookies._values import cookie_header
@@ -98,7 +99,11 @@ class Aichat(AsyncProvider):
         Keyword arguments are listed in the README and ``Aichat.params``; unknown ones are ignored.
         Raises the exceptions of :mod:`aichat_provider.errors`.
         """
-        return (await cls.ask_async(model, messages, proxy, **kwargs)).text
+        # ask_async's two lines, not a call of it: every coroutine a call goes through is one
+        # more object alive while it waits, and 200 waiting calls make the collector run often.
+        started = time.monotonic()
+        plan, model, prompt = cls._prepare(model, messages, proxy, kwargs)
+        return (await cls._ask(plan, model, prompt, started)).text
 
     @classmethod
     async def ask_async(
@@ -114,7 +119,15 @@ class Aichat(AsyncProvider):
         ``.url``.
         """
         started = time.monotonic()
-        url: str | None = None
+        plan, model, prompt = cls._prepare(model, messages, proxy, kwargs)
+        return await cls._ask(plan, model, prompt, started)
+
+    @classmethod
+    def _prepare(
+        cls, model: str, messages: Messages, proxy: str | None, kwargs: Mapping[str, Any]
+    ) -> tuple[_Plan, str, str]:
+        """The call's plan (an earlier call's when arguments and environment are the same), its
+        model and its prompt. Raises InvalidRequestError before any network I/O."""
         try:
             key = _plan_key(proxy, kwargs)
             plan = _plan(key)
@@ -129,48 +142,48 @@ class Aichat(AsyncProvider):
                 )
                 plan = _Plan(options)
                 _remember(key, plan)
-                model, prompt = options.model, options.prompt
-            else:
-                model = parse_model(model, cls.models, cls.default_model)
-                prompt = format_prompt(messages)
-            url = plan.options.api_url
-            return await cls._ask(plan, model, prompt, started)
+                return plan, options.model, options.prompt
+            return plan, parse_model(model, cls.models, cls.default_model), format_prompt(messages)
         except ProviderError as error:
-            error.add_context(provider=cls.__name__, url=url)
+            error.add_context(provider=cls.__name__, url=None)
             raise
 
     @classmethod
     async def _ask(cls, plan: _Plan, model: str, prompt: str, started: float) -> Answer:
         options = plan.options
-        # Cookies: the argument, a cookies file, the store of `aichat login`, the browsers.
-        if plan.cookies is not None:
-            resolved = plan.cookies
-        else:
-            resolved = await resolve_cookies(
-                url=options.api_url,
-                host=options.host,
-                cookies_file=options.cookies_file,
-                browsers=options.browser,
-            )
-        # Headers, session, payload, the request with retries.
         try:
-            reply, scrub, attempts = await _send(plan, prompt, resolved)
-        except (AuthenticationError, CloudflareError) as error:
-            resolved.rejected(options.api_url)
-            if not options.refresh_cookies:
-                raise
-            # The wall: renew the cookies with one headless visit, then try once more.
-            first = error.attempts
-            resolved = await _renewed_cookies(options, error)
+            # Cookies: the argument, a cookies file, the store of `aichat login`, the browsers.
+            if plan.cookies is not None:
+                resolved = plan.cookies
+            else:
+                resolved = await resolve_cookies(
+                    url=options.api_url,
+                    host=options.host,
+                    cookies_file=options.cookies_file,
+                    browsers=options.browser,
+                )
+            # Headers, session, payload, the request with retries.
             try:
                 reply, scrub, attempts = await _send(plan, prompt, resolved)
-            except ProviderError as again:
-                again.attempts += first  # the attempts before the refresh count too
-                raise
-            attempts += first
-        logger.debug("answer after %d attempt(s), cookies from %s", attempts, resolved.source)
-        # The response, or the error it holds.
-        text = parse_answer(reply, scrub)
+            except (AuthenticationError, CloudflareError) as error:
+                resolved.rejected(options.api_url)
+                if not options.refresh_cookies:
+                    raise
+                # The wall: renew the cookies with one headless visit, then try once more.
+                first = error.attempts
+                resolved = await _renewed_cookies(options, error)
+                try:
+                    reply, scrub, attempts = await _send(plan, prompt, resolved)
+                except ProviderError as again:
+                    again.attempts += first  # the attempts before the refresh count too
+                    raise
+                attempts += first
+            logger.debug("answer after %d attempt(s), cookies from %s", attempts, resolved.source)
+            # The response, or the error it holds.
+            text = parse_answer(reply, scrub)
+        except ProviderError as error:
+            error.add_context(provider=cls.__name__, url=options.api_url)
+            raise
         return Answer(text, model, attempts, time.monotonic() - started, resolved.source)
 
 
@@ -308,25 +321,22 @@ async def _send(
         headers, scrub = _headers_and_scrubber(options, cookies)
     head, tail = plan.body
     body = (head + _JSON.encode(prompt) + tail).encode()
-    # A partial, not a closure: one object per call instead of a cell for each name.
-    attempt = partial(_attempt, plan.session_key, body, headers, scrub, options)
-    reply, attempts = await call_with_retries(attempt, plan.policy)
-    return reply, scrub, attempts
-
-
-async def _attempt(
-    key: SessionKey,
-    body: bytes,
-    headers: dict[str, str | None],
-    scrub: Scrubber,
-    options: RequestOptions,
-) -> HttpReply:
-    # Session: shared with other calls of the same configuration on this loop, leased per
-    # attempt, so a retry after a pause never uses a session retired meanwhile.
-    async with lease(key) as session:
-        return await session.post_json(
-            options.api_url, body, headers=headers, scrub=scrub, timeout=options.timeout
-        )
+    # The retry loop is written out here rather than a helper awaiting a callable: each
+    # coroutine and partial in the chain is one more object alive while the call waits.
+    retries_done = 0
+    while True:
+        try:
+            # Session: shared with other calls of the same configuration on this loop, leased
+            # per attempt, so a retry after a pause never uses a session retired meanwhile.
+            async with lease(plan.session_key) as session:
+                reply = await session.post_json(
+                    options.api_url, body, headers=headers, scrub=scrub, timeout=options.timeout
+                )
+            return reply, scrub, retries_done + 1
+        except ProviderError as error:
+            delay = pause_before_retry(error, plan.policy, retries_done)
+        retries_done += 1
+        await asyncio.sleep(delay)
 
 
 def _headers_and_scrubber(
