@@ -99,11 +99,11 @@ class Aichat(AsyncProvider):
         Keyword arguments are listed in the README and ``Aichat.params``; unknown ones are ignored.
         Raises the exceptions of :mod:`aichat_provider.errors`.
         """
-        # ask_async's two lines, not a call of it: every coroutine a call goes through is one
-        # more object alive while it waits, and 200 waiting calls make the collector run often.
-        started = time.monotonic()
-        plan, model, prompt = cls._prepare(model, messages, proxy, kwargs)
-        return (await cls._ask(plan, model, prompt, started)).text
+        # Not a call of ask_async: each object alive while a call waits (a coroutine, the
+        # keywords dict) is traversed by the collector, which 200 waiting calls make run often.
+        plan, _, prompt = cls._prepare(model, messages, proxy, kwargs)
+        del kwargs
+        return (await cls._ask(plan, prompt))[0]
 
     @classmethod
     async def ask_async(
@@ -120,7 +120,9 @@ class Aichat(AsyncProvider):
         """
         started = time.monotonic()
         plan, model, prompt = cls._prepare(model, messages, proxy, kwargs)
-        return await cls._ask(plan, model, prompt, started)
+        del kwargs  # not kept alive while the call waits
+        text, attempts, source = await cls._ask(plan, prompt)
+        return Answer(text, model, attempts, time.monotonic() - started, source)
 
     @classmethod
     def _prepare(
@@ -149,7 +151,8 @@ class Aichat(AsyncProvider):
             raise
 
     @classmethod
-    async def _ask(cls, plan: _Plan, model: str, prompt: str, started: float) -> Answer:
+    async def _ask(cls, plan: _Plan, prompt: str) -> tuple[str, int, str]:
+        """The answer's text, the attempts it took and where its cookies came from."""
         options = plan.options
         try:
             # Cookies: the argument, a cookies file, the store of `aichat login`, the browsers.
@@ -184,7 +187,7 @@ class Aichat(AsyncProvider):
         except ProviderError as error:
             error.add_context(provider=cls.__name__, url=options.api_url)
             raise
-        return Answer(text, model, attempts, time.monotonic() - started, resolved.source)
+        return text, attempts, resolved.source
 
 
 class _Plan:
