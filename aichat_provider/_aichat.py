@@ -9,7 +9,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import PurePath
@@ -421,6 +421,20 @@ def parse_answer(reply: HttpReply, scrub: Scrubber) -> str:
 
     Lone surrogates in the answer (JSON may escape half an emoji) become U+FFFD.
     """
+    fast_loads = _fast_loads()
+    if fast_loads is not None:
+        # orjson reads an answer (a true and a string) as the standard library does, or refuses
+        # it (a lone surrogate, another encoding than UTF-8); anything else, and every refusal,
+        # is read again below.
+        try:
+            data = fast_loads(reply.body)
+        except ValueError:  # orjson's JSONDecodeError
+            pass
+        else:
+            if type(data) is dict and data.get("response") is True:
+                message = data.get("message")
+                if type(message) is str:
+                    return message
     try:
         data = json.loads(reply.body)
         if isinstance(data, dict) and data.get("response") is True:
@@ -430,6 +444,17 @@ def parse_answer(reply: HttpReply, scrub: Scrubber) -> str:
     except (ValueError, RecursionError):
         data = _NOT_JSON
     raise _answer_error(reply, data, scrub)
+
+
+@lru_cache(maxsize=1)
+def _fast_loads() -> Callable[[bytes], object] | None:
+    """orjson's ``loads`` when it is installed (the server extra has it; curl_cffi's own
+    ``Response.json`` uses it too), imported on the first answer: about 2 us less per answer."""
+    try:
+        from orjson import loads
+    except ImportError:
+        return None
+    return loads
 
 
 _NOT_JSON = object()
