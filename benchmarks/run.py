@@ -172,10 +172,15 @@ async def concurrent(server: Server, calls: int, in_flight: int) -> dict[str, di
             assert await Aichat.create_async("", MESSAGES, **kwargs, timeout=60)
 
         runs: dict[str, list[dict[str, float]]] = {"bare": [], "aichat": []}
+        ways: tuple[tuple[str, Callable[[], Awaitable[None]]], ...] = (
+            ("bare", via_bare),
+            ("aichat", via_aichat),
+        )
         # Five runs of each way, interleaved, so drift and the other process's load hit both
-        # alike; each way is reported by its median run.
-        for _ in range(ROUNDS):
-            for name, way in (("bare", via_bare), ("aichat", via_aichat)):
+        # alike, each round in the other order (what one run leaves behind, such as garbage for
+        # the collector, falls on the next); each way is reported by its median run.
+        for round_number in range(ROUNDS):
+            for name, way in ways if round_number % 2 == 0 else ways[::-1]:
                 gate = asyncio.Semaphore(in_flight)
                 latencies: list[float] = []
                 errors = 0
