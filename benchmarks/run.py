@@ -209,7 +209,7 @@ async def concurrent(server: Server, calls: int, in_flight: int) -> dict[str, di
                         "p99": quantile(latencies, 0.99),
                         "errors": errors,
                         # This process's CPU time (the stand-in runs in another): what a call
-                        # costs the client, which other load on the machine hardly moves.
+                        # costs the client, which other load on the machine moves less.
                         "cpu_us_per_call": (time.process_time() - cpu_started) / calls * 1e6,
                     }
                 )
@@ -431,8 +431,8 @@ def main() -> int:
             )
     lines.append(
         "\n- target: ratio >= 0.9 at 200 in flight. Client CPU per call is the median over the "
-        "runs of this process's CPU time (the stand-in runs in its own); unlike throughput, it "
-        "hardly moves with other load on the machine."
+        "runs of this process's CPU time (the stand-in runs in its own): on a shared machine it "
+        "moves less than throughput, which follows the CPU the scheduler hands each process."
     )
     c = report["cookies"]
     lines.append(
