@@ -200,11 +200,7 @@ class AichatServer:
         self, request: Request, receive: Receive, send: Send, cors: Headers
     ) -> int:
         data = await self._read_request(request, receive)
-        provider, model = self._choose(data.get("model"))
-        plan = read_chat(data, self.config.max_choices)
-        await runner().compile(plan.schemas)
-        choices = await self._run(provider, model, plan, receive)
-        counted = usage(_prompt_tokens(plan.messages), choices)
+        plan, choices, counted = await self._complete_chat(data, receive)
         head = {
             "id": f"chatcmpl-{os.urandom(12).hex()}",
             "object": "chat.completion",
@@ -320,6 +316,16 @@ class AichatServer:
         return 200
 
     # --- the steps of a call ------------------------------------------------------------------
+
+    async def _complete_chat(
+        self, data: Mapping[str, Any], receive: Receive
+    ) -> tuple[Plan, list[Choice], dict[str, int]]:
+        """A chat completion request run: its plan, its choices and their estimated usage."""
+        provider, model = self._choose(data.get("model"))
+        plan = read_chat(data, self.config.max_choices)
+        await runner().compile(plan.schemas)
+        choices = await self._run(provider, model, plan, receive)
+        return plan, choices, usage(_prompt_tokens(plan.messages), choices)
 
     def _check_key(self, request: Request) -> None:
         key = self.config.api_key
@@ -479,7 +485,9 @@ def _prompt_tokens(messages: Sequence[Mapping[str, Any]]) -> int:
 
 def _message(choice: Choice, *, streamed: bool = False) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": choice.text}
-    if choice.tool_calls is not None:
+    if choice.reason == "function_call" and choice.tool_calls:
+        message["function_call"] = choice.tool_calls[0]["function"]  # the deprecated form
+    elif choice.tool_calls is not None:
         calls = choice.tool_calls
         message["tool_calls"] = (
             [{"index": i, **call} for i, call in enumerate(calls)] if streamed else calls

@@ -16,16 +16,21 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import _constants
 from .._messages import repair_text
 from ._errors import APIError, invalid
 from ._schema import SchemaBudget, SchemaRunner, schema_text
+from ._tools_auto import (
+    FENCE,
+    AutoTools,
+    OfferedTools,
+    legacy_functions,
+    new_tool_call,
+    offered_tools,
+)
 
 #: Request fields the sampling of the provider takes as they are.
 SAMPLING_FIELDS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
@@ -86,7 +91,6 @@ COMPLETION_FIELDS = frozenset(
     }
 )
 MAX_STOP_SEQUENCES = 4
-FENCE = re.compile(r"\A```[a-zA-Z0-9_-]*[ \t]*\n(.*)\n```\Z", re.S)
 
 
 @dataclass
@@ -201,11 +205,7 @@ class ForcedToolCall:
         problem = await schemas.problem(self.texts[name], arguments_text)
         if problem is not None:
             raise _bad_output(f"The model's answer does not match the schema {name!r}: {problem}")
-        return {
-            "id": f"call_{os.urandom(12).hex()}",
-            "type": "function",
-            "function": {"name": name, "arguments": json.dumps(arguments, ensure_ascii=False)},
-        }
+        return new_tool_call(name, json.dumps(arguments, ensure_ascii=False))
 
 
 def _bad_output(message: str) -> APIError:
@@ -231,6 +231,10 @@ class Plan:
     max_tokens: int | None = None
     structured: Structured | None = None
     tool_call: ForcedToolCall | None = None
+    #: Tools the model may call or not ("auto").
+    auto_tools: AutoTools | None = None
+    #: The tools came as the deprecated ``functions``: a call is answered as ``function_call``.
+    legacy_functions: bool = False
     prompts: list[str] = field(default_factory=list)
     #: Each JSON Schema the request brings, as ``(where, param, text)``: compiled before any
     #: upstream call.
@@ -241,6 +245,11 @@ class Plan:
         text = repair_text(answer)
         if self.tool_call is not None:
             return Choice(None, "tool_calls", [await self.tool_call.call(text, schemas)])
+        if self.auto_tools is not None:
+            calls = await self.auto_tools.calls(text, schemas)
+            if calls is not None:
+                reason = "function_call" if self.legacy_functions else "tool_calls"
+                return Choice(None, reason, calls)
         if self.structured is not None:
             text = await self.structured.check(text, schemas)
         reason = "stop"
@@ -285,9 +294,14 @@ def read_chat(data: Mapping[str, Any], max_choices: int) -> Plan:
             "Only text answers are possible here: 'modalities' must be [\"text\"].", "modalities"
         )
     _refuse_function_call(data.get("function_call"))
-    _check_list(data, "functions")
     budget = SchemaBudget()
-    tool_call = _forced_tool_call(data.get("tools"), data.get("tool_choice"), budget)
+    auto_tools, legacy = _auto_tools(data, budget)
+    if legacy:
+        tool_call = None
+    else:
+        tool_call = _forced_tool_call(
+            offered_tools(data.get("tools"), budget), data.get("tool_choice")
+        )
     max_tokens = _positive_int(data, "max_completion_tokens")
     if max_tokens is None:
         max_tokens = _positive_int(data, "max_tokens")
@@ -299,6 +313,8 @@ def read_chat(data: Mapping[str, Any], max_choices: int) -> Plan:
         max_tokens=max_tokens,
         structured=_response_format(data.get("response_format"), budget),
         tool_call=tool_call,
+        auto_tools=auto_tools,
+        legacy_functions=legacy,
     )
     plan.stream, plan.include_usage = _stream(data)
     if tool_call is not None:
@@ -308,16 +324,18 @@ def read_chat(data: Mapping[str, Any], max_choices: int) -> Plan:
                 "response_format",
             )
         plan.messages.append({"role": "system", "content": tool_call.instruction()})
-        plan.schemas = [
-            (f"the parameters of tool {name[:60]!r}", "tools", text)
-            for name, text in tool_call.texts.items()
-        ]
-    elif plan.structured is not None:
+        plan.schemas = OfferedTools(texts=tool_call.texts).schemas()
+        return plan
+    if auto_tools is not None:
+        plan.messages.append({"role": "system", "content": auto_tools.instruction()})
+        plan.schemas = auto_tools.offered.schemas()
+    if plan.structured is not None:
+        # With tools under "auto" as well: the answer is a call, or JSON in this format.
         plan.messages.append({"role": "system", "content": plan.structured.instruction()})
         if plan.structured.schema is not None:
-            plan.schemas = [
+            plan.schemas.append(
                 ("response_format.json_schema.schema", "response_format", plan.structured.text)
-            ]
+            )
     return plan
 
 
@@ -452,50 +470,16 @@ def _refuse_function_call(choice: object) -> None:
     )
 
 
-def _forced_tool_call(tools: object, choice: object, budget: SchemaBudget) -> ForcedToolCall | None:
-    """The tool call ``tool_choice`` requires, or None ("auto", "none": the model answers in
-    text, which is all the service can do on its own)."""
-    if tools is not None and not isinstance(tools, list):
-        raise invalid("'tools' must be a list.", "tools")
-    if tools is not None and len(tools) > _constants.SERVER_MAX_TOOLS:
-        raise invalid(
-            f"'tools' offers {len(tools)} tools; at most {_constants.SERVER_MAX_TOOLS} are "
-            "allowed.",
-            "tools",
-            "too_many_tools",
-        )
+def _forced_tool_call(offered: OfferedTools, choice: object) -> ForcedToolCall | None:
+    """The tool call ``tool_choice`` requires, or None ("auto" and "none" are not forced)."""
     if choice is None or choice in ("auto", "none"):
         return None
-    offered: dict[str, dict[str, Any]] = {}
-    descriptions: dict[str, str] = {}
-    texts: dict[str, str] = {}
-    for index, tool in enumerate(tools or []):
-        function = tool.get("function") if isinstance(tool, dict) else None
-        if (
-            not isinstance(tool, dict)
-            or tool.get("type", "function") != "function"
-            or not isinstance(function, dict)
-            or not isinstance(function.get("name"), str)
-        ):
-            raise invalid(
-                f"tools[{index}] must be {{'type': 'function', 'function': {{'name': ...}}}}.",
-                "tools",
-            )
-        parameters = function.get("parameters") or {"type": "object"}
-        if not isinstance(parameters, dict):
-            raise invalid(f"tools[{index}].function.parameters must be a JSON Schema.", "tools")
-        texts[function["name"]] = schema_text(
-            parameters, f"tools[{index}].function.parameters", "tools", budget
-        )
-        offered[function["name"]] = parameters
-        description = function.get("description")
-        if isinstance(description, str) and description:
-            descriptions[function["name"]] = description[:500]
-    if not offered:
+    if not offered.parameters:
         raise invalid("tool_choice asks for a tool call, but 'tools' offers none.", "tool_choice")
+    tools, descriptions, texts = offered.parameters, offered.descriptions, offered.texts
     if choice == "required":
         return ForcedToolCall(
-            offered, descriptions, None if len(offered) > 1 else next(iter(offered)), texts
+            tools, descriptions, None if len(tools) > 1 else next(iter(tools)), texts
         )
     named = choice.get("function") if isinstance(choice, dict) else None
     name = named.get("name") if isinstance(named, dict) else None
@@ -505,24 +489,30 @@ def _forced_tool_call(tools: object, choice: object, budget: SchemaBudget) -> Fo
             "{'type': 'function', 'function': {'name': ...}}.",
             "tool_choice",
         )
-    if name not in offered:
+    if name not in tools:
         raise invalid(
             f"tool_choice names {name[:60]!r}, which 'tools' does not offer.", "tool_choice"
         )
-    return ForcedToolCall(offered, descriptions, name, texts)
+    return ForcedToolCall(tools, descriptions, name, texts)
 
 
-def _check_list(data: Mapping[str, Any], name: str) -> None:
-    value = data.get(name)
-    if value is not None and not isinstance(value, list):
-        raise invalid(f"'{name}' must be a list.", name)
-    if isinstance(value, list) and len(value) > _constants.SERVER_MAX_TOOLS:
-        raise invalid(
-            f"'{name}' offers {len(value)} functions; at most {_constants.SERVER_MAX_TOOLS} are "
-            "allowed.",
-            name,
-            "too_many_tools",
-        )
+def _auto_tools(data: Mapping[str, Any], budget: SchemaBudget) -> tuple[AutoTools | None, bool]:
+    """The tools the model may call of its own choice ("auto", or tools with no tool_choice;
+    the deprecated ``functions`` the same way), and whether they came as ``functions``."""
+    functions = legacy_functions(data.get("functions"))
+    if functions is not None and data.get("tools") is not None:
+        raise invalid("Give 'tools' or the deprecated 'functions', not both.", "functions")
+    if functions is not None:
+        if data.get("function_call", "auto") == "none":
+            return None, True
+        # The deprecated form has one call per answer.
+        return AutoTools(offered_tools(functions, budget, "functions"), parallel=False), True
+    if data.get("tool_choice", "auto") not in ("auto", None) or not data.get("tools"):
+        return None, False
+    parallel = data.get("parallel_tool_calls")
+    if parallel is not None and not isinstance(parallel, bool):
+        raise invalid("'parallel_tool_calls' must be true or false.", "parallel_tool_calls")
+    return AutoTools(offered_tools(data["tools"], budget), parallel is not False), False
 
 
 def _positive_int(data: Mapping[str, Any], name: str) -> int | None:
