@@ -19,7 +19,7 @@ from typing import Any
 from .. import errors
 from .._base import AsyncProvider, BaseProvider
 from .._messages import format_prompt
-from . import _access_log
+from . import _access_log, _responses_api, _sse
 from ._chat import Choice, Plan, estimate_tokens, read_chat, read_completion, usage
 from ._errors import APIError, error_for, invalid
 from ._guard import Guard, check_json_body, preflight_headers
@@ -73,6 +73,7 @@ class AichatServer:
         self.draining = False
         self._drain_expired: asyncio.Future[None] | None = None
         self._providers: dict[str, tuple[type[AsyncProvider], str]] = {}
+        self.responses = _responses_api.ResponseStore()
         self._page = {
             path: ((resources.files(__package__) / "static" / name).read_bytes(), kind)
             for path, (name, kind) in PAGE_FILES.items()
@@ -237,6 +238,22 @@ class AichatServer:
         if plan.include_usage:
             events.append({**head, "choices": [], "usage": counted})
         await send_events(send, events, cors)
+        return 200
+
+    async def _responses(
+        self, request: Request, receive: Receive, send: Send, cors: Headers
+    ) -> int:
+        """OpenAI's Responses API: translated to a chat completion, run, and rendered back."""
+        data = await self._read_request(request, receive)
+        wanted = _responses_api.to_chat(data, self.responses)
+        _, choices, counted = await self._complete_chat(wanted.chat, receive)
+        response = _responses_api.render(wanted, choices[0], counted)
+        _responses_api.remember(wanted, response, self.responses)
+        if not wanted.stream:
+            await send_json(send, 200, response, cors)
+            return 200
+        body = _sse.encode(_responses_api.events(response))
+        await send_bytes(send, 200, body, [*_sse.HEADERS, *cors])
         return 200
 
     async def _completions(
@@ -528,6 +545,7 @@ class Route:
 ROUTES: dict[str, Route] = {
     "/v1/chat/completions": Route({"POST": AichatServer._chat_completions}),
     "/v1/completions": Route({"POST": AichatServer._completions}),
+    "/v1/responses": Route({"POST": AichatServer._responses}),
     "/v1/models": Route({"GET": AichatServer._list_models}),
     "/health": Route({"GET": AichatServer._health}, public=True),
     "/metrics": Route({"GET": AichatServer._metrics}),
