@@ -19,7 +19,7 @@ from typing import Any
 from .. import errors
 from .._base import AsyncProvider, BaseProvider
 from .._messages import format_prompt
-from . import _access_log, _responses_api, _sse
+from . import _access_log, _messages_api, _responses_api, _sse
 from ._chat import Choice, Plan, estimate_tokens, read_chat, read_completion, usage
 from ._errors import APIError, error_for, invalid
 from ._guard import Guard, check_json_body, preflight_headers
@@ -152,7 +152,12 @@ class AichatServer:
             status = await self._dispatch(request, receive, send, cors)
         except APIError as error:
             status = error.status
-            await send_error(send, error, cors)
+            route_found = find_route(scope["path"])
+            if route_found is not None and route_found.error_body is not None:
+                body = route_found.error_body(error)
+                await send_json(send, status, body, [*error.headers(), *cors])
+            else:
+                await send_error(send, error, cors)
         except ClientGone:
             status = 499  # nginx's name for it: nobody is left to answer
         except Exception:
@@ -256,6 +261,30 @@ class AichatServer:
         await send_bytes(send, 200, body, [*_sse.HEADERS, *cors])
         return 200
 
+    async def _messages(self, request: Request, receive: Receive, send: Send, cors: Headers) -> int:
+        """Anthropic's Messages API: translated to a chat completion, run, and rendered back."""
+        data = await self._read_request(request, receive)
+        wanted = _messages_api.to_chat(data)
+        plan, choices, _ = await self._complete_chat(wanted.chat, receive)
+        message = _messages_api.render(wanted, choices[0], _prompt_tokens(plan.messages))
+        if not wanted.stream:
+            await send_json(send, 200, message, cors)
+            return 200
+        body = _sse.encode(_messages_api.events(message))
+        await send_bytes(send, 200, body, [*_sse.HEADERS, *cors])
+        return 200
+
+    async def _count_tokens(
+        self, request: Request, receive: Receive, send: Send, cors: Headers
+    ) -> int:
+        """Anthropic's token count: the prompt the request would send, estimated as usage is."""
+        data = await self._read_request(request, receive)
+        wanted = _messages_api.to_chat(data, counting=True)
+        self._choose(wanted.chat.get("model"))
+        plan = read_chat(wanted.chat, self.config.max_choices)
+        await send_json(send, 200, {"input_tokens": _prompt_tokens(plan.messages)}, cors)
+        return 200
+
     async def _completions(
         self, request: Request, receive: Receive, send: Send, cors: Headers
     ) -> int:
@@ -290,6 +319,9 @@ class AichatServer:
         self, request: Request, receive: Receive, send: Send, cors: Headers
     ) -> int:
         entries = model_entries(self.config.registry.working())
+        if "anthropic-version" in request.headers:  # Anthropic's SDKs page through another shape
+            await send_json(send, 200, _messages_api.model_list(entries), cors)
+            return 200
         await send_json(send, 200, {"object": "list", "data": entries}, cors)
         return 200
 
@@ -353,10 +385,14 @@ class AichatServer:
             token.strip().encode("latin-1"), key.encode()
         ):
             return
+        # Anthropic's SDKs and the tools built on them send the key this way.
+        given = request.headers.get("x-api-key")
+        if given is not None and hmac.compare_digest(given.strip().encode("latin-1"), key.encode()):
+            return
         in_url = b"key=" in request.query.lower()
         raise APIError(
             401,
-            "Invalid or missing API key; send 'Authorization: Bearer <key>'"
+            "Invalid or missing API key; send 'Authorization: Bearer <key>' (or 'x-api-key: <key>')"
             + (" (a key in the URL is not accepted: URLs end up in logs)." if in_url else "."),
             "invalid_request_error",
             "invalid_api_key",
@@ -540,12 +576,18 @@ class Route:
 
     methods: Mapping[str, Handler]
     public: bool = False
+    #: The body of an error answer, when the route's clients expect another shape than OpenAI's.
+    error_body: Callable[[APIError], dict[str, Any]] | None = None
 
 
 ROUTES: dict[str, Route] = {
     "/v1/chat/completions": Route({"POST": AichatServer._chat_completions}),
     "/v1/completions": Route({"POST": AichatServer._completions}),
     "/v1/responses": Route({"POST": AichatServer._responses}),
+    "/v1/messages": Route({"POST": AichatServer._messages}, error_body=_messages_api.error_body),
+    "/v1/messages/count_tokens": Route(
+        {"POST": AichatServer._count_tokens}, error_body=_messages_api.error_body
+    ),
     "/v1/models": Route({"GET": AichatServer._list_models}),
     "/health": Route({"GET": AichatServer._health}, public=True),
     "/metrics": Route({"GET": AichatServer._metrics}),
