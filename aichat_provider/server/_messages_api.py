@@ -85,10 +85,10 @@ def to_chat(data: Mapping[str, Any], *, counting: bool = False) -> MessagesReque
         ("top_k", "top_k sampling"),
         ("container", "code execution containers"),
         ("mcp_servers", "MCP server connections"),
-        ("context_management", "context management"),
     ):
         if data.get(name) is not None:
             raise invalid(f"This server cannot give {what}: leave {name!r} out.", name)
+    _context_management(data.get("context_management"))
     stream = data.get("stream")
     if stream is not None and not isinstance(stream, bool):
         raise invalid("'stream' must be true or false.", "stream")
@@ -241,6 +241,23 @@ def model_list(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _context_management(value: object) -> None:
+    """Edits that clear thinking blocks (Claude Code asks for them) have nothing to clear here:
+    no thinking is ever produced. Any other edit would change the prompt, and is refused."""
+    if value is None:
+        return
+    edits = value.get("edits") if isinstance(value, dict) else None
+    if not isinstance(edits, list) or not all(
+        isinstance(edit, dict) and str(edit.get("type", "")).startswith("clear_thinking_")
+        for edit in edits
+    ):
+        raise invalid(
+            "This server cannot edit the context: 'context_management' may only clear thinking "
+            "blocks (clear_thinking_...), of which it makes none.",
+            "context_management",
+        )
+
+
 def _messages(messages: object) -> list[dict[str, Any]]:
     if not isinstance(messages, list) or not messages:
         raise invalid("'messages' must be a non-empty list.", "messages")
@@ -248,10 +265,14 @@ def _messages(messages: object) -> list[dict[str, Any]]:
     for index, message in enumerate(messages):
         where = f"messages[{index}]"
         role = message.get("role") if isinstance(message, dict) else None
-        if role not in ("user", "assistant"):
+        if role not in ("user", "assistant", "system"):
             raise invalid(f"{where}.role must be 'user' or 'assistant'.", "messages")
         assert isinstance(message, dict)
         content = message.get("content")
+        if role == "system":  # a system message between turns (Claude Code sends them)
+            text = content if isinstance(content, str) else _blocks_text(content, where)
+            converted.append({"role": "system", "content": text})
+            continue
         if isinstance(content, str):
             converted.append({"role": role, "content": content})
             continue

@@ -54,6 +54,20 @@ RESPONSES_FIELDS = frozenset(
         "service_tier",
         "truncation",
         "reasoning",
+        "client_metadata",
+    }
+)
+#: ``include`` values that ask for nothing this server could produce (it makes no reasoning
+#: items and runs no hosted tools), so there is nothing to add; any other value is refused.
+VACUOUS_INCLUDES = frozenset(
+    {
+        "reasoning.encrypted_content",
+        "file_search_call.results",
+        "web_search_call.results",
+        "web_search_call.action.sources",
+        "code_interpreter_call.outputs",
+        "computer_call_output.output.image_url",
+        "message.input_image.image_url",
     }
 )
 #: Content part kinds that hold text; any other kind (images, files, audio) is refused by name.
@@ -142,7 +156,15 @@ def to_chat(data: Mapping[str, Any], store: ResponseStore) -> ResponsesRequest:
             "/v1/responses accepts.",
             unknown[0][:40],
         )
-    _refuse(data, "include", (None, []), "extra output (include)")
+    include = data.get("include")
+    if include is not None and (
+        not isinstance(include, list) or not set(include) <= VACUOUS_INCLUDES
+    ):
+        raise invalid(
+            "This server cannot give log probabilities or other extra output: 'include' may "
+            "name only items it never makes (" + ", ".join(sorted(VACUOUS_INCLUDES)) + ").",
+            "include",
+        )
     _refuse(data, "background", (None, False), "background responses")
     _refuse(data, "top_logprobs", (None, 0), "log probabilities")
     _refuse(data, "conversation", (None,), "stored conversations (use previous_response_id)")
@@ -207,9 +229,9 @@ def to_chat(data: Mapping[str, Any], store: ResponseStore) -> ResponsesRequest:
     if max_tool_calls is not None and (type(max_tool_calls) is not int or max_tool_calls < 0):
         raise invalid("'max_tool_calls' must be a whole number of at least 0.", "max_tool_calls")
     tools = _tools(data.get("tools"))
+    choice = _tool_choice(data.get("tool_choice"))
     if tools and max_tool_calls != 0:
         chat["tools"] = tools
-        choice = _tool_choice(data.get("tool_choice"))
         if choice is not None:
             chat["tool_choice"] = choice
         parallel = data.get("parallel_tool_calls")
@@ -453,6 +475,9 @@ def _parts(parts: object, where: str) -> str:
 
 
 def _tools(tools: object) -> list[dict[str, Any]]:
+    """The function tools, as chat's. Hosted tools (web search, file search, code
+    interpreter, ...) and namespaces are left out of the offer: the service cannot run them, and
+    under "auto" the model may always leave a tool uncalled."""
     if tools is None:
         return []
     if not isinstance(tools, list):
@@ -460,14 +485,10 @@ def _tools(tools: object) -> list[dict[str, Any]]:
     converted = []
     for index, tool in enumerate(tools):
         kind = tool.get("type") if isinstance(tool, dict) else None
+        if not isinstance(kind, str) or not isinstance(tool, dict):
+            raise invalid(f"tools[{index}] must be an object with a 'type'.", "tools")
         if kind != "function":
-            raise invalid(
-                f"tools[{index}] is a {str(kind)[:40]!r} tool; only function tools are served "
-                "here (the service cannot search, browse or run code itself).",
-                "tools",
-                "unsupported_tool",
-            )
-        assert isinstance(tool, dict)
+            continue
         function = {k: tool[k] for k in ("name", "description", "parameters") if k in tool}
         converted.append({"type": "function", "function": function})
     return converted
@@ -479,7 +500,9 @@ def _tool_choice(choice: object) -> object:
     if isinstance(choice, dict) and choice.get("type") == "function":
         return {"type": "function", "function": {"name": choice.get("name")}}
     raise invalid(
-        "tool_choice must be 'auto', 'none', 'required' or {'type': 'function', 'name': ...}.",
+        "tool_choice must be 'auto', 'none', 'required' or {'type': 'function', 'name': ...}: "
+        "only function tools can be called here (the service cannot search, browse or run "
+        "code itself).",
         "tool_choice",
     )
 

@@ -205,9 +205,9 @@ def test_previous_response_id_and_store(client: openai.OpenAI, upstream: StandIn
     ("extra", "param", "phrase"),
     [
         ({"no_such_field": 1}, "no_such_field", "Unrecognized"),
-        ({"include": ["file_search_call.results"]}, "include", "leave 'include' out"),
+        ({"include": ["message.output_text.logprobs"]}, "include", "log probabilities"),
         ({"background": True}, "background", "background"),
-        ({"tools": [{"type": "web_search"}]}, "tools", "'web_search' tool"),
+        ({"tool_choice": {"type": "web_search"}}, "tool_choice", "only function tools"),
         ({"text": {"format": {"type": "xml"}}}, "text", "text.format.type"),
         ({"max_output_tokens": 0}, "max_output_tokens", "at least 1"),
         ({"tool_choice": "required"}, "tool_choice", "offers none"),
@@ -224,6 +224,44 @@ def test_fields_that_cannot_be_honoured_are_refused(
         client.responses.create(model="gpt-3.5-turbo", input="Hi", extra_body=extra)
     assert caught.value.param == param
     assert upstream.requests == []
+
+
+def test_what_codex_sends(client: openai.OpenAI, upstream: StandInService) -> None:
+    """Codex's requests: hosted tools and namespaces beside its functions (not offered to the
+    model: the service cannot run them), reasoning.encrypted_content asked for (there is no
+    reasoning item to add it to), client_metadata (a hint), developer message items."""
+    upstream.push(Reply.answer("Hi!"))
+    response = client.responses.create(
+        model="gpt-3.5-turbo",
+        input=[
+            {
+                "type": "message",
+                "id": "msg_1",
+                "role": "developer",
+                "content": [{"type": "input_text", "text": "You are a coding agent."}],
+            },
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Hi"}]},
+        ],  # type: ignore[list-item]
+        tools=[
+            WEATHER_TOOL,
+            {"type": "web_search", "external_web_access": False},
+            {"type": "namespace", "name": "agents", "description": "x", "tools": []},
+        ],  # type: ignore[list-item]
+        tool_choice="auto",
+        reasoning={"summary": "auto"},
+        store=False,
+        include=["reasoning.encrypted_content"],
+        prompt_cache_key="session-1",
+        stream=True,
+        extra_body={"client_metadata": {"session_id": "session-1"}},
+    )
+    events = list(response)
+    assert events[-1].type == "response.completed"
+    prompt = upstream.requests[0].prompt or ""
+    assert prompt.startswith("System: You are a coding agent.\nUser: Hi\nSystem: You can call")
+    assert "get_weather" in prompt
+    assert "web_search" not in prompt
+    assert "agents" not in prompt
 
 
 def test_non_text_parts_are_refused_by_name(
