@@ -245,3 +245,75 @@ def test_the_openai_shape_of_models_is_unchanged(server: Server) -> None:
     data = json.loads(body)
     assert data["object"] == "list"
     assert set(data["data"][0]) == {"id", "object", "created", "owned_by"}
+
+
+def test_what_claude_code_sends(server: Server, upstream: StandInService) -> None:
+    """Claude Code's request, in its shape: ~80 KB sent at once, the key as x-api-key, system
+    blocks, a system message between turns, thinking and context edits that clear thinking
+    (none is ever made), effort, a query string."""
+    request = {
+        "model": MODEL,
+        "max_tokens": 32000,
+        "stream": True,
+        "system": [
+            {
+                "type": "text",
+                "text": "You are a coding agent.",
+                "cache_control": {"type": "ephemeral"},
+            }
+        ],
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "Say hi"}]},
+            {"role": "system", "content": "Agents: none."},
+        ],
+        "tools": [{**WEATHER, "description": "x" * 80_000}],
+        "metadata": {"user_id": "someone"},
+        "thinking": {"type": "adaptive"},
+        "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
+        "output_config": {"effort": "high"},
+    }
+    upstream.push(Reply.answer("Hi!"))
+    status, headers, body = server.raw(
+        "POST",
+        "/v1/messages?beta=true",
+        json.dumps(request).encode(),
+        {"Authorization": "", "x-api-key": API_KEY, "anthropic-version": "2023-06-01"},
+    )
+    assert status == 200, body[:300]
+    assert headers["content-type"].startswith("text/event-stream")
+    names = [line[7:] for line in body.decode().splitlines() if line.startswith("event: ")]
+    assert names[0] == "message_start"
+    assert names[-2:] == ["message_delta", "message_stop"]
+    prompt = upstream.requests[0].prompt or ""
+    assert prompt.startswith("System: You are a coding agent.\nUser: Say hi\nSystem: Agents: none.")
+
+    request["context_management"] = {"edits": [{"type": "clear_tool_uses_20250919"}]}
+    status, _, body = server.raw(
+        "POST", "/v1/messages", json.dumps(request).encode(), {"x-api-key": API_KEY}
+    )
+    assert status == 400
+    assert json.loads(body)["error"]["message"].startswith("This server cannot edit the context")
+    assert len(upstream.requests) == 1
+
+
+def test_output_config_format_is_structured_output(
+    client: anthropic.Anthropic, upstream: StandInService
+) -> None:
+    upstream.push(Reply.answer('{"city": "Oslo"}'))
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    message = client.messages.create(
+        model=MODEL,
+        max_tokens=100,
+        messages=[{"role": "user", "content": "Where?"}],
+        output_config={"format": {"type": "json_schema", "schema": schema}},
+    )
+    assert json.loads(message.content[0].text) == {"city": "Oslo"}  # type: ignore[union-attr]
+    upstream.push(Reply.answer("Oslo"))
+    with pytest.raises(anthropic.InternalServerError) as caught:
+        client.messages.create(
+            model=MODEL,
+            max_tokens=100,
+            messages=[{"role": "user", "content": "Where?"}],
+            output_config={"format": {"type": "json_schema", "schema": schema}},
+        )
+    assert caught.value.body["error"]["type"] == "api_error"  # type: ignore[index]
