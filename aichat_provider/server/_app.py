@@ -331,6 +331,8 @@ class AichatServer:
         wanted = request.path[len(MODEL_PREFIX) :]
         for entry in model_entries(self.config.registry.working()):
             if entry["id"] == wanted:
+                if "anthropic-version" in request.headers:
+                    entry = _messages_api.model_list([entry])["data"][0]
                 await send_json(send, 200, entry, cors)
                 return 200
         raise APIError(

@@ -233,6 +233,7 @@ def test_models_list_and_count_tokens(client: anthropic.Anthropic) -> None:
     model = next(iter(client.models.list()))
     assert model.type == "model"
     assert model.display_name
+    assert client.models.retrieve("aichat/gpt-3.5-turbo").display_name == "aichat/gpt-3.5-turbo"
     counted = client.messages.count_tokens(
         model=MODEL, messages=[{"role": "user", "content": "x" * 40}]
     )
