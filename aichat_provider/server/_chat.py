@@ -295,13 +295,7 @@ def read_chat(data: Mapping[str, Any], max_choices: int) -> Plan:
         )
     _refuse_function_call(data.get("function_call"))
     budget = SchemaBudget()
-    auto_tools, legacy = _auto_tools(data, budget)
-    if legacy:
-        tool_call = None
-    else:
-        tool_call = _forced_tool_call(
-            offered_tools(data.get("tools"), budget), data.get("tool_choice")
-        )
+    tool_call, auto_tools, legacy = _tool_plan(data, budget)
     max_tokens = _positive_int(data, "max_completion_tokens")
     if max_tokens is None:
         max_tokens = _positive_int(data, "max_tokens")
@@ -496,23 +490,30 @@ def _forced_tool_call(offered: OfferedTools, choice: object) -> ForcedToolCall |
     return ForcedToolCall(tools, descriptions, name, texts)
 
 
-def _auto_tools(data: Mapping[str, Any], budget: SchemaBudget) -> tuple[AutoTools | None, bool]:
-    """The tools the model may call of its own choice ("auto", or tools with no tool_choice;
-    the deprecated ``functions`` the same way), and whether they came as ``functions``."""
+def _tool_plan(
+    data: Mapping[str, Any], budget: SchemaBudget
+) -> tuple[ForcedToolCall | None, AutoTools | None, bool]:
+    """The call ``tool_choice`` requires, or the tools the model may call of its own choice
+    ("auto", or tools with no tool_choice; the deprecated ``functions`` the same way), and
+    whether they came as ``functions``. Each schema is read once, from the request's budget."""
     functions = legacy_functions(data.get("functions"))
-    if functions is not None and data.get("tools") is not None:
-        raise invalid("Give 'tools' or the deprecated 'functions', not both.", "functions")
     if functions is not None:
-        if data.get("function_call", "auto") == "none":
-            return None, True
+        if data.get("tools") is not None:
+            raise invalid("Give 'tools' or the deprecated 'functions', not both.", "functions")
+        offered = offered_tools(functions, budget, "functions")
+        if data.get("function_call", "auto") == "none" or not offered.parameters:
+            return None, None, True
         # The deprecated form has one call per answer.
-        return AutoTools(offered_tools(functions, budget, "functions"), parallel=False), True
-    if data.get("tool_choice", "auto") not in ("auto", None) or not data.get("tools"):
-        return None, False
+        return None, AutoTools(offered, parallel=False), True
+    offered = offered_tools(data.get("tools"), budget)
+    choice = data.get("tool_choice")
+    forced = _forced_tool_call(offered, choice)
+    if forced is not None or choice not in ("auto", None) or not offered.parameters:
+        return forced, None, False
     parallel = data.get("parallel_tool_calls")
     if parallel is not None and not isinstance(parallel, bool):
         raise invalid("'parallel_tool_calls' must be true or false.", "parallel_tool_calls")
-    return AutoTools(offered_tools(data["tools"], budget), parallel is not False), False
+    return None, AutoTools(offered, parallel is not False), False
 
 
 def _positive_int(data: Mapping[str, Any], name: str) -> int | None:

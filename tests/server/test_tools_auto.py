@@ -294,3 +294,22 @@ def test_pydantic_ai_tool_agent(server: Server, upstream: StandInService) -> Non
     second = upstream.requests[1].prompt or ""
     assert "Called tool get_weather" in second
     assert "21 C, sunny" in second  # the tool's result went back to the model
+
+
+def test_the_schema_budget_counts_each_tool_once(
+    client: openai.OpenAI, upstream: StandInService
+) -> None:
+    """About 30,000 schema values, within the 50,000 a request may bring: read once under
+    "auto", not once for each way the tools could be used."""
+    properties = {f"p{number}": {"type": "string"} for number in range(15_000)}
+    wide = {
+        "type": "function",
+        "function": {"name": "wide", "parameters": {"type": "object", "properties": properties}},
+    }
+    upstream.push(Reply.answer("No call needed."))
+    completion = client.chat.completions.create(
+        model="gpt-3.5-turbo",
+        messages=USER,  # type: ignore[arg-type]
+        tools=[wide],  # type: ignore[list-item]
+    )
+    assert completion.choices[0].message.content == "No call needed."
