@@ -13,35 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._errors import invalid
+from ._models_apis import CreateMessageRequest
 
-#: Fields a Messages request may hold; each is honoured, refused when set, or a documented hint.
-MESSAGES_FIELDS = frozenset(
-    {
-        "model",
-        "messages",
-        "max_tokens",
-        "system",
-        "temperature",
-        "top_p",
-        "top_k",
-        "stop_sequences",
-        "stream",
-        "tools",
-        "tool_choice",
-        "output_config",
-        "container",
-        "mcp_servers",
-        "context_management",
-        # hints: accepted, no effect on a web chat
-        "metadata",
-        "service_tier",
-        "cache_control",
-        "inference_geo",
-        "speed",
-        "diagnostics",
-        "thinking",
-    }
-)
+#: Fields a request may hold (its typed model's); each is honoured, refused when set, or a hint.
+MESSAGES_FIELDS = frozenset(CreateMessageRequest.model_fields)
 MAX_STOP_SEQUENCES = 16
 #: Content block kinds that are text to the service; tool blocks are written into the prompt.
 TEXT_BLOCKS = frozenset({"text"})

@@ -16,43 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._errors import APIError, invalid
+from ._models_apis import CreateResponseRequest
 from ._responses_store import ResponseStore
 
-#: Fields a Responses request may hold; each is honoured, refused when set, or a documented hint.
-RESPONSES_FIELDS = frozenset(
-    {
-        "model",
-        "input",
-        "instructions",
-        "temperature",
-        "top_p",
-        "max_output_tokens",
-        "text",
-        "tools",
-        "tool_choice",
-        "parallel_tool_calls",
-        "max_tool_calls",
-        "stream",
-        "stream_options",
-        "store",
-        "previous_response_id",
-        "include",
-        "background",
-        "top_logprobs",
-        "conversation",
-        "prompt",
-        # hints: accepted, no effect on a web chat
-        "metadata",
-        "user",
-        "safety_identifier",
-        "prompt_cache_key",
-        "prompt_cache_retention",
-        "service_tier",
-        "truncation",
-        "reasoning",
-        "client_metadata",
-    }
-)
+#: Fields a request may hold (its typed model's); each is honoured, refused when set, or a hint.
+RESPONSES_FIELDS = frozenset(CreateResponseRequest.model_fields)
 #: ``include`` values that ask for nothing this server could produce (it makes no reasoning
 #: items and runs no hosted tools), so there is nothing to add; any other value is refused.
 VACUOUS_INCLUDES = frozenset(
