@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
 import os
 import sys
 import time
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import lru_cache
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -29,7 +30,7 @@ from ._options import (
 from ._pool import SessionKey, aclose, lease
 from ._redact import Scrubber
 from ._responses import HttpReply, body_excerpt
-from ._retry import RetryPolicy, call_with_retries, retry_policy
+from ._retry import RetryPolicy, pause_before_retry, retry_policy
 from ._urls import Endpoints
 from .cookies._sources import ResolvedCookies, resolve_cookies
 from .cookies._values import cookie_header
@@ -100,7 +101,11 @@ class Aichat(AsyncProvider):
         ignored.
         Raises the exceptions of :mod:`aichat_provider.errors`.
         """
-        return (await cls.ask_async(model, messages, proxy, **kwargs)).text
+        # Not a call of ask_async: each object alive while a call waits (a coroutine, the
+        # keywords dict) is traversed by the collector, which 200 waiting calls make run often.
+        plan, _, prompt = cls._prepare(model, messages, proxy, kwargs)
+        del kwargs
+        return (await cls._ask(plan, prompt))[0]
 
     @classmethod
     async def ask_async(
@@ -116,7 +121,17 @@ class Aichat(AsyncProvider):
         ``.url``.
         """
         started = time.monotonic()
-        url: str | None = None
+        plan, model, prompt = cls._prepare(model, messages, proxy, kwargs)
+        del kwargs  # not kept alive while the call waits
+        text, attempts, source = await cls._ask(plan, prompt)
+        return Answer(text, model, attempts, time.monotonic() - started, source)
+
+    @classmethod
+    def _prepare(
+        cls, model: str, messages: Messages, proxy: str | None, kwargs: Mapping[str, Any]
+    ) -> tuple[_Plan, str, str]:
+        """The call's plan (an earlier call's when arguments and environment are the same), its
+        model and its prompt. Raises InvalidRequestError before any network I/O."""
         try:
             key = _plan_key(proxy, kwargs)
             plan = _plan(key)
@@ -131,49 +146,50 @@ class Aichat(AsyncProvider):
                 )
                 plan = _Plan(options)
                 _remember(key, plan)
-                model, prompt = options.model, options.prompt
-            else:
-                model = parse_model(model, cls.models, cls.default_model)
-                prompt = format_prompt(messages)
-            url = plan.options.api_url
-            return await cls._ask(plan, model, prompt, started)
+                return plan, options.model, options.prompt
+            return plan, parse_model(model, cls.models, cls.default_model), format_prompt(messages)
         except ProviderError as error:
-            error.add_context(provider=cls.__name__, url=url)
+            error.add_context(provider=cls.__name__, url=None)
             raise
 
     @classmethod
-    async def _ask(cls, plan: _Plan, model: str, prompt: str, started: float) -> Answer:
+    async def _ask(cls, plan: _Plan, prompt: str) -> tuple[str, int, str]:
+        """The answer's text, the attempts it took and where its cookies came from."""
         options = plan.options
-        # Cookies: the argument, a cookies file, the store of `aichat login`, the browsers.
-        if plan.cookies is not None:
-            resolved = plan.cookies
-        else:
-            resolved = await resolve_cookies(
-                url=options.api_url,
-                host=options.host,
-                cookies_file=options.cookies_file,
-                browsers=options.browser,
-            )
-        # Headers, session, payload, the request with retries.
         try:
-            reply, scrub, attempts = await _send(plan, prompt, resolved)
-        except (AuthenticationError, CloudflareError) as error:
-            resolved.rejected(options.api_url)
-            if not options.refresh_cookies:
-                raise
-            # The wall: renew the cookies with one headless visit, then try once more.
-            first = error.attempts
-            resolved = await _renewed_cookies(options, error)
+            # Cookies: the argument, a cookies file, the store of `aichat login`, the browsers.
+            if plan.cookies is not None:
+                resolved = plan.cookies
+            else:
+                resolved = await resolve_cookies(
+                    url=options.api_url,
+                    host=options.host,
+                    cookies_file=options.cookies_file,
+                    browsers=options.browser,
+                )
+            # Headers, session, payload, the request with retries.
             try:
                 reply, scrub, attempts = await _send(plan, prompt, resolved)
-            except ProviderError as again:
-                again.attempts += first  # the attempts before the refresh count too
-                raise
-            attempts += first
-        logger.debug("answer after %d attempt(s), cookies from %s", attempts, resolved.source)
-        # The response, or the error it holds.
-        text = parse_answer(reply, scrub)
-        return Answer(text, model, attempts, time.monotonic() - started, resolved.source)
+            except (AuthenticationError, CloudflareError) as error:
+                resolved.rejected(options.api_url)
+                if not options.refresh_cookies:
+                    raise
+                # The wall: renew the cookies with one headless visit, then try once more.
+                first = error.attempts
+                resolved = await _renewed_cookies(options, error)
+                try:
+                    reply, scrub, attempts = await _send(plan, prompt, resolved)
+                except ProviderError as again:
+                    again.attempts += first  # the attempts before the refresh count too
+                    raise
+                attempts += first
+            logger.debug("answer after %d attempt(s), cookies from %s", attempts, resolved.source)
+            # The response, or the error it holds.
+            text = parse_answer(reply, scrub)
+        except ProviderError as error:
+            error.add_context(provider=cls.__name__, url=options.api_url)
+            raise
+        return text, attempts, resolved.source
 
 
 class _Plan:
@@ -208,7 +224,11 @@ class _Plan:
 _plans: dict[Hashable, _Plan] = {}
 _MAX_PLANS = 64
 #: The options read from an environment variable when a call does not give them.
-_ENVIRONMENT = tuple((option.name, option.env) for option in OPTIONS if option.env)
+_ENVIRONMENT = tuple(
+    (option.name, option.env, getattr(os.environ, "encodekey", str)(option.env))
+    for option in OPTIONS
+    if option.env
+)
 _ENVIRONMENT_FOLLOWS = object()
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
@@ -273,16 +293,22 @@ def _plan_key(proxy: object, kwargs: Mapping[str, Any]) -> Hashable | None:
         return None
     parts.append(_ENVIRONMENT_FOLLOWS)
     environ = os.environ
+    # os.environ.get raises and catches two KeyErrors for each absent variable (about 2 us, three
+    # times a call); the dict under os.environ answers at once. Its values (bytes on POSIX) are
+    # only compared here.
+    data = getattr(environ, "_data", None)
     home = False
-    for name, variable in _ENVIRONMENT:  # read, like the options, only for an absent argument
+    for name, variable, raw_variable in _ENVIRONMENT:  # read, like the options, only when absent
         value = kwargs.get(name)
         if value is None:
-            value = environ.get(variable)
+            value = environ.get(variable) if data is None else data.get(raw_variable)
             parts.append(value)
+            if name == "cookies_file" and value is not None:  # "~" is expanded with $HOME
+                home = True
         else:
             parts.append(None)
-        if name == "cookies_file" and "~" in str(value):  # expanded with $HOME
-            home = True
+            if name == "cookies_file" and "~" in str(value):
+                home = True
     if home:
         parts.append(environ.get("HOME"))
     return tuple(parts)
@@ -300,25 +326,22 @@ async def _send(
         headers, scrub = _headers_and_scrubber(options, cookies)
     head, tail = plan.body
     body = (head + _JSON.encode(prompt) + tail).encode()
-    # A partial, not a closure: one object per call instead of a cell for each name.
-    attempt = partial(_attempt, plan.session_key, body, headers, scrub, options)
-    reply, attempts = await call_with_retries(attempt, plan.policy)
-    return reply, scrub, attempts
-
-
-async def _attempt(
-    key: SessionKey,
-    body: bytes,
-    headers: dict[str, str | None],
-    scrub: Scrubber,
-    options: RequestOptions,
-) -> HttpReply:
-    # Session: shared with other calls of the same configuration on this loop, leased per
-    # attempt, so a retry after a pause never uses a session retired meanwhile.
-    async with lease(key) as session:
-        return await session.post_json(
-            options.api_url, body, headers=headers, scrub=scrub, timeout=options.timeout
-        )
+    # The retry loop is written out here rather than a helper awaiting a callable: each
+    # coroutine and partial in the chain is one more object alive while the call waits.
+    retries_done = 0
+    while True:
+        try:
+            # Session: shared with other calls of the same configuration on this loop, leased
+            # per attempt, so a retry after a pause never uses a session retired meanwhile.
+            async with lease(plan.session_key) as session:
+                reply = await session.post_json(
+                    options.api_url, body, headers=headers, scrub=scrub, timeout=options.timeout
+                )
+            return reply, scrub, retries_done + 1
+        except ProviderError as error:
+            delay = pause_before_retry(error, plan.policy, retries_done)
+        retries_done += 1
+        await asyncio.sleep(delay)
 
 
 def _headers_and_scrubber(
@@ -400,6 +423,20 @@ def parse_answer(reply: HttpReply, scrub: Scrubber) -> str:
 
     Lone surrogates in the answer (JSON may escape half an emoji) become U+FFFD.
     """
+    fast_loads = _fast_loads()
+    if fast_loads is not None:
+        # orjson reads an answer (a true and a string) as the standard library does, or refuses
+        # it (a lone surrogate, another encoding than UTF-8); anything else, and every refusal,
+        # is read again below.
+        try:
+            data = fast_loads(reply.body)
+        except ValueError:  # orjson's JSONDecodeError
+            pass
+        else:
+            if type(data) is dict and data.get("response") is True:
+                message = data.get("message")
+                if type(message) is str:
+                    return message
     try:
         data = json.loads(reply.body)
         if isinstance(data, dict) and data.get("response") is True:
@@ -409,6 +446,17 @@ def parse_answer(reply: HttpReply, scrub: Scrubber) -> str:
     except (ValueError, RecursionError):
         data = _NOT_JSON
     raise _answer_error(reply, data, scrub)
+
+
+@lru_cache(maxsize=1)
+def _fast_loads() -> Callable[[bytes], object] | None:
+    """orjson's ``loads`` when it is installed (the server extra has it; curl_cffi's own
+    ``Response.json`` uses it too), imported on the first answer: about 2 us less per answer."""
+    try:
+        from orjson import loads
+    except ImportError:
+        return None
+    return loads
 
 
 _NOT_JSON = object()

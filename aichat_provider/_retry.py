@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TypeVar
 
 from . import _constants
 from .errors import (
@@ -21,7 +18,6 @@ from .errors import (
 )
 
 logger = logging.getLogger("aichat_provider")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -68,27 +64,19 @@ def is_retryable(error: ProviderError) -> bool:
     return False
 
 
-async def call_with_retries(
-    attempt: Callable[[], Awaitable[T]], policy: RetryPolicy
-) -> tuple[T, int]:
-    """Run ``attempt`` until it succeeds or fails for good; return its result and the attempts
-    (an error that ends it carries them in ``attempts``)."""
-    retries_done = 0
-    while True:
-        try:
-            return await attempt(), retries_done + 1
-        except ProviderError as error:
-            delay = policy.delay_before_retry(error, retries_done)
-            if delay is None:
-                error.attempts = retries_done + 1
-                raise
-            retries_done += 1
-            logger.info(
-                "attempt %d failed (%s); retrying in %.2f s (%d of %d)",
-                retries_done,
-                type(error).__name__,
-                delay,
-                retries_done,
-                policy.max_retries,
-            )
-            await asyncio.sleep(delay)
+def pause_before_retry(error: ProviderError, policy: RetryPolicy, retries_done: int) -> float:
+    """Seconds to wait before the next attempt after ``error`` (logged), or ``error`` raised
+    with the attempts made (in ``attempts``) when it ends the call."""
+    delay = policy.delay_before_retry(error, retries_done)
+    if delay is None:
+        error.attempts = retries_done + 1
+        raise error
+    logger.info(
+        "attempt %d failed (%s); retrying in %.2f s (%d of %d)",
+        retries_done + 1,
+        type(error).__name__,
+        delay,
+        retries_done + 1,
+        policy.max_retries,
+    )
+    return delay

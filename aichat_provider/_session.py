@@ -182,19 +182,7 @@ class CurlSession:
         scrub: Scrubber,
         timeout: float | None,
     ) -> HttpReply:
-        chunks: list[bytes] = []
-        received = 0
-        over_cap = False
-
-        def collect(chunk: bytes) -> int:
-            nonlocal received, over_cap
-            received += len(chunk)
-            if received > self.max_body_bytes:
-                over_cap = True
-                return CURL_WRITEFUNC_ERROR
-            chunks.append(chunk)
-            return len(chunk)
-
+        body_in = _BodyReader(self.max_body_bytes)
         started = time.monotonic()
         timeout = self.timeout if timeout is None else timeout
         request = self._session.request(
@@ -203,7 +191,7 @@ class CurlSession:
             content=body,
             headers=headers,
             timeout=_curl_seconds(timeout),
-            content_callback=collect,
+            content_callback=body_in,
         )
         self._in_flight += 1
         try:
@@ -221,7 +209,7 @@ class CurlSession:
             raise self._timeout_error(url, timeout) from None
         except CurlError as exc:  # RequestException and the raw CurlError curl_cffi lets escape
             code = getattr(exc, "code", 0)
-            if over_cap or code == CurlECode.FILESIZE_EXCEEDED:
+            if body_in.over_cap or code == CurlECode.FILESIZE_EXCEEDED:
                 raise ResponseError(
                     f"The reply from {_host(url)} is larger than "
                     f"{self.max_body_bytes // (1024 * 1024)} MiB and was refused while reading.",
@@ -236,7 +224,7 @@ class CurlSession:
         reply = HttpReply(
             status_code=response.status_code,
             headers=response.headers,  # case-insensitive already
-            body=b"".join(chunks),
+            body=bytes(body_in.data),
             url=url,
         )
         if logger.isEnabledFor(logging.DEBUG):
@@ -316,6 +304,28 @@ class CurlSession:
             f"No complete answer from {_host(url)} within {timeout:g} s. Raise timeout= if the "
             "service is slow, or check the network."
         )
+
+
+class _BodyReader:
+    """curl's write callback for one reply: keeps the body, refusing it past ``limit`` bytes.
+
+    An object with a bytearray rather than a closure over a list: one tracked object instead of
+    six (the function, its four cells and the list) alive for as long as the request waits.
+    """
+
+    __slots__ = ("data", "limit", "over_cap")
+
+    def __init__(self, limit: int) -> None:
+        self.data = bytearray()
+        self.limit = limit
+        self.over_cap = False
+
+    def __call__(self, chunk: bytes) -> int:
+        if len(self.data) + len(chunk) > self.limit:
+            self.over_cap = True
+            return CURL_WRITEFUNC_ERROR
+        self.data += chunk
+        return len(chunk)
 
 
 def _host(url: str) -> str:
