@@ -46,13 +46,15 @@ logger = logging.getLogger("aichat_provider.server")
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.description = (
-        "Serve an OpenAI-compatible API (POST /v1/chat/completions, GET /v1/models, ...) and a "
+        "Serve OpenAI's Chat Completions and Responses APIs and Anthropic's Messages API "
+        "(POST /v1/chat/completions, /v1/responses, /v1/messages, GET /v1/models, ...) and a "
         "chat page at /, backed by Aichat with this machine's cookies."
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (8000)")
     parser.add_argument(
-        "--api-key", help=f"require 'Authorization: Bearer KEY' (default: ${ENV_API_KEY})"
+        "--api-key",
+        help=f"require 'Authorization: Bearer KEY' or 'x-api-key: KEY' (default: ${ENV_API_KEY})",
     )
     parser.add_argument(
         "--cors-origin",

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gzip
 import re
 import signal
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from types import FrameType
 from typing import Any
 
@@ -22,35 +20,26 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .._base import BaseProvider
-from . import _access_log, _openapi, _render
+from . import (
+    _access_log,
+    _messages_api,
+    _messages_render,
+    _openapi,
+    _render,
+    _responses_api,
+    _responses_render,
+)
 from ._errors import APIError
 from ._gateway import Gateway, RouteInfo
 from ._guard import Guard
 from ._http import JSON_HEADERS, dumps, wait_for_disconnect
 from ._metrics import create_metrics
+from ._page import static_files
 from ._pipeline import Pipeline
-from ._requests import parse_body
+from ._requests import parse_body, read_chat
+from ._responses_store import ResponseStore
 from ._settings import ServerConfig
 
-PAGE_HEADERS = {
-    "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
-    "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
-    "frame-ancestors 'none'",
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
-    "cache-control": "no-cache",
-}
-#: What the page's folder may serve, by suffix; anything else there (licences, notes) is not.
-PAGE_TYPES = {
-    "html": "text/html",
-    "css": "text/css",
-    "js": "text/javascript",
-    "svg": "image/svg+xml",
-    "ico": "image/x-icon",
-    "png": "image/png",
-}
-#: Files of the page's folder served at the root, where browsers look for them.
-ROOT_FILES = {"index.html": "/", "favicon.ico": "/favicon.ico"}
 EVENT_HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-cache"),
@@ -67,12 +56,15 @@ class Reply:
 
 @dataclass
 class Events:
-    """A handler's answer as server-sent events."""
+    """A handler's answer as server-sent events: ``data:`` lines then ``[DONE]`` (OpenAI's
+    chat and completions), or ``(name, data)`` pairs when ``named`` (Responses, Messages)."""
 
-    events: Sequence[object]
+    events: Sequence[Any]
+    named: bool = False
 
 
 Handler = Callable[[Request], Awaitable[object]]
+ErrorBody = Callable[[APIError], dict[str, Any]]
 
 
 class AichatServer(Starlette):
@@ -87,13 +79,18 @@ class AichatServer(Starlette):
         self.draining = False
         self._drain_expired: asyncio.Future[None] | None = None
         self.pipeline = Pipeline(config, self.metrics, self._expiry)
+        self.response_store = ResponseStore()
         #: Each route's template (``/v1/models/{id}``) and what admission knows of it.
         self.table: dict[str, RouteInfo] = {}
         self._prefixes: list[tuple[str, RouteInfo]] = []
-        self.files = _static_files()
+        self.files = static_files()
         super().__init__(lifespan=_lifespan)
         self.add("/v1/chat/completions", ("POST",), self.chat_completions)
         self.add("/v1/completions", ("POST",), self.completions)
+        self.add("/v1/responses", ("POST",), self.responses)
+        anthropic = _messages_render.error_body
+        self.add("/v1/messages", ("POST",), self.messages, error_body=anthropic)
+        self.add("/v1/messages/count_tokens", ("POST",), self.count_tokens, error_body=anthropic)
         self.add("/v1/models", ("GET",), self.list_models)
         self.add("/v1/models/{id:path}", ("GET",), self.get_model)
         self.add("/health", ("GET",), self.health, public=True)
@@ -110,12 +107,19 @@ class AichatServer(Starlette):
         return f"AichatServer({self.config!r})"
 
     def add(
-        self, path: str, methods: Sequence[str], handler: Handler, *, public: bool = False
+        self,
+        path: str,
+        methods: Sequence[str],
+        handler: Handler,
+        *,
+        public: bool = False,
+        error_body: ErrorBody | None = None,
     ) -> None:
         """Route ``path`` to ``handler``, which returns a JSON value, a Reply, Events or a
-        Response. The route needs the API key unless it is ``public``."""
+        Response. The route needs the API key unless it is ``public``; its errors are in
+        OpenAI's shape unless ``error_body`` gives another."""
         name = re.sub(r":\w+}", "}", path)
-        info = RouteInfo(name, tuple(methods), public)
+        info = RouteInfo(name, tuple(methods), public, error_body)
         self.table[name] = info
         if "{" in path:
             self._prefixes.append((path.partition("{")[0], info))
@@ -167,13 +171,45 @@ class AichatServer(Starlette):
             return Events(_render.completion_chunks(outcome))
         return _render.completion(outcome)
 
+    async def responses(self, request: Request) -> object:
+        """OpenAI's Responses API: translated to a chat completion, run, and rendered back."""
+        wanted = _responses_api.to_chat(parse_body(await request.body()), self.response_store)
+        outcome = await self.pipeline.chat(wanted.chat, _disconnected(request))
+        response = _responses_render.render(wanted, outcome.choices[0], outcome.usage)
+        _responses_render.remember(wanted, response, self.response_store)
+        if wanted.stream:
+            return Events(_responses_render.events(response), named=True)
+        return response
+
+    async def messages(self, request: Request) -> object:
+        """Anthropic's Messages API: translated to a chat completion, run, and rendered back."""
+        wanted = _messages_api.to_chat(parse_body(await request.body()))
+        outcome = await self.pipeline.chat(wanted.chat, _disconnected(request))
+        prompt_tokens = outcome.usage["prompt_tokens"]
+        message = _messages_render.render(wanted, outcome.choices[0], prompt_tokens)
+        if wanted.stream:
+            return Events(_messages_render.events(message), named=True)
+        return message
+
+    async def count_tokens(self, request: Request) -> object:
+        """Anthropic's token count: the prompt the request would send, estimated as usage is."""
+        wanted = _messages_api.to_chat(parse_body(await request.body()), counting=True)
+        self.pipeline.choose(wanted.chat.get("model"))
+        plan = read_chat(wanted.chat, self.config.max_choices)
+        return {"input_tokens": plan.prompt_tokens()}
+
     async def list_models(self, request: Request) -> object:
-        return {"object": "list", "data": model_entries(self.config.registry.working())}
+        entries = model_entries(self.config.registry.working())
+        if "anthropic-version" in request.headers:  # Anthropic's SDKs page through another shape
+            return _messages_render.model_list(entries)
+        return {"object": "list", "data": entries}
 
     async def get_model(self, request: Request) -> object:
         wanted = request.path_params["id"]
         for entry in model_entries(self.config.registry.working()):
             if entry["id"] == wanted:
+                if "anthropic-version" in request.headers:
+                    return _messages_render.model_list([entry])["data"][0]
                 return entry
         raise APIError(
             404,
@@ -203,13 +239,7 @@ class AichatServer(Starlette):
         found = self.files.get(request.scope["path"])
         if found is None:
             raise APIError(404, f"No file {request.scope['path'][:100]!r} here.", code="not_found")
-        if found.gzipped is None:
-            return Response(found.body, media_type=found.kind, headers=PAGE_HEADERS)
-        headers = {**PAGE_HEADERS, "vary": "accept-encoding"}
-        if _accepts_gzip(request.headers.get("accept-encoding", "")):
-            headers["content-encoding"] = "gzip"
-            return Response(found.gzipped, media_type=found.kind, headers=headers)
-        return Response(found.body, media_type=found.kind, headers=headers)
+        return found.response(request.headers.get("accept-encoding", ""))
 
 
 def model_entries(providers: Sequence[type[BaseProvider]]) -> list[dict[str, Any]]:
@@ -239,7 +269,8 @@ class _Endpoint:
             return
         status, kind = 200, JSON_HEADERS
         if isinstance(value, Events):
-            body, kind = _render.event_stream(value.events), EVENT_HEADERS
+            stream = _render.named_event_stream if value.named else _render.event_stream
+            body, kind = stream(value.events), EVENT_HEADERS
         elif isinstance(value, Reply):
             status, body = value.status, dumps(value.data)
         else:
@@ -251,57 +282,6 @@ class _Endpoint:
 
 def _disconnected(request: Request) -> Callable[[], Awaitable[None]]:
     return lambda: wait_for_disconnect(request.receive)
-
-
-@dataclass(frozen=True)
-class PageFile:
-    """A file of the chat page, read once, and gzipped once when that makes it smaller (the
-    page's vendored libraries are ~260 KB as they are, ~100 KB gzipped)."""
-
-    body: bytes
-    gzipped: bytes | None
-    kind: str
-
-
-def _page_file(body: bytes, kind: str) -> PageFile:
-    packed = gzip.compress(body, compresslevel=9, mtime=0)
-    return PageFile(body, packed if len(packed) < len(body) else None, kind)
-
-
-def _accepts_gzip(accept_encoding: str) -> bool:
-    """Whether ``Accept-Encoding`` allows gzip (``gzip`` or ``*``, with a quality above 0)."""
-    for part in accept_encoding.lower().split(","):
-        coding, _, params = part.partition(";")
-        if coding.strip() in ("gzip", "*"):
-            quality = params.strip().removeprefix("q=")
-            return not params.strip() or quality.strip("0.") != ""
-    return False
-
-
-def _static_files() -> dict[str, PageFile]:
-    """The chat page's folder and its subfolders, read once: any page file put there is served
-    at ``/static/PATH`` (``index.html`` at ``/`` and ``favicon.ico`` at ``/favicon.ico``
-    instead); files of other kinds (licences, notes) are not."""
-    folder = resources.files(__package__) / "static"
-    files: dict[str, PageFile] = {}
-    pending = [(folder, "")]
-    while pending:
-        current, prefix = pending.pop()
-        for entry in current.iterdir():
-            if entry.name.startswith("."):
-                continue
-            if entry.is_dir():
-                pending.append((entry, f"{prefix}{entry.name}/"))
-                continue
-            kind = PAGE_TYPES.get(entry.name.rpartition(".")[2])
-            if kind is None:
-                continue
-            page_file = _page_file(entry.read_bytes(), kind)
-            if prefix == "" and entry.name in ROOT_FILES:
-                files[ROOT_FILES[entry.name]] = page_file
-            else:
-                files[f"/static/{prefix}{entry.name}"] = page_file
-    return files
 
 
 @contextlib.asynccontextmanager

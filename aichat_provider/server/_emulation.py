@@ -5,15 +5,15 @@
 - ``n`` choices are ``n`` upstream calls; ``stop`` cuts the answer at the first stop sequence;
   ``max_tokens`` cuts it at the estimated length (``finish_reason: "length"``);
 - ``response_format`` and a required tool call ask the model for JSON, check the answer parses
-  (and matches the schema, in a worker process: ``_schema``) and answer 502 when it does not.
+  (and matches the schema, in a worker process: ``_schema``) and answer 502 when it does not;
+- tools under ``tool_choice: "auto"`` are described in the prompt, and an answer that is a valid
+  call of them becomes ``tool_calls`` (``_tools_auto``).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,8 +22,7 @@ from .. import errors
 from .._messages import format_prompt, repair_text
 from ._errors import APIError, invalid
 from ._schema import SchemaRunner
-
-FENCE = re.compile(r"\A```[a-zA-Z0-9_-]*[ \t]*\n(.*)\n```\Z", re.S)
+from ._tools_auto import FENCE, AutoTools, new_tool_call
 
 
 @dataclass
@@ -138,11 +137,7 @@ class ForcedToolCall:
         problem = await schemas.problem(self.texts[name], arguments_text)
         if problem is not None:
             raise _bad_output(f"The model's answer does not match the schema {name!r}: {problem}")
-        return {
-            "id": f"call_{os.urandom(12).hex()}",
-            "type": "function",
-            "function": {"name": name, "arguments": json.dumps(arguments, ensure_ascii=False)},
-        }
+        return new_tool_call(name, json.dumps(arguments, ensure_ascii=False))
 
 
 def _bad_output(message: str) -> APIError:
@@ -168,6 +163,10 @@ class Plan:
     max_tokens: int | None = None
     structured: Structured | None = None
     tool_call: ForcedToolCall | None = None
+    #: Tools the model may call or not ("auto").
+    auto_tools: AutoTools | None = None
+    #: The tools came as the deprecated ``functions``: a call is answered as ``function_call``.
+    legacy_functions: bool = False
     prompts: list[str] = field(default_factory=list)
     #: Each JSON Schema the request brings, as ``(where, param, text)``: compiled before any
     #: upstream call.
@@ -192,6 +191,11 @@ class Plan:
         text = repair_text(answer)
         if self.tool_call is not None:
             return Choice(None, "tool_calls", [await self.tool_call.call(text, schemas)])
+        if self.auto_tools is not None:
+            calls = await self.auto_tools.calls(text, schemas)
+            if calls is not None:
+                reason = "function_call" if self.legacy_functions else "tool_calls"
+                return Choice(None, reason, calls)
         if self.structured is not None:
             text = await self.structured.check(text, schemas)
         reason = "stop"

@@ -1,15 +1,15 @@
 """The one place every request passes, in front of the routes (an ASGI middleware): admission
 (``Host``/``Origin``, the API key), ``OPTIONS``/404/405, the drain and the JSON body's type and
 size for routes that read one; then CORS headers, metrics and the one exception handler that
-answers every error in OpenAI's JSON format."""
+answers every error, in OpenAI's JSON format or the route's own (``RouteInfo.error_body``)."""
 
 from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
@@ -42,6 +42,9 @@ class RouteInfo:
     name: str
     methods: tuple[str, ...]
     public: bool = False
+    #: The body of an error answer, for a route whose clients expect another shape than
+    #: OpenAI's (Anthropic's Messages API); None: OpenAI's.
+    error_body: Callable[[APIError], dict[str, Any]] | None = field(default=None, compare=False)
 
     @property
     def reads_body(self) -> bool:
@@ -102,7 +105,7 @@ class Gateway:
             if method not in info.methods:
                 message = f"{path} does not take {method[:10]}."
                 error = APIError(405, message, code="method_not_allowed")
-                await _send_error(answer, error, [_allow(info.methods)])
+                await _send_error(answer, error, [_allow(info.methods)], info)
                 return
             if info.reads_body:
                 if served.draining:
@@ -114,7 +117,7 @@ class Gateway:
         except (ClientGone, ClientDisconnect):
             state.status = 499  # nginx's name for it: nobody is left to answer
         except APIError as error:
-            await self._fail(answer, state, error)
+            await self._fail(answer, state, error, info)
         except HTTPException as exc:  # Starlette's own (a path parameter that did not convert)
             await self._fail(
                 answer,
@@ -122,21 +125,22 @@ class Gateway:
                 not_found(path)
                 if exc.status_code == 404
                 else APIError(exc.status_code, str(exc.detail)),
+                info,
             )
         except Exception:
             logger.exception("the server failed to answer %s %s", scope["method"], _name(info))
-            await self._fail(answer, state, internal_error())
+            await self._fail(answer, state, internal_error(), info)
         finally:
             if metrics is not None:
                 metrics.in_flight.dec()
                 metrics.request_done(_name(info), state.status)
 
     @staticmethod
-    async def _fail(send: Send, state: _Response, error: APIError) -> None:
+    async def _fail(send: Send, state: _Response, error: APIError, info: RouteInfo | None) -> None:
         if state.started:  # the answer is on its way: nothing more can be said
             logger.warning("an error after the answer began: %s", error.code)
             return
-        await _send_error(send, error, [])
+        await _send_error(send, error, [], info)
 
     def _check_key(self, headers: dict[str, str], query: bytes) -> None:
         key = self.served.api_key
@@ -147,10 +151,14 @@ class Gateway:
             token.strip().encode("latin-1"), key.encode()
         ):
             return
+        # Anthropic's SDKs and the tools built on them send the key this way.
+        given = headers.get("x-api-key")
+        if given is not None and hmac.compare_digest(given.strip().encode("latin-1"), key.encode()):
+            return
         in_url = b"key=" in query.lower()
         raise APIError(
             401,
-            "Invalid or missing API key; send 'Authorization: Bearer <key>'"
+            "Invalid or missing API key; send 'Authorization: Bearer <key>' (or 'x-api-key: <key>')"
             + (" (a key in the URL is not accepted: URLs end up in logs)." if in_url else "."),
             "invalid_request_error",
             "invalid_api_key",
@@ -203,7 +211,8 @@ async def _send(send: Send, status: int, body: bytes, headers: Headers) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _send_error(send: Send, error: APIError, headers: Headers) -> None:
-    await _send(
-        send, error.status, dumps(error.body()), [*JSON_HEADERS, *error.headers(), *headers]
-    )
+async def _send_error(
+    send: Send, error: APIError, headers: Headers, info: RouteInfo | None = None
+) -> None:
+    body = error.body() if info is None or info.error_body is None else info.error_body(error)
+    await _send(send, error.status, dumps(body), [*JSON_HEADERS, *error.headers(), *headers])

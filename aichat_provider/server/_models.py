@@ -116,6 +116,8 @@ class AssistantMessage(BaseModel):
     role: Literal["assistant"]
     content: str | None
     tool_calls: list[ToolCall] | None = None
+    #: The deprecated form, when the request offered ``functions``.
+    function_call: FunctionCall | None = None
     refusal: None = None
 
 
@@ -123,7 +125,7 @@ class ChatChoice(BaseModel):
     index: int
     message: AssistantMessage
     logprobs: None
-    finish_reason: Literal["stop", "length", "tool_calls"]
+    finish_reason: Literal["stop", "length", "tool_calls", "function_call"]
 
 
 class ChatCompletion(BaseModel):

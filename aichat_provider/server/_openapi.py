@@ -1,5 +1,6 @@
 """``GET /openapi.json``: the API described from the typed models (OpenAPI 3.1), every route
-included; a route added without a description gets a plain one."""
+included; a route added without a description gets a plain one, a route whose errors have
+their own shape (``RouteInfo.error_body``: Anthropic's) is described with it."""
 
 from __future__ import annotations
 
@@ -21,6 +22,15 @@ from ._models import (
     ModelEntry,
     ModelList,
 )
+from ._models_apis import (
+    AnthropicError,
+    CountTokensRequest,
+    CreateMessageRequest,
+    CreateResponseRequest,
+    Message,
+    Response,
+    TokenCount,
+)
 
 #: Per route template: summary, request model, answer model, and whether it can stream.
 DESCRIBED: dict[str, tuple[str, type[BaseModel] | None, type[BaseModel] | None, bool]] = {
@@ -31,6 +41,14 @@ DESCRIBED: dict[str, tuple[str, type[BaseModel] | None, type[BaseModel] | None, 
         True,
     ),
     "/v1/completions": ("Create a completion (legacy)", CompletionRequest, Completion, True),
+    "/v1/responses": ("Create a response", CreateResponseRequest, Response, True),
+    "/v1/messages": ("Create a message (Anthropic)", CreateMessageRequest, Message, True),
+    "/v1/messages/count_tokens": (
+        "Count a message's input tokens, estimated (Anthropic)",
+        CountTokensRequest,
+        TokenCount,
+        False,
+    ),
     "/v1/models": ("List the models", None, ModelList, False),
     "/v1/models/{id}": ("Retrieve a model", None, ModelEntry, False),
     "/health": ("Whether the server takes requests (503 while it drains)", None, Health, False),
@@ -48,6 +66,13 @@ MODELS = (
     ModelEntry,
     Health,
     ErrorResponse,
+    CreateResponseRequest,
+    Response,
+    CreateMessageRequest,
+    CountTokensRequest,
+    Message,
+    TokenCount,
+    AnthropicError,
 )
 
 
@@ -67,7 +92,10 @@ def describe(table: Mapping[str, RouteInfo]) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": _schemas(),
-            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "apiKey": {"type": "http", "scheme": "bearer"},
+                "xApiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+            },
         },
     }
 
@@ -88,7 +116,8 @@ def _operation(template: str, method: str, info: RouteInfo) -> dict[str, Any]:
         ok["content"] = {"application/json": {"schema": _ref(answer)}}
         if streams:
             ok["content"]["text/event-stream"] = {"schema": {"type": "string"}}
-    error = {"content": {"application/json": {"schema": _ref(ErrorResponse)}}}
+    error_model = ErrorResponse if info.error_body is None else AnthropicError
+    error = {"content": {"application/json": {"schema": _ref(error_model)}}}
     operation: dict[str, Any] = {
         "summary": summary,
         "operationId": f"{method.lower()}_{template.strip('/').replace('/', '_') or 'page'}",
@@ -105,7 +134,7 @@ def _operation(template: str, method: str, info: RouteInfo) -> dict[str, Any]:
             "content": {"application/json": {"schema": _ref(request)}},
         }
     if not info.public:
-        operation["security"] = [{"apiKey": []}]
+        operation["security"] = [{"apiKey": []}, {"xApiKey": []}]  # either one
     return operation
 
 

@@ -45,6 +45,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         #: The head's parsed parts (URL, names, values, separators): this bounds a complete one.
         self._parsed_bytes = 0
+        #: A head was completed during the read being parsed.
+        self._head_completed = False
         #: A request has begun and is not fully received yet.
         self._in_message = False
         self._refused = False
@@ -60,11 +62,13 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return
-        # The read that completes a head may carry body bytes too: only reads that leave the
-        # head incomplete count here.
+        # The read that completes a head may carry body bytes too, or a whole request (and
+        # its end makes the server await the next head): only reads in which no head was
+        # completed count here.
         counting = self._awaiting_head
+        self._head_completed = False
         super().data_received(data)
-        if counting and self._awaiting_head and not self._refused:
+        if counting and self._awaiting_head and not self._head_completed and not self._refused:
             self._head_bytes += len(data)
             self._check_head(self._head_bytes)
 
@@ -94,6 +98,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             return  # refused by a header in this same read
         super().on_headers_complete()
         self._awaiting_head = False
+        self._head_completed = True
         self._cancel()
         if self.parser.should_upgrade() and self._should_upgrade():
             return  # another protocol takes the connection over

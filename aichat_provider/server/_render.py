@@ -70,6 +70,14 @@ def event_stream(events: Iterable[object]) -> bytes:
     return b"".join(b"data: " + dumps(event) + b"\n\n" for event in events) + b"data: [DONE]\n\n"
 
 
+def named_event_stream(events: Iterable[tuple[str, object]]) -> bytes:
+    """Server-sent events with names, ``event: NAME`` and ``data: JSON`` each, and no
+    ``[DONE]`` line: the Responses and Messages APIs end with an event of their own."""
+    return b"".join(
+        b"event: " + name.encode() + b"\ndata: " + dumps(data) + b"\n\n" for name, data in events
+    )
+
+
 def _head(outcome: Outcome, prefix: str, kind: str) -> dict[str, Any]:
     return {
         "id": f"{prefix}-{os.urandom(12).hex()}",
@@ -88,7 +96,9 @@ def _items(outcome: Outcome) -> list[dict[str, Any]]:
 
 def _message(choice: Choice, *, streamed: bool = False) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": choice.text}
-    if choice.tool_calls is not None:
+    if choice.reason == "function_call" and choice.tool_calls:
+        message["function_call"] = choice.tool_calls[0]["function"]  # the deprecated form
+    elif choice.tool_calls is not None:
         calls = choice.tool_calls
         message["tool_calls"] = (
             [{"index": i, **call} for i, call in enumerate(calls)] if streamed else calls

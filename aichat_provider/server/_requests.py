@@ -9,12 +9,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .. import _constants
 from ._emulation import ForcedToolCall, Plan, Structured, provider_messages
 from ._errors import APIError, invalid
 from ._http import loads
 from ._models import ChatCompletionRequest, CompletionRequest, OpenAIRequest
 from ._schema import SchemaBudget, schema_text
+from ._tools_auto import AutoTools, OfferedTools, legacy_functions, offered_tools
 
 #: Request fields the sampling of the provider takes as they are.
 SAMPLING_FIELDS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
@@ -81,12 +81,12 @@ def read_chat(data: Mapping[str, Any], max_choices: int) -> Plan:
             "Only text answers are possible here: 'modalities' must be [\"text\"].", "modalities"
         )
     _refuse_function_call(request.function_call)
-    _check_count(request.functions, "functions")
     budget = SchemaBudget()
-    tool_call = _forced_tool_call(request.tools, request.tool_choice, budget)
+    tool_call, auto_tools, legacy = _tool_plan(request, budget)
     plan = _plan(request, max_choices, provider_messages(request.messages))
     plan.max_tokens = request.max_completion_tokens or request.max_tokens
     plan.structured = _response_format(request.response_format, budget)
+    plan.auto_tools, plan.legacy_functions = auto_tools, legacy
     if tool_call is not None:
         if plan.structured is not None:
             raise invalid(
@@ -95,16 +95,18 @@ def read_chat(data: Mapping[str, Any], max_choices: int) -> Plan:
             )
         plan.tool_call = tool_call
         plan.messages.append({"role": "system", "content": tool_call.instruction()})
-        plan.schemas = [
-            (f"the parameters of tool {name[:60]!r}", "tools", text)
-            for name, text in tool_call.texts.items()
-        ]
-    elif plan.structured is not None:
+        plan.schemas = OfferedTools(texts=tool_call.texts).schemas()
+        return plan
+    if auto_tools is not None:
+        plan.messages.append({"role": "system", "content": auto_tools.instruction()})
+        plan.schemas = auto_tools.offered.schemas()
+    if plan.structured is not None:
+        # With tools under "auto" as well: the answer is a call, or JSON in this format.
         plan.messages.append({"role": "system", "content": plan.structured.instruction()})
         if plan.structured.schema is not None:
-            plan.schemas = [
+            plan.schemas.append(
                 ("response_format.json_schema.schema", "response_format", plan.structured.text)
-            ]
+            )
     return plan
 
 
@@ -168,44 +170,16 @@ def _refuse_function_call(choice: object) -> None:
     )
 
 
-def _forced_tool_call(
-    tools: list[Any] | None, choice: object, budget: SchemaBudget
-) -> ForcedToolCall | None:
-    """The tool call ``tool_choice`` requires, or None ("auto", "none": the model answers in
-    text, which is all the service can do on its own)."""
-    _check_count(tools, "tools")
+def _forced_tool_call(offered: OfferedTools, choice: object) -> ForcedToolCall | None:
+    """The tool call ``tool_choice`` requires, or None ("auto" and "none" are not forced)."""
     if choice is None or choice in ("auto", "none"):
         return None
-    offered: dict[str, dict[str, Any]] = {}
-    descriptions: dict[str, str] = {}
-    texts: dict[str, str] = {}
-    for index, tool in enumerate(tools or []):
-        function = tool.get("function") if isinstance(tool, dict) else None
-        if (
-            not isinstance(tool, dict)
-            or tool.get("type", "function") != "function"
-            or not isinstance(function, dict)
-            or not isinstance(function.get("name"), str)
-        ):
-            raise invalid(
-                f"tools[{index}] must be {{'type': 'function', 'function': {{'name': ...}}}}.",
-                "tools",
-            )
-        parameters = function.get("parameters") or {"type": "object"}
-        if not isinstance(parameters, dict):
-            raise invalid(f"tools[{index}].function.parameters must be a JSON Schema.", "tools")
-        texts[function["name"]] = schema_text(
-            parameters, f"tools[{index}].function.parameters", "tools", budget
-        )
-        offered[function["name"]] = parameters
-        description = function.get("description")
-        if isinstance(description, str) and description:
-            descriptions[function["name"]] = description[:500]
-    if not offered:
+    if not offered.parameters:
         raise invalid("tool_choice asks for a tool call, but 'tools' offers none.", "tool_choice")
+    tools, descriptions, texts = offered.parameters, offered.descriptions, offered.texts
     if choice == "required":
         return ForcedToolCall(
-            offered, descriptions, None if len(offered) > 1 else next(iter(offered)), texts
+            tools, descriptions, None if len(tools) > 1 else next(iter(tools)), texts
         )
     named = choice.get("function") if isinstance(choice, dict) else None
     name = named.get("name") if isinstance(named, dict) else None
@@ -215,21 +189,37 @@ def _forced_tool_call(
             "{'type': 'function', 'function': {'name': ...}}.",
             "tool_choice",
         )
-    if name not in offered:
+    if name not in tools:
         raise invalid(
             f"tool_choice names {name[:60]!r}, which 'tools' does not offer.", "tool_choice"
         )
-    return ForcedToolCall(offered, descriptions, name, texts)
+    return ForcedToolCall(tools, descriptions, name, texts)
 
 
-def _check_count(offered: list[Any] | None, name: str) -> None:
-    if offered is not None and len(offered) > _constants.SERVER_MAX_TOOLS:
-        raise invalid(
-            f"'{name}' offers {len(offered)} {name}; at most {_constants.SERVER_MAX_TOOLS} are "
-            "allowed.",
-            name,
-            "too_many_tools",
-        )
+def _tool_plan(
+    request: ChatCompletionRequest, budget: SchemaBudget
+) -> tuple[ForcedToolCall | None, AutoTools | None, bool]:
+    """The call ``tool_choice`` requires, or the tools the model may call of its own choice
+    ("auto", or tools with no tool_choice; the deprecated ``functions`` the same way), and
+    whether they came as ``functions``. Each schema is read once, from the request's budget."""
+    functions = legacy_functions(request.functions)
+    if functions is not None:
+        if request.tools is not None:
+            raise invalid("Give 'tools' or the deprecated 'functions', not both.", "functions")
+        offered = offered_tools(functions, budget, "functions")
+        if request.function_call == "none" or not offered.parameters:
+            return None, None, True
+        # The deprecated form has one call per answer.
+        return None, AutoTools(offered, parallel=False), True
+    offered = offered_tools(request.tools, budget)
+    choice = request.tool_choice
+    forced = _forced_tool_call(offered, choice)
+    if forced is not None or choice not in ("auto", None) or not offered.parameters:
+        return forced, None, False
+    parallel = request.parallel_tool_calls
+    if parallel is not None and not isinstance(parallel, bool):
+        raise invalid("'parallel_tool_calls' must be true or false.", "parallel_tool_calls")
+    return None, AutoTools(offered, parallel is not False), False
 
 
 def _response_format(value: dict[str, Any] | None, budget: SchemaBudget) -> Structured | None:

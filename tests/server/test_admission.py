@@ -98,10 +98,10 @@ async def test_a_route_added_without_a_word_is_closed(
 async def test_paths_that_are_no_route_say_nothing_without_the_key(
     client: httpx.AsyncClient,
 ) -> None:
-    reply = await client.get("/v1/responses")
+    reply = await client.get("/v1/assistants")
     assert reply.status_code == 401
-    assert "/v1/responses" not in reply.text
-    found = await client.get("/v1/responses", headers={"authorization": f"Bearer {KEY}"})
+    assert "/v1/assistants" not in reply.text
+    found = await client.get("/v1/assistants", headers={"authorization": f"Bearer {KEY}"})
     assert found.status_code == 404
 
 

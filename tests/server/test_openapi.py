@@ -15,6 +15,7 @@ from aichat_provider import AsyncProvider
 from aichat_provider.registry import ProviderRegistry
 from aichat_provider.server import AichatServer, ServerConfig, create_app
 from aichat_provider.server._models import ChatCompletion, Completion, ErrorResponse, ModelList
+from aichat_provider.server._models_apis import AnthropicError, Message, Response, TokenCount
 
 KEY = "sk-openapi-1"
 AUTH = {"authorization": f"Bearer {KEY}"}
@@ -88,3 +89,37 @@ async def test_answers_match_their_models(client: httpx.AsyncClient) -> None:
     )
     assert refused.status_code == 400  # a type error is OpenAI's 400 naming the field, not 422
     assert ErrorResponse.model_validate(refused.json()).error.param == "n"
+
+
+async def test_the_other_apis_are_described_and_answer_as_described(
+    client: httpx.AsyncClient,
+) -> None:
+    spec = (await client.get("/openapi.json", headers=AUTH)).json()
+    messages_route = spec["paths"]["/v1/messages"]["post"]
+    assert messages_route["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/CreateMessageRequest"
+    }
+    anthropic_error = {"$ref": "#/components/schemas/AnthropicError"}
+    assert messages_route["responses"]["default"]["content"]["application/json"]["schema"] == (
+        anthropic_error
+    )
+    assert {"xApiKey": []} in messages_route["security"]
+    responses_route = spec["paths"]["/v1/responses"]["post"]
+    assert responses_route["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Response"
+    }
+
+    answer = await client.post(
+        "/v1/responses", json={"model": "echo-1", "input": "Hi"}, headers=AUTH
+    )
+    Response.model_validate(answer.json())
+    anthropic = {"x-api-key": KEY, "anthropic-version": "2023-06-01"}
+    request = {"model": "echo-1", "max_tokens": 10, "messages": [{"role": "user", "content": "Hi"}]}
+    message = await client.post("/v1/messages", json=request, headers=anthropic)
+    Message.model_validate(message.json())
+    del request["max_tokens"]
+    counted = await client.post("/v1/messages/count_tokens", json=request, headers=anthropic)
+    TokenCount.model_validate(counted.json())
+    refused = await client.post("/v1/messages", json=request, headers=anthropic)
+    assert refused.status_code == 400
+    assert AnthropicError.model_validate(refused.json()).error.type == "invalid_request_error"

@@ -140,6 +140,23 @@ def test_a_head_over_the_bound_sent_at_once_is_refused(server: Server) -> None:
     assert status_and_body(answer)[0] == 431
 
 
+def test_a_large_body_arriving_with_its_head_in_one_read_is_served(server: Server) -> None:
+    """A whole request of more than the head bound in one read (Claude Code sends ~80 KB at
+    once on a new connection): its body is not head bytes."""
+    data = json.dumps(
+        {"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "x" * 100_000}]}
+    ).encode()
+    request = (
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(data)
+    )
+    with connect(server) as client:
+        client.sendall(request + data)
+        answer, _ = read_until_closed(client, 30)
+    status, _, body = status_and_body(answer)
+    assert status == 200, body[:300]
+
+
 def test_a_head_just_under_the_bound_is_served(server: Server) -> None:
     value = "a" * (_constants.SERVER_MAX_HEAD_BYTES - 1024)
     status, _, _ = server.raw("GET", "/health", None, {"X-Fill": value})

@@ -1,0 +1,320 @@
+"""Anthropic's Messages API (``POST /v1/messages``), driven by the ``anthropic`` SDK against
+``aichat serve`` and the stand-in's scripted replies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import anthropic
+import pytest
+
+from aichat_provider.testing import Reply, StandInService
+from support.secrets import SECRET_COOKIE
+from support.server import API_KEY, Server, serve_stand_in
+
+MODEL = "gpt-3.5-turbo"
+WEATHER: Any = {
+    "name": "get_weather",
+    "description": "The weather in a city",
+    "input_schema": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def server(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    running = serve_stand_in(upstream, tmp_path_factory.mktemp("messages"), "--max-retries", "0")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def client(server: Server) -> anthropic.Anthropic:
+    return anthropic.Anthropic(base_url=server.origin, api_key=API_KEY, max_retries=0)
+
+
+def test_plain(client: anthropic.Anthropic, upstream: StandInService) -> None:
+    upstream.push(Reply.answer("Bonjour !"))
+    message = client.messages.create(
+        model=MODEL,
+        max_tokens=100,
+        system=[{"type": "text", "text": "Answer in French."}],
+        messages=[{"role": "user", "content": "Hello"}],
+    )
+    assert message.type == "message"
+    assert message.role == "assistant"
+    assert message.id.startswith("msg_")
+    [block] = message.content
+    assert block.type == "text"
+    assert block.text == "Bonjour !"
+    assert message.stop_reason == "end_turn"
+    assert message.usage.output_tokens == 3
+    assert message.usage.input_tokens > 0
+    assert upstream.requests[0].prompt == "System: Answer in French.\nUser: Hello\nAssistant:"
+
+
+def test_stop_sequences_and_max_tokens(
+    client: anthropic.Anthropic, upstream: StandInService
+) -> None:
+    upstream.push(Reply.answer("one, two. three"))
+    message = client.messages.create(
+        model=MODEL,
+        max_tokens=100,
+        stop_sequences=[". ", "nothing"],
+        messages=[{"role": "user", "content": [{"type": "text", "text": "Count"}]}],
+    )
+    assert message.content[0].text == "one, two"  # type: ignore[union-attr]
+    assert message.stop_reason == "stop_sequence"
+    assert message.stop_sequence == ". "
+
+    upstream.push(Reply.answer("a" * 100))
+    message = client.messages.create(
+        model=MODEL, max_tokens=5, messages=[{"role": "user", "content": "Say a"}]
+    )
+    assert message.stop_reason == "max_tokens"
+    assert message.content[0].text == "a" * 20  # type: ignore[union-attr]
+
+
+def test_streamed(client: anthropic.Anthropic, upstream: StandInService) -> None:
+    upstream.push(Reply.answer("Hello there"))
+    events = list(
+        client.messages.create(
+            model=MODEL, max_tokens=100, messages=[{"role": "user", "content": "Hi"}], stream=True
+        )
+    )
+    assert [event.type for event in events] == [
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+    ]  # the SDK drops the ping
+    upstream.push(Reply.answer("Hello again"))
+    with client.messages.stream(
+        model=MODEL, max_tokens=100, messages=[{"role": "user", "content": "Hi"}]
+    ) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    assert text == "Hello again"
+    assert final.stop_reason == "end_turn"
+    assert final.usage.output_tokens == 3
+
+
+def test_a_tool_round_trip(client: anthropic.Anthropic, upstream: StandInService) -> None:
+    question: Any = {"role": "user", "content": "Weather in Paris?"}
+    upstream.push(Reply.answer('{"name": "get_weather", "arguments": {"city": "Paris"}}'))
+    first = client.messages.create(
+        model=MODEL, max_tokens=100, tools=[WEATHER], messages=[question]
+    )
+    assert first.stop_reason == "tool_use"
+    [use] = first.content
+    assert use.type == "tool_use"
+    assert use.name == "get_weather"
+    assert use.input == {"city": "Paris"}
+    assert "- get_weather: The weather in a city" in (upstream.requests[0].prompt or "")
+
+    upstream.push(Reply.answer("It is 21 C in Paris."))
+    second = client.messages.create(
+        model=MODEL,
+        max_tokens=100,
+        tools=[WEATHER],
+        messages=[
+            question,
+            {"role": "assistant", "content": first.content},  # type: ignore[typeddict-item]
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": use.id, "content": "21 C"}],
+            },
+        ],
+    )
+    assert second.content[0].text == "It is 21 C in Paris."  # type: ignore[union-attr]
+    prompt = upstream.requests[1].prompt or ""
+    assert f'Called tool get_weather (call {use.id}) with {{"city": "Paris"}}.' in prompt
+    assert f"Result of tool call {use.id}: 21 C" in prompt
+
+
+def test_tool_choice_any_and_a_streamed_tool_use(
+    client: anthropic.Anthropic, upstream: StandInService
+) -> None:
+    upstream.push(Reply.answer('{"city": "Lima"}'))
+    with client.messages.stream(
+        model=MODEL,
+        max_tokens=100,
+        tools=[WEATHER],
+        tool_choice={"type": "any"},
+        messages=[{"role": "user", "content": "Weather in Lima?"}],
+    ) as stream:
+        final = stream.get_final_message()
+    [use] = final.content
+    assert use.type == "tool_use"
+    assert use.input == {"city": "Lima"}
+    assert final.stop_reason == "tool_use"
+    assert "Call the function get_weather" in (upstream.requests[0].prompt or "")
+
+
+def test_errors_in_anthropics_shape(
+    client: anthropic.Anthropic, server: Server, upstream: StandInService
+) -> None:
+    with pytest.raises(anthropic.BadRequestError) as caught:
+        client.messages.create(
+            model=MODEL,
+            max_tokens=100,
+            messages=[
+                {
+                    "role": "user",
+                    "content": [
+                        {
+                            "type": "image",
+                            "source": {"type": "base64", "media_type": "image/png", "data": "AA"},
+                        }
+                    ],
+                }
+            ],
+        )
+    assert caught.value.body == {
+        "type": "error",
+        "error": {
+            "type": "invalid_request_error",
+            "message": caught.value.body["error"]["message"],  # type: ignore[index]
+            "code": "unsupported_content",
+        },
+    }
+    assert "messages[0].content[0] is a 'image' block" in str(caught.value)
+
+    status, _, body = server.post_json(
+        "/v1/messages", {"model": MODEL, "messages": [{"role": "user", "content": "Hi"}]}
+    )
+    assert status == 400
+    assert body["error"]["type"] == "invalid_request_error"
+    assert "'max_tokens' is required" in body["error"]["message"]
+
+    with pytest.raises(anthropic.NotFoundError) as missing:
+        client.messages.create(
+            model="claude-nope", max_tokens=10, messages=[{"role": "user", "content": "Hi"}]
+        )
+    assert missing.value.body["error"]["type"] == "not_found_error"  # type: ignore[index]
+    assert upstream.requests == []
+
+
+def test_the_key_as_x_api_key(server: Server, upstream: StandInService) -> None:
+    request = {"model": MODEL, "max_tokens": 10, "messages": [{"role": "user", "content": "Hi"}]}
+    status, _, body = server.post_json(
+        "/v1/messages", request, {"Authorization": "", "x-api-key": API_KEY}
+    )
+    assert status == 200
+    assert body["content"][0]["text"] == "echo: Hi"
+
+    status, headers, body = server.post_json(
+        "/v1/messages", request, {"Authorization": "", "x-api-key": "sk-wrong"}
+    )
+    assert status == 401
+    assert body["type"] == "error"
+    assert body["error"]["type"] == "authentication_error"
+    assert headers["x-should-retry"] == "false"
+    wrong = anthropic.Anthropic(base_url=server.origin, api_key="sk-wrong", max_retries=0)
+    with pytest.raises(anthropic.AuthenticationError) as caught:
+        wrong.messages.create(**request)
+    assert "sk-wrong" not in str(caught.value)
+    assert API_KEY not in str(caught.value)
+    assert SECRET_COOKIE not in str(caught.value)
+    assert len(upstream.requests) == 1
+
+
+def test_models_list_and_count_tokens(client: anthropic.Anthropic) -> None:
+    ids = [model.id for model in client.models.list()]
+    assert "gpt-3.5-turbo" in ids
+    assert "aichat/gpt-3.5-turbo" in ids
+    model = next(iter(client.models.list()))
+    assert model.type == "model"
+    assert model.display_name
+    assert client.models.retrieve("aichat/gpt-3.5-turbo").display_name == "aichat/gpt-3.5-turbo"
+    counted = client.messages.count_tokens(
+        model=MODEL, messages=[{"role": "user", "content": "x" * 40}]
+    )
+    assert counted.input_tokens == 10
+
+
+def test_the_openai_shape_of_models_is_unchanged(server: Server) -> None:
+    status, _, body = server.raw("GET", "/v1/models")
+    assert status == 200
+    data = json.loads(body)
+    assert data["object"] == "list"
+    assert set(data["data"][0]) == {"id", "object", "created", "owned_by"}
+
+
+def test_what_claude_code_sends(server: Server, upstream: StandInService) -> None:
+    """Claude Code's request, in its shape: ~80 KB sent at once, the key as x-api-key, system
+    blocks, a system message between turns, thinking and context edits that clear thinking
+    (none is ever made), effort, a query string."""
+    request = {
+        "model": MODEL,
+        "max_tokens": 32000,
+        "stream": True,
+        "system": [
+            {
+                "type": "text",
+                "text": "You are a coding agent.",
+                "cache_control": {"type": "ephemeral"},
+            }
+        ],
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "Say hi"}]},
+            {"role": "system", "content": "Agents: none."},
+        ],
+        "tools": [{**WEATHER, "description": "x" * 80_000}],
+        "metadata": {"user_id": "someone"},
+        "thinking": {"type": "adaptive"},
+        "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
+        "output_config": {"effort": "high"},
+    }
+    upstream.push(Reply.answer("Hi!"))
+    status, headers, body = server.raw(
+        "POST",
+        "/v1/messages?beta=true",
+        json.dumps(request).encode(),
+        {"Authorization": "", "x-api-key": API_KEY, "anthropic-version": "2023-06-01"},
+    )
+    assert status == 200, body[:300]
+    assert headers["content-type"].startswith("text/event-stream")
+    names = [line[7:] for line in body.decode().splitlines() if line.startswith("event: ")]
+    assert names[0] == "message_start"
+    assert names[-2:] == ["message_delta", "message_stop"]
+    prompt = upstream.requests[0].prompt or ""
+    assert prompt.startswith("System: You are a coding agent.\nUser: Say hi\nSystem: Agents: none.")
+
+    request["context_management"] = {"edits": [{"type": "clear_tool_uses_20250919"}]}
+    status, _, body = server.raw(
+        "POST", "/v1/messages", json.dumps(request).encode(), {"x-api-key": API_KEY}
+    )
+    assert status == 400
+    assert json.loads(body)["error"]["message"].startswith("This server cannot edit the context")
+    assert len(upstream.requests) == 1
+
+
+def test_output_config_format_is_structured_output(
+    client: anthropic.Anthropic, upstream: StandInService
+) -> None:
+    upstream.push(Reply.answer('{"city": "Oslo"}'))
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    message = client.messages.create(
+        model=MODEL,
+        max_tokens=100,
+        messages=[{"role": "user", "content": "Where?"}],
+        output_config={"format": {"type": "json_schema", "schema": schema}},
+    )
+    assert json.loads(message.content[0].text) == {"city": "Oslo"}  # type: ignore[union-attr]
+    upstream.push(Reply.answer("Oslo"))
+    with pytest.raises(anthropic.InternalServerError) as caught:
+        client.messages.create(
+            model=MODEL,
+            max_tokens=100,
+            messages=[{"role": "user", "content": "Where?"}],
+            output_config={"format": {"type": "json_schema", "schema": schema}},
+        )
+    assert caught.value.body["error"]["type"] == "api_error"  # type: ignore[index]
