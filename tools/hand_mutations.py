@@ -65,11 +65,12 @@ MODULE_TESTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "tests/cookies/test_files.py",
             "tests/cookies/test_file_kinds.py",
             "tests/cookies/test_har.py",
+            "tests/cookies/test_file_details.py",
         ),
         ("tests/cookies/test_store.py", *_COOKIE_WIDER),
     ),
     STORE: (
-        ("tests/cookies/test_store.py",),
+        ("tests/cookies/test_store.py", "tests/cookies/test_file_details.py"),
         ("tests/cookies/test_files.py", *_COOKIE_WIDER, "tests/cli/test_logout_and_chat.py"),
     ),
     BROWSERS: (
@@ -104,17 +105,23 @@ MODULE_TESTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "tests/provider/test_errors.py",
             "tests/provider/test_retries.py",
             "tests/provider/test_redact.py",
+            "tests/provider/test_precedence_and_limits.py",
         ),
         (*_PROVIDER, "tests/provider/test_fault_matrix.py", "tests/provider/test_hostile_input.py"),
     ),
     RETRY: (
-        ("tests/provider/test_retries.py", "tests/provider/test_attempts.py"),
+        (
+            "tests/provider/test_retries.py",
+            "tests/provider/test_attempts.py",
+            "tests/provider/test_precedence_and_limits.py",
+        ),
         (*_PROVIDER, "tests/provider/test_fault_matrix.py"),
     ),
     OPTIONS: (
         (
             "tests/package/test_options.py",
             "tests/provider/test_validation.py",
+            "tests/provider/test_precedence_and_limits.py",
             "tests/reliability/test_fuzz.py",
         ),
         (*_PROVIDER, "tests/provider/test_hostile_input.py", "tests/cli/test_commands.py"),
@@ -124,6 +131,7 @@ MODULE_TESTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "tests/provider/test_wire.py",
             "tests/provider/test_plans.py",
             "tests/provider/test_errors.py",
+            "tests/provider/test_precedence_and_limits.py",
         ),
         (*_PROVIDER, "tests/cookies/test_sources.py", "tests/cookies/test_store.py"),
     ),
