@@ -62,19 +62,20 @@ _INTEGRATIONS = (
 MODULE_TESTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     FILES: (
         (
+            "tests/cookies/test_file_details.py",
             "tests/cookies/test_files.py",
             "tests/cookies/test_file_kinds.py",
             "tests/cookies/test_har.py",
-            "tests/cookies/test_file_details.py",
         ),
         ("tests/cookies/test_store.py", *_COOKIE_WIDER),
     ),
     STORE: (
-        ("tests/cookies/test_store.py", "tests/cookies/test_file_details.py"),
+        ("tests/cookies/test_file_details.py", "tests/cookies/test_store.py"),
         ("tests/cookies/test_files.py", *_COOKIE_WIDER, "tests/cli/test_logout_and_chat.py"),
     ),
     BROWSERS: (
         (
+            "tests/cookies/test_profile_order.py",
             "tests/cookies/test_browser_edges.py",
             "tests/cookies/test_reasons.py",
             "tests/cookies/test_profiles.py",
@@ -82,7 +83,11 @@ MODULE_TESTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         (*_COOKIE_WIDER, "tests/cookies/test_real_browsers.py", "tests/cli/test_doctor.py"),
     ),
     PROFILES: (
-        ("tests/cookies/test_profiles.py", "tests/cookies/test_browser_edges.py"),
+        (
+            "tests/cookies/test_profile_order.py",
+            "tests/cookies/test_profiles.py",
+            "tests/cookies/test_browser_edges.py",
+        ),
         (
             "tests/cookies/test_reasons.py",
             *_COOKIE_WIDER,
@@ -102,41 +107,47 @@ MODULE_TESTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     CHAT: (("tests/cli/test_logout_and_chat.py",), _CLI),
     RESPONSES: (
         (
-            "tests/provider/test_errors.py",
+            "tests/provider/test_precedence_and_limits.py",
             "tests/provider/test_retries.py",
             "tests/provider/test_redact.py",
-            "tests/provider/test_precedence_and_limits.py",
+            "tests/provider/test_errors.py",
         ),
         (*_PROVIDER, "tests/provider/test_fault_matrix.py", "tests/provider/test_hostile_input.py"),
     ),
     RETRY: (
         (
+            "tests/provider/test_precedence_and_limits.py",
             "tests/provider/test_retries.py",
             "tests/provider/test_attempts.py",
-            "tests/provider/test_precedence_and_limits.py",
         ),
         (*_PROVIDER, "tests/provider/test_fault_matrix.py"),
     ),
     OPTIONS: (
         (
+            "tests/provider/test_precedence_and_limits.py",
             "tests/package/test_options.py",
             "tests/provider/test_validation.py",
-            "tests/provider/test_precedence_and_limits.py",
             "tests/reliability/test_fuzz.py",
         ),
         (*_PROVIDER, "tests/provider/test_hostile_input.py", "tests/cli/test_commands.py"),
     ),
     AICHAT: (
         (
+            "tests/provider/test_precedence_and_limits.py",
             "tests/provider/test_wire.py",
             "tests/provider/test_plans.py",
             "tests/provider/test_errors.py",
-            "tests/provider/test_precedence_and_limits.py",
         ),
         (*_PROVIDER, "tests/cookies/test_sources.py", "tests/cookies/test_store.py"),
     ),
-    LOGIN: (("tests/login/test_login.py",), ("tests/login/test_find.py", *_CLI)),
-    LOGIN_BROWSER: (("tests/login/test_login.py",), ("tests/login/test_find.py",)),
+    LOGIN: (
+        ("tests/login/test_login_guards.py", "tests/login/test_login.py"),
+        ("tests/login/test_find.py", *_CLI),
+    ),
+    LOGIN_BROWSER: (
+        ("tests/login/test_login_guards.py", "tests/login/test_login.py"),
+        ("tests/login/test_find.py",),
+    ),
     LOGIN_FIND: (("tests/login/test_find.py",), ("tests/login/test_login.py",)),
     INTEGRATIONS: (
         ("tests/integrations/test_langchain.py", "tests/integrations/test_llm.py"),

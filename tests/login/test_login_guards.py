@@ -58,7 +58,9 @@ async def test_cookies_seen_after_a_challenge_without_cf_clearance_are_not_saved
         task = asyncio.create_task(
             login(service.base_url, headless=True, until=pressed, debugging_port=port, timeout=90)
         )
-        await asyncio.to_thread(wait_until, lambda: service.site.page_challenges >= 1, 30, "a visit")
+        await asyncio.to_thread(
+            wait_until, lambda: service.site.page_challenges >= 1, 30, "a visit"
+        )
         async with async_playwright() as playwright:
             endpoint = f"http://127.0.0.1:{port}"
             await asyncio.to_thread(wait_until, lambda: _answers(endpoint), 30, "the DevTools port")
