@@ -97,13 +97,17 @@ MODULE_TESTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     COMMON: (
         (
+            "tests/cli/test_flag_values.py",
             "tests/cli/test_streams.py",
             "tests/cli/test_terminal_output.py",
             "tests/cli/test_commands.py",
         ),
         (*_CLI, "tests/package/test_options.py"),
     ),
-    ASK: (("tests/cli/test_commands.py", "tests/cli/test_basics.py"), _CLI),
+    ASK: (
+        ("tests/cli/test_flag_values.py", "tests/cli/test_commands.py", "tests/cli/test_basics.py"),
+        _CLI,
+    ),
     CHAT: (("tests/cli/test_logout_and_chat.py",), _CLI),
     RESPONSES: (
         (

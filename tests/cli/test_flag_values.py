@@ -1,0 +1,59 @@
+"""Flag values the command must pass on exactly as given: a zero, repeated headers, '-' for
+standard input. Run as a shell user runs it, against the stand-in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aichat_provider.testing import StandInService
+from support.cli import AICHAT, run_against
+
+
+def test_zero_is_a_value_not_an_absent_flag(
+    tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    result = run_against(
+        AICHAT,
+        service,
+        tmp_path,
+        home,
+        "Hi",
+        "--temperature",
+        "0",
+        "--top-p",
+        "0",
+        "--presence-penalty",
+        "0",
+        "--max-retries",
+        "0",
+    )
+    assert result.returncode == 0, result.stderr
+    sent = service.requests[0].json
+    assert (sent["temperature"], sent["top_p"], sent["presence_penalty"]) == (0, 0, 0)
+
+
+def test_each_header_flag_is_sent(tmp_path: Path, home: Path, service: StandInService) -> None:
+    result = run_against(
+        AICHAT,
+        service,
+        tmp_path,
+        home,
+        "Hi",
+        "--header",
+        "X-Trace: abc",
+        "--header",
+        "Accept-Language: de-DE",
+    )
+    assert result.returncode == 0, result.stderr
+    request = service.requests[0]
+    assert request.header("x-trace") == "abc"
+    assert request.header("accept-language") == "de-DE"
+
+
+def test_a_dash_reads_the_prompt_from_standard_input(
+    tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    result = run_against(AICHAT, service, tmp_path, home, "-", stdin="from the pipe\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "echo: from the pipe\n"
+    assert service.requests[0].prompt == "from the pipe"
