@@ -150,3 +150,53 @@ async def test_a_stored_host_only_cookie_of_the_parent_domain_is_not_sent(
         "session": SECRET_COOKIE,
         "parent": "for-every-subdomain",
     }
+
+
+@pytest.mark.parametrize("kind", ["netscape", "json", "har"])
+async def test_a_secure_cookie_from_a_file_goes_over_https_only(
+    kind: str, tmp_path: Path, service: StandInService, tls_service: StandInService
+) -> None:
+    """Every format's Secure flag is kept (for a HAR: cookies a request sent over https)."""
+    path = tmp_path / "cookies.txt"
+    if kind == "netscape":
+        path.write_text(
+            f"127.0.0.1\tFALSE\t/\tTRUE\t{LATER}\tsecure_only\t{SECRET_COOKIE}\n"
+            f"127.0.0.1\tFALSE\t/\tFALSE\t{LATER}\tplain\tanywhere\n"
+        )
+    elif kind == "json":
+        path.write_text(
+            json.dumps(
+                [
+                    {
+                        "name": "secure_only",
+                        "value": SECRET_COOKIE,
+                        "domain": "127.0.0.1",
+                        "secure": True,
+                    },
+                    {"name": "plain", "value": "anywhere", "domain": "127.0.0.1"},
+                ]
+            )
+        )
+    else:
+        sent_over = {"secure_only": ("https", SECRET_COOKIE), "plain": ("http", "anywhere")}
+        path.write_text(
+            json.dumps(
+                {
+                    "log": {
+                        "entries": [
+                            {
+                                "request": {
+                                    "url": f"{scheme}://127.0.0.1/api/text",
+                                    "cookies": [{"name": name, "value": value}],
+                                },
+                                "response": {"cookies": []},
+                            }
+                            for name, (scheme, value) in sent_over.items()
+                        ]
+                    }
+                }
+            )
+        )
+    assert await sent(service, service.base_url, cookies_file=path) == {"plain": "anywhere"}
+    await sent(tls_service, tls_service.base_url, cookies_file=path, verify=tls_service.ca_path)
+    assert tls_service.requests[-1].cookies == {"secure_only": SECRET_COOKIE, "plain": "anywhere"}
