@@ -200,3 +200,82 @@ async def test_a_secure_cookie_from_a_file_goes_over_https_only(
     assert await sent(service, service.base_url, cookies_file=path) == {"plain": "anywhere"}
     await sent(tls_service, tls_service.base_url, cookies_file=path, verify=tls_service.ca_path)
     assert tls_service.requests[-1].cookies == {"secure_only": SECRET_COOKIE, "plain": "anywhere"}
+
+
+async def test_seleniums_expiry_key_is_read(tmp_path: Path, service: StandInService) -> None:
+    """Selenium's ``get_cookies()`` writes ``expiry``: an expired cookie stays out."""
+    path = tmp_path / "cookies.json"
+    path.write_text(
+        json.dumps(
+            [
+                {"name": "session", "value": SECRET_COOKIE, "domain": "127.0.0.1", "expiry": LATER},
+                {"name": "stale", "value": "expired", "domain": "127.0.0.1", "expiry": EARLIER},
+            ]
+        )
+    )
+    assert await sent(service, service.base_url, cookies_file=path) == {"session": SECRET_COOKIE}
+
+
+async def test_a_json_exports_host_only_flag_decides_over_the_domains_dot(
+    tmp_path: Path, service: StandInService
+) -> None:
+    """Chrome's exporters write ``hostOnly``; it says more than a leading dot does."""
+    path = tmp_path / "cookies.json"
+    path.write_text(
+        json.dumps(
+            [
+                {"name": "parent", "value": "shared", "domain": "localhost", "hostOnly": False},
+                {"name": "alone", "value": "not-shared", "domain": ".localhost", "hostOnly": True},
+            ]
+        )
+    )
+    assert await sent(service, subdomain_url(service), cookies_file=path) == {"parent": "shared"}
+
+
+async def test_a_har_cookie_set_without_a_path_gets_the_directory_of_its_url(
+    tmp_path: Path, service: StandInService
+) -> None:
+    """RFC 6265 5.1.4: set by ``/api/text/more`` without a Path, a cookie's path is
+    ``/api/text``, which the API's own path matches."""
+    path = tmp_path / "session.har"
+    base = f"http://127.0.0.1:{service.port}"
+    path.write_text(
+        json.dumps(
+            {
+                "log": {
+                    "entries": [
+                        {
+                            "request": {"url": f"{base}/api/text/more", "cookies": []},
+                            "response": {"cookies": [{"name": "session", "value": SECRET_COOKIE}]},
+                        }
+                    ]
+                }
+            }
+        )
+    )
+    assert await sent(service, service.base_url, cookies_file=path) == {"session": SECRET_COOKIE}
+
+
+async def test_a_stored_secure_cookie_goes_over_https_only(
+    home: Path, service: StandInService, tls_service: StandInService
+) -> None:
+    for stand_in in (service, tls_service):
+        save_login(
+            host="127.0.0.1",
+            base_url=stand_in.base_url,
+            cookies=[
+                {
+                    "name": "secure_only",
+                    "value": SECRET_COOKIE,
+                    "domain": "127.0.0.1",
+                    "secure": True,
+                    "expires": LATER,
+                },
+                {"name": "plain", "value": "anywhere", "domain": "127.0.0.1", "expires": LATER},
+            ],
+            user_agent=None,
+            browser=None,
+        )
+    assert await sent(service, service.base_url) == {"plain": "anywhere"}
+    await sent(tls_service, tls_service.base_url, verify=tls_service.ca_path)
+    assert tls_service.requests[-1].cookies == {"secure_only": SECRET_COOKIE, "plain": "anywhere"}
