@@ -329,7 +329,7 @@ def baseline(tests: tuple[str, ...], timeout: float, verbose: bool) -> int:
     return _baselines[tests]
 
 
-def check(mutation: Mutation, timeout: float, verbose: bool) -> Outcome:
+def check(mutation: Mutation, timeout: float, verbose: bool, *, wider: bool = True) -> Outcome:
     started = time.monotonic()
 
     def outcome(verdict: str) -> Outcome:
@@ -340,7 +340,7 @@ def check(mutation: Mutation, timeout: float, verbose: bool) -> Outcome:
     count = original.decode().count(mutation.old)
     if count != 1:
         return outcome(f"no: `old` found {count} times")
-    sets = [mutation.tests, *([mutation.wider] if mutation.wider else [])]
+    sets = [mutation.tests, *([mutation.wider] if mutation.wider and wider else [])]
     for number, tests in enumerate(sets):
         code = baseline(tests, timeout, verbose)
         if code != 0:
@@ -422,6 +422,11 @@ def main() -> int:
         "--hand", action="store_true", help="the hand-written pass of tools/hand_mutations.py"
     )
     parser.add_argument("--output", type=Path, help="also write the markdown report here")
+    parser.add_argument(
+        "--no-wider",
+        action="store_true",
+        help="a quick first pass: only each module's own tests (survivors then run again whole)",
+    )
     args = parser.parse_args()
     mutations = hand_mutations() if args.hand else list(MUTATIONS)
     known = {mutation.name: mutation for mutation in mutations}
@@ -437,7 +442,7 @@ def main() -> int:
     outcomes: list[Outcome] = []
     for number, mutation in enumerate(chosen, 1):
         print(f"[{number}/{len(chosen)}] {mutation.name} ...", flush=True)
-        result = check(mutation, args.timeout, args.verbose)
+        result = check(mutation, args.timeout, args.verbose, wider=not args.no_wider)
         print(f"  killed: {result.verdict} ({result.seconds:.0f} s)", flush=True)
         outcomes.append(result)
     survivors = [result for result in outcomes if not result.killed]
