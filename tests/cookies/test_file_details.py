@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from aichat_provider import Aichat
-from aichat_provider.cookies._store import load_login, save_login, store_path
+from aichat_provider.cookies._store import data_dir, load_login, save_login, store_path
 from aichat_provider.testing import StandInService
 from support.secrets import SECRET_COOKIE, USER
 
@@ -279,3 +279,13 @@ async def test_a_stored_secure_cookie_goes_over_https_only(
     assert await sent(service, service.base_url) == {"plain": "anywhere"}
     await sent(tls_service, tls_service.base_url, verify=tls_service.ca_path)
     assert tls_service.requests[-1].cookies == {"secure_only": SECRET_COOKIE, "plain": "anywhere"}
+
+
+def test_aichat_data_dir_wins_over_xdg_data_home(tmp_path: Path) -> None:
+    environ = {
+        "AICHAT_DATA_DIR": str(tmp_path / "chosen"),
+        "XDG_DATA_HOME": str(tmp_path / "xdg"),
+        "HOME": str(tmp_path / "home"),
+    }
+    assert data_dir(environ, "linux") == tmp_path / "chosen"
+    assert store_path("127.0.0.1", environ).is_relative_to(tmp_path / "chosen")
