@@ -29,11 +29,13 @@ def firefox_profile(home: Path, folder: str, value: str) -> None:
     shutil.rmtree(scratch)
 
 
+@pytest.mark.parametrize("named_in", ["installs.ini", "profiles.ini"])
 async def test_the_firefox_profile_in_use_is_read_before_one_that_sorts_first(
-    home: Path, local_service: StandInService
+    named_in: str, home: Path, local_service: StandInService
 ) -> None:
-    """``installs.ini`` names the profile the installation uses; a folder that sorts before it
-    (and even one profiles.ini marks Default=1) must not win."""
+    """``installs.ini`` (or, without it, an ``[Install...]`` section of ``profiles.ini``) names
+    the profile the installation uses; a folder that sorts before it (and even one
+    profiles.ini marks Default=1) must not win."""
     firefox_profile(home, "aaaa.old-default", "from-an-old-profile")
     firefox_profile(home, "zzzz.default-release", SECRET_COOKIE)
     root = home / ".config/mozilla/firefox"
@@ -42,7 +44,12 @@ async def test_the_firefox_profile_in_use_is_read_before_one_that_sorts_first(
         "[Profile1]\nName=default-release\nIsRelative=1\nPath=zzzz.default-release\n\n"
         "[General]\nStartWithLastProfile=1\nVersion=2\n"
     )
-    (root / "installs.ini").write_text("[4F96D1932A9F858E]\nDefault=zzzz.default-release\n")
+    install = "[4F96D1932A9F858E]\nDefault=zzzz.default-release\n"
+    if named_in == "installs.ini":
+        (root / "installs.ini").write_text(install)
+    else:
+        with (root / "profiles.ini").open("a") as ini:
+            ini.write("\n[Install" + install[1:])
     await Aichat.create_async("", USER, browser="firefox", base_url=url_of(local_service))
     assert local_service.requests[0].cookies == {"session": SECRET_COOKIE}
 
