@@ -86,3 +86,37 @@ async def test_the_login_profile_folder_is_made_private_before_the_browser_start
     profile = browser_profile_dir("127.0.0.1")
     assert stat.S_IMODE(profile.stat().st_mode) == 0o700
     assert stat.S_IMODE(profile.parent.stat().st_mode) == 0o700
+
+
+async def test_a_visit_that_saw_a_challenge_waits_for_cf_clearance(home: Path) -> None:
+    """Off the challenge page with a cookie of the host but no cf_clearance yet, the login keeps
+    watching; once cf_clearance arrives it saves both."""
+    from playwright.async_api import async_playwright
+
+    from aichat_provider._constants import LOGIN_POLL
+
+    chromium()
+    port = free_port()
+    with StandInService(challenge=Challenge(delay=60)) as service:
+        task = asyncio.create_task(
+            login(service.base_url, headless=True, debugging_port=port, timeout=90)
+        )
+        await asyncio.to_thread(
+            wait_until, lambda: service.site.page_challenges >= 1, 30, "a visit"
+        )
+        async with async_playwright() as playwright:
+            endpoint = f"http://127.0.0.1:{port}"
+            await asyncio.to_thread(wait_until, lambda: _answers(endpoint), 30, "the DevTools port")
+            browser = await playwright.chromium.connect_over_cdp(endpoint)
+            context = browser.contexts[0]
+            await context.add_cookies(
+                [{"name": "session", "value": "first", "url": service.base_url}]
+            )
+            await context.pages[0].goto("about:blank")
+            await asyncio.sleep(3 * LOGIN_POLL)  # several looks at a page past the challenge
+            assert not task.done()
+            await context.add_cookies(
+                [{"name": "cf_clearance", "value": "then", "url": service.base_url}]
+            )
+            stored = await asyncio.wait_for(task, 60)
+    assert sorted(c.name for c in stored.cookies) == ["cf_clearance", "session"]
