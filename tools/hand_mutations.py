@@ -98,8 +98,8 @@ MODULE_TESTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     COMMON: (
         (
             "tests/cli/test_flag_values.py",
-            "tests/cli/test_streams.py",
             "tests/cli/test_terminal_output.py",
+            "tests/cli/test_streams.py",
             "tests/cli/test_commands.py",
         ),
         (*_CLI, "tests/package/test_options.py"),

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aichat_provider.testing import StandInService
+import pytest
+
+from aichat_provider.testing import Reply, StandInService
 from support.cli import AICHAT, run_against
 
 
@@ -57,3 +59,22 @@ def test_a_dash_reads_the_prompt_from_standard_input(
     assert result.returncode == 0, result.stderr
     assert result.stdout == "echo: from the pipe\n"
     assert service.requests[0].prompt == "from the pipe"
+
+
+@pytest.mark.parametrize(
+    ("reply", "code"),
+    [
+        (Reply.status(401), 3),
+        (Reply.cloudflare(), 4),
+        (Reply.status(429, retry_after=300), 4),
+        (Reply.hang(), 5),
+    ],
+    ids=["rejected-cookies", "cloudflare", "rate-limit", "timeout"],
+)
+def test_each_kind_of_failure_has_its_exit_code(
+    reply: Reply, code: int, tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    service.set_default(reply)
+    result = run_against(AICHAT, service, tmp_path, home, "Hi", "--timeout", "1")
+    assert result.returncode == code, result.stderr
+    assert result.stdout == ""
