@@ -6,6 +6,7 @@ what reached it."""
 from __future__ import annotations
 
 import json
+import stat
 import time
 from pathlib import Path
 
@@ -289,3 +290,21 @@ def test_aichat_data_dir_wins_over_xdg_data_home(tmp_path: Path) -> None:
     }
     assert data_dir(environ, "linux") == tmp_path / "chosen"
     assert store_path("127.0.0.1", environ).is_relative_to(tmp_path / "chosen")
+
+
+def test_a_store_folder_others_can_read_is_closed_before_the_login_is_written(
+    home: Path,
+) -> None:
+    """A ``cookies`` folder left group- and world-readable (made by hand, or by an older
+    version) is made the user's alone before a login is written into it."""
+    folder = store_path("127.0.0.1").parent
+    folder.mkdir(parents=True, mode=0o755)
+    folder.chmod(0o755)
+    save_login(
+        host="127.0.0.1",
+        base_url="http://127.0.0.1:1",
+        cookies=[{"name": "session", "value": SECRET_COOKIE, "domain": "127.0.0.1"}],
+        user_agent=None,
+        browser=None,
+    )
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700

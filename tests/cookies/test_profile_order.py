@@ -140,3 +140,4 @@ async def test_what_a_browser_holds_is_sent_as_a_browser_would_send_it(
 def test_get_cookies_takes_a_domain_written_with_its_leading_dot(home: Path) -> None:
     build_firefox_profile(home, [Cookie("localhost", "session", SECRET_COOKIE)])
     assert get_cookies(".localhost", browser="firefox") == {"session": SECRET_COOKIE}
+    assert get_cookies("localhost", browser=["Firefox"]) == {"session": SECRET_COOKIE}
