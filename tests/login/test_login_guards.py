@@ -120,3 +120,30 @@ async def test_a_visit_that_saw_a_challenge_waits_for_cf_clearance(home: Path) -
             )
             stored = await asyncio.wait_for(task, 60)
     assert sorted(c.name for c in stored.cookies) == ["cf_clearance", "session"]
+
+
+@pytest.mark.parametrize(
+    ("challenge", "wait_for", "phrase"),
+    [
+        (Challenge(delay=0.3), ["session"], "has no session for 127.0.0.1"),
+        (None, [], "has no any cookie for 127.0.0.1"),
+    ],
+    ids=["wait-for-cookie-missing", "no-cookie-at-all"],
+)
+async def test_enter_without_the_cookies_asked_for_saves_nothing(
+    challenge: Challenge | None, wait_for: list[str], phrase: str, home: Path
+) -> None:
+    """Enter is pressed on a page past the check that lacks a cookie ``--wait-for`` names, or
+    that set no cookie at all: the login says so and keeps the store as it was."""
+    chromium()
+    with StandInService(challenge=challenge) as service:
+        pressed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(
+            login(service.base_url, headless=True, wait_for=wait_for, until=pressed, timeout=90)
+        )
+        # the chat page itself, served past any check
+        await asyncio.to_thread(wait_until, lambda: service.site.chat_pages >= 1, 30, "a visit")
+        pressed.set_result(None)
+        with pytest.raises(errors.LoginError, match=phrase):
+            await asyncio.wait_for(task, 60)
+    assert not store_path("127.0.0.1").exists()

@@ -240,3 +240,43 @@ async def test_a_proxy_password_echoed_by_the_service_is_scrubbed(
         assert proxy.tunnels == [f"127.0.0.1:{tls_service.port}"]
     assert "[redacted]" in exposed_text(caught.value)
     assert_no_secrets(exposed_text(caught.value, debug_logs))
+
+
+# --- what a reply's status means --------------------------------------------------------------
+
+
+async def test_a_challenge_page_answered_with_429_is_a_challenge_not_a_rate_limit(
+    service: StandInService,
+) -> None:
+    """Cloudflare also challenges with 429; waiting and retrying would not pass it."""
+    service.push(Reply.cloudflare(429, header=False))
+    with pytest.raises(errors.CloudflareError) as caught:
+        await ask(service, cookies=COOKIES, max_retries=2)
+    assert caught.value.status_code == 429
+    assert len(service.requests) == 1
+
+
+async def test_a_retry_after_date_without_a_zone_is_not_guessed(service: StandInService) -> None:
+    """HTTP dates are GMT; ``-0000`` means "zone unknown", which is not read as local time."""
+    service.push(Reply.status(429, retry_after="Wed, 21 Oct 2099 07:28:00 -0000"))
+    with pytest.raises(errors.RateLimitError) as caught:
+        await ask(service, cookies=COOKIES)
+    assert caught.value.retry_after is None
+
+
+@pytest.mark.parametrize(
+    ("location", "shown", "hidden"),
+    [
+        ("http://elsewhere.example/login?sid=a1b2c3d4e5&next=/chat", "elsewhere.example", "a1b2"),
+        (f"/login/{SECRET_COOKIE}", "/login/[redacted]", SECRET_COOKIE),
+    ],
+    ids=["query", "cookie-in-path"],
+)
+async def test_a_redirect_names_where_it_goes_without_its_query_or_a_secret(
+    location: str, shown: str, hidden: str, service: StandInService
+) -> None:
+    service.push(Reply.redirect(location, 302))
+    with pytest.raises(errors.ResponseStatusError) as caught:
+        await ask(service, cookies=COOKIES)
+    assert f"redirecting to {shown};" in str(caught.value)
+    assert hidden not in exposed_text(caught.value)
