@@ -3,6 +3,8 @@ standard input. Run as a shell user runs it, against the stand-in."""
 
 from __future__ import annotations
 
+import io
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,3 +80,32 @@ def test_each_kind_of_failure_has_its_exit_code(
     result = run_against(AICHAT, service, tmp_path, home, "Hi", "--timeout", "1")
     assert result.returncode == code, result.stderr
     assert result.stdout == ""
+
+
+class TakesNothing(io.RawIOBase):
+    """A byte stream whose writes take no byte (a non-blocking pipe that is full)."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: object) -> int:
+        return 0
+
+
+class Stdout(io.TextIOBase):
+    """Standard output over :class:`TakesNothing`, as ``sys.stdout`` is over its buffer."""
+
+    encoding = "utf-8"
+
+    def __init__(self) -> None:
+        self.buffer = TakesNothing()
+
+
+def test_an_answer_that_could_not_be_written_is_not_taken_for_success(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aichat_provider.cli._common import OutputClosedError, write_out
+
+    monkeypatch.setattr(sys, "stdout", Stdout())
+    with pytest.raises(OutputClosedError, match="nothing could be written"):
+        write_out("the answer")
