@@ -245,14 +245,16 @@ async def test_a_proxy_password_echoed_by_the_service_is_scrubbed(
 # --- what a reply's status means --------------------------------------------------------------
 
 
-async def test_a_challenge_page_answered_with_429_is_a_challenge_not_a_rate_limit(
-    service: StandInService,
+@pytest.mark.parametrize("status", [429, 503])
+async def test_a_challenge_page_is_a_challenge_and_not_retried_whatever_its_status(
+    status: int, service: StandInService
 ) -> None:
-    """Cloudflare also challenges with 429; waiting and retrying would not pass it."""
-    service.push(Reply.cloudflare(429, header=False))
+    """Cloudflare also challenges with 429 and 503, which would otherwise mean "wait and
+    retry"; retrying cannot pass a challenge."""
+    service.push(Reply.cloudflare(status, header=False))
     with pytest.raises(errors.CloudflareError) as caught:
         await ask(service, cookies=COOKIES, max_retries=2)
-    assert caught.value.status_code == 429
+    assert caught.value.status_code == status
     assert len(service.requests) == 1
 
 
