@@ -83,6 +83,13 @@ def test_stop_sequences_cut_the_answer(service: StandInService) -> None:
     assert chat_model(service).invoke("Hi", stop=[" three", ". two"]).content == "one"
 
 
+def test_a_stop_sequence_at_the_very_start_gives_an_empty_answer(
+    service: StandInService,
+) -> None:
+    service.push(Reply.answer("STOP and the rest"))
+    assert chat_model(service).invoke("Hi", stop=["STOP"]).content == ""
+
+
 def test_tool_messages_are_refused_before_any_request(service: StandInService) -> None:
     from langchain_core.exceptions import ModelInvalidRequestError
     from langchain_core.messages import ToolMessage
