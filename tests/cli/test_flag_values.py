@@ -4,13 +4,15 @@ standard input. Run as a shell user runs it, against the stand-in."""
 from __future__ import annotations
 
 import io
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from aichat_provider.testing import Reply, StandInService
-from support.cli import AICHAT, run_against
+from support.cli import AICHAT, cookies_file, run_against
+from support.secrets import subprocess_env
 
 
 def test_zero_is_a_value_not_an_absent_flag(
@@ -109,3 +111,30 @@ def test_an_answer_that_could_not_be_written_is_not_taken_for_success(
     monkeypatch.setattr(sys, "stdout", Stdout())
     with pytest.raises(OutputClosedError, match="nothing could be written"):
         write_out("the answer")
+
+
+def test_piped_standard_input_is_one_prompt_not_a_chat(
+    tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    """No prompt and a pipe: the whole input is one question (a terminal would start the
+    chat, which would send each line as a turn)."""
+    result = run_against(AICHAT, service, tmp_path, home, stdin="line one\nline two\n")
+    assert result.returncode == 0, result.stderr
+    assert [request.prompt for request in service.requests] == ["line one\nline two"]
+
+
+def test_standard_input_that_is_not_utf8_is_a_usage_error(
+    tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    result = subprocess.run(
+        [*AICHAT, "--base-url", service.base_url, "--cookies-file", str(cookies_file(tmp_path))],
+        input=b"caf\xe9\n",
+        capture_output=True,
+        env={**subprocess_env(home), "PYTHONIOENCODING": "utf-8"},
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert b"standard input is not UTF-8 text" in result.stderr
+    assert b"Traceback" not in result.stderr
+    assert service.requests == []

@@ -151,14 +151,22 @@ async def test_refresh_cookies_switched_off_in_the_environment_is_off(
     assert "automatic refresh" not in str(caught.value)
 
 
-@pytest.mark.parametrize("value", ["true", "1", "yes", "on"])
+@pytest.mark.parametrize(
+    ("value", "reply"),
+    [
+        ("true", Reply.status(401)),
+        ("1", Reply.status(403)),
+        ("yes", Reply.cloudflare()),
+        ("on", Reply.cloudflare(503, header=False)),
+    ],
+)
 async def test_refresh_cookies_switched_on_in_the_environment_tries_the_refresh(
-    value: str, service: StandInService, monkeypatch: pytest.MonkeyPatch
+    value: str, reply: Reply, service: StandInService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On, a rejected call tries the refresh, which here has no login profile to use."""
+    """On, rejected cookies or a challenge try the refresh, which here has no login profile."""
     monkeypatch.setenv("AICHAT_REFRESH_COOKIES", value)
-    service.push(Reply.status(401))
-    with pytest.raises(errors.AuthenticationError) as caught:
+    service.push(reply)
+    with pytest.raises((errors.AuthenticationError, errors.CloudflareError)) as caught:
         await ask(service, cookies=COOKIES)
     assert "automatic refresh did not help" in str(caught.value)
     assert "no login profile" in str(caught.value)
@@ -282,3 +290,33 @@ async def test_a_redirect_names_where_it_goes_without_its_query_or_a_secret(
         await ask(service, cookies=COOKIES)
     assert f"redirecting to {shown};" in str(caught.value)
     assert hidden not in exposed_text(caught.value)
+
+
+# --- more options at their edges ------------------------------------------------------------
+
+
+async def test_an_empty_environment_variable_counts_as_unset(
+    service: StandInService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``export AICHAT_USER_AGENT=`` (or a cookies file of "") is no setting at all."""
+    monkeypatch.setenv("AICHAT_USER_AGENT", "")
+    monkeypatch.setenv("AICHAT_COOKIES_FILE", "")
+    monkeypatch.setenv("AICHAT_BASE_URL", "")
+    assert await ask(service, cookies=COOKIES) == "echo: Hi"
+    assert "Chrome/" in (service.requests[0].header("user-agent") or "")
+
+
+@pytest.mark.parametrize("name", ["cookie", "COOKIE", "Cookie"])
+async def test_a_cookie_header_in_any_case_is_refused(name: str, service: StandInService) -> None:
+    with pytest.raises(errors.InvalidRequestError, match="cookies="):
+        await ask(service, cookies=COOKIES, headers={name: f"session={SECRET_COOKIE}"})
+    assert service.requests == []
+
+
+async def test_max_retries_has_an_upper_limit(service: StandInService) -> None:
+    from aichat_provider._constants import MAX_RETRIES_LIMIT
+
+    assert await ask(service, cookies=COOKIES, max_retries=MAX_RETRIES_LIMIT) == "echo: Hi"
+    with pytest.raises(errors.InvalidRequestError, match="max_retries"):
+        await ask(service, cookies=COOKIES, max_retries=MAX_RETRIES_LIMIT + 1)
+    assert len(service.requests) == 1
