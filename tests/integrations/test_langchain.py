@@ -48,6 +48,13 @@ def test_call_arguments_override_fields(service: StandInService) -> None:
     assert service.requests[0].cookies == {"session": "per-call"}
 
 
+def test_a_call_argument_of_none_leaves_the_field_as_it_is(service: StandInService) -> None:
+    """None is "not given", as everywhere in the provider's options."""
+    chat_model(service, temperature=0.2).invoke("Hi", temperature=None, cookies=None)
+    assert service.requests[0].json["temperature"] == 0.2
+    assert service.requests[0].cookies == COOKIES
+
+
 async def test_ainvoke_and_invoke_inside_a_running_loop(service: StandInService) -> None:
     chat = chat_model(service)
     assert (await chat.ainvoke("Hi")).content == "echo: Hi"
