@@ -147,3 +147,16 @@ async def test_enter_without_the_cookies_asked_for_saves_nothing(
         with pytest.raises(errors.LoginError, match=phrase):
             await asyncio.wait_for(task, 60)
     assert not store_path("127.0.0.1").exists()
+
+
+async def test_login_goes_where_aichat_base_url_points(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a base_url argument the login visits ``AICHAT_BASE_URL``, as every call does."""
+    chromium()
+    with StandInService(challenge=Challenge(delay=0.3)) as service:
+        monkeypatch.setenv("AICHAT_BASE_URL", service.base_url)
+        stored = await login(headless=True, timeout=60)
+        assert service.site.page_challenges >= 1
+    assert stored.base_url == service.base_url
+    assert [c.name for c in stored.cookies] == ["cf_clearance"]
