@@ -172,6 +172,19 @@ async def test_refresh_cookies_switched_on_in_the_environment_tries_the_refresh(
     assert "no login profile" in str(caught.value)
 
 
+async def test_the_refresh_needs_this_hosts_own_login_profile(
+    home: Path, service: StandInService
+) -> None:
+    """Another host's login profile is no reason to start a browser for this one."""
+    from aichat_provider.cookies._store import browser_profile_dir
+
+    browser_profile_dir("elsewhere.example").mkdir(parents=True)
+    service.push(Reply.status(401))
+    with pytest.raises(errors.AuthenticationError) as caught:
+        await ask(service, cookies=COOKIES, refresh_cookies=True)
+    assert "there is no login profile for 127.0.0.1" in str(caught.value)
+
+
 async def test_refresh_cookies_false_in_the_call_beats_the_environment(
     service: StandInService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
