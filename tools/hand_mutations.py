@@ -151,7 +151,12 @@ MODULE_TESTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
     ),
     LOGIN: (
-        ("tests/login/test_login_guards.py", "tests/login/test_login.py"),
+        (
+            "tests/provider/test_precedence_and_limits.py::"
+            "test_the_refresh_needs_this_hosts_own_login_profile",
+            "tests/login/test_login_guards.py",
+            "tests/login/test_login.py",
+        ),
         ("tests/login/test_find.py", *_CLI),
     ),
     LOGIN_BROWSER: (
