@@ -8,6 +8,7 @@ import asyncio
 import socket
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,6 +44,17 @@ def _answers(endpoint: str) -> bool:
         return False
 
 
+async def until_the_login_saw_the_challenge(page: Any) -> None:
+    """The challenge is on the page, and the login has had time for several looks at it (it
+    records a challenge only when one of its looks saw it)."""
+    from aichat_provider._constants import LOGIN_POLL
+
+    await page.wait_for_function(
+        "document.title.toLowerCase().includes('just a moment')", timeout=30_000
+    )
+    await asyncio.sleep(8 * LOGIN_POLL)
+
+
 async def test_cookies_seen_after_a_challenge_without_cf_clearance_are_not_saved(
     home: Path,
 ) -> None:
@@ -66,6 +78,7 @@ async def test_cookies_seen_after_a_challenge_without_cf_clearance_are_not_saved
             await asyncio.to_thread(wait_until, lambda: _answers(endpoint), 30, "the DevTools port")
             browser = await playwright.chromium.connect_over_cdp(endpoint)
             context = browser.contexts[0]
+            await until_the_login_saw_the_challenge(context.pages[0])
             await context.add_cookies(
                 [{"name": "session", "value": "no-clearance", "url": service.base_url}]
             )
@@ -109,6 +122,7 @@ async def test_a_visit_that_saw_a_challenge_waits_for_cf_clearance(home: Path) -
             await asyncio.to_thread(wait_until, lambda: _answers(endpoint), 30, "the DevTools port")
             browser = await playwright.chromium.connect_over_cdp(endpoint)
             context = browser.contexts[0]
+            await until_the_login_saw_the_challenge(context.pages[0])
             await context.add_cookies(
                 [{"name": "session", "value": "first", "url": service.base_url}]
             )
