@@ -3,6 +3,7 @@
     pip install -e '.[test]' && python tools/audit_mutations.py     # every mutation
     python tools/audit_mutations.py pool-ignores-verify cli-ignores-model   # some of them
     python tools/audit_mutations.py --list                          # their names
+    python tools/audit_mutations.py --hand --output tools/results/hand-mutations.md
 
 An audit of the test suite once listed mutations that survived every test: regressions a user
 would feel (a proxy password in a message, the server on 0.0.0.0, a cookie sent to the wrong
@@ -19,6 +20,11 @@ hand-written regressions with the one test that names each. Run it in a checkout
 editing: it restores every file, but an interrupted run can leave one mutated (``git diff``
 shows it). ``AICHAT_NO_SKIPS=1`` is set, so a skipped test fails its baseline instead of passing
 for nothing.
+
+``--hand`` runs the hand-written pass of ``tools/hand_mutations.py`` instead: each mutation
+against its module's own tests, then, if those pass, against a wider set; each set's baseline
+runs once. ``PYTHONPATH`` is set to this checkout, so the tests' child processes (the CLI's)
+import the mutant even when the virtualenv's editable install points at another checkout.
 """
 
 from __future__ import annotations
@@ -50,6 +56,8 @@ class Mutation:
     old: str
     new: str
     tests: tuple[str, ...]
+    #: Tried only when ``tests`` let the mutant through (the hand-written pass).
+    wider: tuple[str, ...] = ()
 
 
 MUTATIONS = (
@@ -274,17 +282,17 @@ MUTATIONS = (
 @dataclass(frozen=True)
 class Outcome:
     mutation: Mutation
-    verdict: str  # "yes", or why not
+    verdict: str  # "yes" or "yes (wider)", or why not
     seconds: float
 
     @property
     def killed(self) -> bool:
-        return self.verdict == "yes"
+        return self.verdict.startswith("yes")
 
 
 def run_tests(tests: tuple[str, ...], timeout: float, verbose: bool) -> tuple[int, str]:
     """pytest's exit code for ``tests`` and the last lines of its output."""
-    env = {**os.environ, "AICHAT_NO_SKIPS": "1"}
+    env = {**os.environ, "AICHAT_NO_SKIPS": "1", "PYTHONPATH": str(ROOT)}
     try:
         done = subprocess.run(
             [sys.executable, *PYTEST, *tests],
@@ -308,7 +316,20 @@ def forget_bytecode(path: Path) -> None:
     Path(importlib.util.cache_from_source(str(path))).unlink(missing_ok=True)
 
 
-def check(mutation: Mutation, timeout: float, verbose: bool) -> Outcome:
+#: Baseline exit codes by test set: a set shared by many mutations runs unmutated once.
+_baselines: dict[tuple[str, ...], int] = {}
+
+
+def baseline(tests: tuple[str, ...], timeout: float, verbose: bool) -> int:
+    if tests not in _baselines:
+        code, tail = run_tests(tests, timeout, verbose)
+        if code != 0:
+            print(f"  unmutated, pytest exited {code}:\n{tail}", flush=True)
+        _baselines[tests] = code
+    return _baselines[tests]
+
+
+def check(mutation: Mutation, timeout: float, verbose: bool, *, wider: bool = True) -> Outcome:
     started = time.monotonic()
 
     def outcome(verdict: str) -> Outcome:
@@ -319,23 +340,59 @@ def check(mutation: Mutation, timeout: float, verbose: bool) -> Outcome:
     count = original.decode().count(mutation.old)
     if count != 1:
         return outcome(f"no: `old` found {count} times")
-    code, tail = run_tests(mutation.tests, timeout, verbose)
-    if code != 0:
-        print(f"  unmutated, pytest exited {code}:\n{tail}", flush=True)
-        return outcome(f"no: fails unmutated (exit {code})")
-    try:
-        path.write_bytes(original.decode().replace(mutation.old, mutation.new).encode())
-        forget_bytecode(path)
-        code, tail = run_tests(mutation.tests, timeout, verbose)
-    finally:
-        path.write_bytes(original)
-        forget_bytecode(path)
-    if code == TESTS_FAILED:
-        return outcome("yes")
-    if code == 0:
-        return outcome("no: survived")
-    print(f"  mutated, pytest exited {code}:\n{tail}", flush=True)
-    return outcome(f"no: pytest exited {code}")
+    sets = [mutation.tests, *([mutation.wider] if mutation.wider and wider else [])]
+    for number, tests in enumerate(sets):
+        code = baseline(tests, timeout, verbose)
+        if code != 0:
+            return outcome(f"no: fails unmutated (exit {code})")
+        try:
+            path.write_bytes(original.decode().replace(mutation.old, mutation.new).encode())
+            forget_bytecode(path)
+            code, tail = run_tests(tests, timeout, verbose)
+        finally:
+            path.write_bytes(original)
+            forget_bytecode(path)
+        if code == TESTS_FAILED:
+            return outcome("yes (wider)" if number else "yes")
+        if code != 0:
+            print(f"  mutated, pytest exited {code}:\n{tail}", flush=True)
+            return outcome(f"no: pytest exited {code}")
+    return outcome("no: survived")
+
+
+def hand_mutations() -> list[Mutation]:
+    """The hand-written pass of ``tools/hand_mutations.py``, with each module's test sets."""
+    source = ROOT / "tools" / "hand_mutations.py"
+    spec = importlib.util.spec_from_file_location("hand_mutations", source)
+    assert spec is not None
+    assert spec.loader is not None
+    data = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(data)
+    found = []
+    for name, file, regression, old, new in data.MUTATIONS:
+        tests, wider = data.MODULE_TESTS[file]
+        found.append(Mutation(name, regression, file, old, new, tests, wider))
+    return found
+
+
+def summary(outcomes: list[Outcome]) -> str:
+    """Per module: mutations, killed by its own tests, then by the wider set, survivors."""
+    lines = [
+        "| module | mutations | killed by its tests | then by the wider set | left | score |",
+        "|---|---|---|---|---|---|",
+    ]
+    modules: dict[str, list[Outcome]] = {}
+    for result in outcomes:
+        modules.setdefault(result.mutation.file, []).append(result)
+    rows = [*modules.items(), ("**all**", outcomes)]
+    for module, results in rows:
+        own = sum(result.verdict == "yes" for result in results)
+        wider = sum(result.verdict == "yes (wider)" for result in results)
+        left = len(results) - own - wider
+        score = 100 * (own + wider) / max(len(results), 1)
+        shown = module if module.startswith("*") else f"`{module}`"
+        lines.append(f"| {shown} | {len(results)} | {own} | {wider} | {left} | {score:.1f} % |")
+    return "\n".join(lines)
 
 
 def table(outcomes: list[Outcome]) -> str:
@@ -361,21 +418,31 @@ def main() -> int:
         "--timeout", type=float, default=1800, help="seconds for one pytest run (default: 1800)"
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show pytest's output")
+    parser.add_argument(
+        "--hand", action="store_true", help="the hand-written pass of tools/hand_mutations.py"
+    )
+    parser.add_argument("--output", type=Path, help="also write the markdown report here")
+    parser.add_argument(
+        "--no-wider",
+        action="store_true",
+        help="a quick first pass: only each module's own tests (survivors then run again whole)",
+    )
     args = parser.parse_args()
-    known = {mutation.name: mutation for mutation in MUTATIONS}
+    mutations = hand_mutations() if args.hand else list(MUTATIONS)
+    known = {mutation.name: mutation for mutation in mutations}
     if args.list:
-        for mutation in MUTATIONS:
+        for mutation in mutations:
             print(f"{mutation.name}: {mutation.regression}")
         return 0
     unknown = [name for name in args.names if name not in known]
     if unknown:
         parser.error(f"not a mutation: {', '.join(unknown)} (--list shows them)")
-    chosen = [known[name] for name in args.names] if args.names else list(MUTATIONS)
+    chosen = [known[name] for name in args.names] if args.names else mutations
     started = time.monotonic()
     outcomes: list[Outcome] = []
     for number, mutation in enumerate(chosen, 1):
         print(f"[{number}/{len(chosen)}] {mutation.name} ...", flush=True)
-        result = check(mutation, args.timeout, args.verbose)
+        result = check(mutation, args.timeout, args.verbose, wider=not args.no_wider)
         print(f"  killed: {result.verdict} ({result.seconds:.0f} s)", flush=True)
         outcomes.append(result)
     survivors = [result for result in outcomes if not result.killed]
@@ -383,6 +450,12 @@ def main() -> int:
     print(f"\n`{command}`: {len(outcomes) - len(survivors)} of {len(outcomes)} killed", end="")
     print(f" in {(time.monotonic() - started) / 60:.1f} min.\n")
     print(table(outcomes))
+    if args.output:
+        minutes = (time.monotonic() - started) / 60
+        args.output.write_text(
+            f"`{command}`: {len(outcomes) - len(survivors)} of {len(outcomes)} killed in "
+            f"{minutes:.0f} min.\n\n{summary(outcomes)}\n\n{table(outcomes)}\n"
+        )
     return 1 if survivors else 0
 
 

@@ -48,6 +48,13 @@ def test_call_arguments_override_fields(service: StandInService) -> None:
     assert service.requests[0].cookies == {"session": "per-call"}
 
 
+def test_a_call_argument_of_none_leaves_the_field_as_it_is(service: StandInService) -> None:
+    """None is "not given", as everywhere in the provider's options."""
+    chat_model(service, temperature=0.2).invoke("Hi", temperature=None, cookies=None)
+    assert service.requests[0].json["temperature"] == 0.2
+    assert service.requests[0].cookies == COOKIES
+
+
 async def test_ainvoke_and_invoke_inside_a_running_loop(service: StandInService) -> None:
     chat = chat_model(service)
     assert (await chat.ainvoke("Hi")).content == "echo: Hi"
@@ -81,6 +88,13 @@ def test_stop_sequences_cut_the_answer(service: StandInService) -> None:
 
     service.answer = answer
     assert chat_model(service).invoke("Hi", stop=[" three", ". two"]).content == "one"
+
+
+def test_a_stop_sequence_at_the_very_start_gives_an_empty_answer(
+    service: StandInService,
+) -> None:
+    service.push(Reply.answer("STOP and the rest"))
+    assert chat_model(service).invoke("Hi", stop=["STOP"]).content == ""
 
 
 def test_tool_messages_are_refused_before_any_request(service: StandInService) -> None:

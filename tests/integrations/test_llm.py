@@ -140,3 +140,14 @@ def test_ca_bundle_option_is_the_verify_argument(
         "Hi", **options(tls_service, cookies_file, ca_bundle=str(tls_service.ca_path))
     )
     assert response.text() == "echo: Hi"
+
+
+def test_a_messages_text_parts_are_joined_as_written(
+    llm: Any, service: StandInService, cookies_file: Path
+) -> None:
+    from llm.parts import Message, TextPart
+
+    model = llm.get_model("aichat")
+    message = Message(role="user", parts=[TextPart(text="Hel"), TextPart(text="lo")])
+    response = model.prompt(messages=[message], **options(service, cookies_file))
+    assert response.text() == "echo: Hello"

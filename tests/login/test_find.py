@@ -49,3 +49,15 @@ def test_a_named_browser_must_exist(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert locate_browser(named) == named
     monkeypatch.setenv("AICHAT_BROWSER", os.fspath(named))
     assert locate_browser() == named
+
+
+def test_an_installed_file_that_cannot_be_run_is_passed_over(tmp_path: Path) -> None:
+    """A half-removed install can leave the file without its execute bit: the next browser
+    is the one found."""
+    chrome = tmp_path / "Applications/Google Chrome.app/Contents/MacOS/Google Chrome"
+    chrome.parent.mkdir(parents=True)
+    chrome.write_text("#!/bin/sh\n")
+    chrome.chmod(0o644)
+    chromium = executable(tmp_path / "Applications/Chromium.app/Contents/MacOS/Chromium")
+    found = find_browser(environ={"HOME": str(tmp_path)}, platform="darwin", path="")
+    assert found == chromium

@@ -15,7 +15,7 @@ from http.cookiejar import CookieJar
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from aichat_provider import Aichat, errors
@@ -133,10 +133,31 @@ cookies = (
 )
 
 
-async def call(stand_in: StandInService, **kwargs: Any) -> None:
+#: The documented range of each sampling option (the README's argument table).
+RANGES = {
+    "temperature": (0.0, 2.0),
+    "top_p": (0.0, 1.0),
+    "presence_penalty": (-2.0, 2.0),
+    "frequency_penalty": (-2.0, 2.0),
+}
+
+
+def in_range(name: str, value: Any) -> bool:
+    """Whether ``value`` is a valid ``name``: a real number (not a bool) inside its range."""
+    low, high = RANGES[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return low <= float(value) <= high
+    except OverflowError:
+        return False
+
+
+async def call(stand_in: StandInService, *, valid: bool = False, **kwargs: Any) -> None:
     """The call succeeds (with the echo answer) or raises InvalidRequestError, nothing else; or,
     once its timeout has really run out, ProviderTimeoutError (a loaded machine can take longer
-    than a few milliseconds to answer)."""
+    than a few milliseconds to answer). With ``valid``, the arguments are all inside their
+    documented ranges, so a refusal is an over-refusal and fails the test."""
     options = {
         "base_url": stand_in.base_url,
         "max_retries": 0,
@@ -149,7 +170,9 @@ async def call(stand_in: StandInService, **kwargs: Any) -> None:
         answer = await Aichat.create_async(
             options.pop("model", ""), options.pop("messages"), **options
         )
-    except errors.InvalidRequestError:
+    except errors.InvalidRequestError as error:
+        if valid:
+            pytest.fail(f"refused valid arguments {kwargs}: {error}")
         event("InvalidRequestError")
         return
     except errors.ProviderTimeoutError:
@@ -174,6 +197,8 @@ def test_messages_and_model(stand_in: StandInService, messages: Any, model: Any)
 
 @FUZZ
 @given(temperature=numbers, top_p=numbers, presence=numbers, frequency=numbers)
+@example(temperature=0, top_p=0, presence=-2, frequency=2)
+@example(temperature=2.0, top_p=1.0, presence=2.0, frequency=-2.0)
 def test_sampling_values(
     stand_in: StandInService, temperature: Any, top_p: Any, presence: Any, frequency: Any
 ) -> None:
@@ -182,6 +207,15 @@ def test_sampling_values(
             stand_in,
             messages=[{"role": "user", "content": "x"}],
             cookies={"s": "x"},
+            valid=all(
+                in_range(name, value)
+                for name, value in (
+                    ("temperature", temperature),
+                    ("top_p", top_p),
+                    ("presence_penalty", presence),
+                    ("frequency_penalty", frequency),
+                )
+            ),
             temperature=temperature,
             top_p=top_p,
             presence_penalty=presence,
