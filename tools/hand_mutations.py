@@ -32,6 +32,9 @@ G4F = "aichat_provider/integrations/g4f.py"
 LANGCHAIN = "aichat_provider/integrations/langchain.py"
 LITELLM = "aichat_provider/integrations/litellm.py"
 LLM = "aichat_provider/integrations/llm.py"
+LOGS = "aichat_provider/cli/_logs.py"
+CONFIG = "aichat_provider/cli/_config.py"
+CONFIG_COMMAND = "aichat_provider/cli/config.py"
 
 _COOKIE_WIDER = (
     "tests/cookies/test_sources.py",
@@ -175,6 +178,18 @@ MODULE_TESTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     LANGCHAIN: (("tests/integrations/test_langchain.py",), _INTEGRATIONS),
     LITELLM: (("tests/integrations/test_litellm.py",), _INTEGRATIONS),
     LLM: (("tests/integrations/test_llm.py",), _INTEGRATIONS),
+    LOGS: (
+        ("tests/cli/test_conversations.py", "tests/cli/test_log_and_config_details.py"),
+        _CLI,
+    ),
+    CONFIG: (
+        ("tests/cli/test_config_file.py", "tests/cli/test_log_and_config_details.py"),
+        (*_CLI, "tests/cli/test_conversations.py"),
+    ),
+    CONFIG_COMMAND: (
+        ("tests/cli/test_config_file.py", "tests/cli/test_log_and_config_details.py"),
+        _CLI,
+    ),
 }
 
 MUTATIONS: tuple[tuple[str, str, str, str, str], ...] = (
@@ -1117,8 +1132,8 @@ MUTATIONS: tuple[tuple[str, str, str, str, str], ...] = (
         "aichat-plan-ignores-environment",
         AICHAT,
         "a changed AICHAT_* variable is ignored by later calls (cached plan)",
-        "            parts.append(value)\n            if name == \"cookies_file\" and value",
-        "            parts.append(None)\n            if name == \"cookies_file\" and value",
+        '            parts.append(value)\n            if name == "cookies_file" and value',
+        '            parts.append(None)\n            if name == "cookies_file" and value',
     ),
     (
         "aichat-plan-true-is-one",
@@ -1475,5 +1490,86 @@ MUTATIONS: tuple[tuple[str, str, str, str, str], ...] = (
         "rejected cookies are not LangChain's authentication error",
         "    (errors.AuthenticationError, langchain_errors.ModelAuthenticationError),\n",
         "",
+    ),
+    # --- cli/_logs.py, cli/_config.py, cli/config.py (the log and the config file) ----------
+    (
+        "logs-file-world-readable",
+        LOGS,
+        "the log (prompts and answers) is created 0644",
+        "os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600",
+        "os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644",
+    ),
+    (
+        "logs-continue-oldest",
+        LOGS,
+        "-c goes on with the first conversation logged, not the latest",
+        "SELECT conversation_id FROM exchanges ORDER BY id DESC LIMIT 1",
+        "SELECT conversation_id FROM exchanges ORDER BY id LIMIT 1",
+    ),
+    (
+        "logs-continue-latest-started",
+        LOGS,
+        "-c goes on with the conversation started last, not the one last added to",
+        "SELECT conversation_id FROM exchanges ORDER BY id DESC LIMIT 1",
+        "SELECT id FROM conversations ORDER BY started DESC LIMIT 1",
+    ),
+    (
+        "logs-cid-prefix-ambiguous",
+        LOGS,
+        "--cid with the start of two conversations' ids goes on with one of them",
+        '"SELECT id FROM conversations WHERE id LIKE ? LIMIT 2"',
+        '"SELECT id FROM conversations WHERE id LIKE ? LIMIT 1"',
+    ),
+    (
+        "common-logged-address-environment-first",
+        COMMON,
+        "the log names AICHAT_BASE_URL's address when --base-url named another",
+        'kwargs.get("base_url")\n        or os.environ.get(_constants.ENV_BASE_URL)\n',
+        'os.environ.get(_constants.ENV_BASE_URL)\n        or kwargs.get("base_url")\n',
+    ),
+    (
+        "config-beats-environment",
+        CONFIG,
+        "a config file's value beats the environment variable",
+        "            continue\n"
+        "        if setting.env and environ.get(setting.env):\n"
+        "            continue\n",
+        "            continue\n",
+    ),
+    (
+        "config-beats-flag",
+        CONFIG,
+        "a config file's value beats the flag given",
+        "if not hasattr(args, setting.dest) or getattr(args, setting.dest) is not None:",
+        "if not hasattr(args, setting.dest):",
+    ),
+    (
+        "config-source-config-first",
+        CONFIG,
+        "`config get --source` names the config file when the environment sets the key",
+        "    if setting.env and environ.get(setting.env):\n        return Effective(",
+        "    if key not in config and setting.env and environ.get(setting.env):\n"
+        "        return Effective(",
+    ),
+    (
+        "config-file-world-readable",
+        CONFIG,
+        "the config file (it may hold a proxy password) is written 0644",
+        "os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600",
+        "os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644",
+    ),
+    (
+        "config-get-key-shows-password",
+        CONFIG_COMMAND,
+        "`config get proxy` prints the proxy's password",
+        "print(shown(redact_url(text) if setting.secret else text))",
+        "print(shown(text))",
+    ),
+    (
+        "config-get-all-shows-password",
+        CONFIG_COMMAND,
+        "`config get` (every key) prints the proxy's password",
+        "return redact_url(text) if setting.secret else text",
+        "return text",
     ),
 )
