@@ -105,7 +105,12 @@ MODULE_TESTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "tests/cli/test_streams.py",
             "tests/cli/test_commands.py",
         ),
-        (*_CLI, "tests/package/test_options.py"),
+        (
+            *_CLI,
+            "tests/package/test_options.py",
+            "tests/cli/test_conversations.py",
+            "tests/cli/test_log_and_config_details.py",
+        ),
     ),
     ASK: (
         ("tests/cli/test_flag_values.py", "tests/cli/test_commands.py", "tests/cli/test_basics.py"),
