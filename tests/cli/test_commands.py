@@ -198,6 +198,7 @@ def test_spinner_shows_elapsed_seconds_on_a_terminal(
 # --- doctor ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_doctor_on_a_profile_with_firefox_and_chrome(
     home: Path, service: StandInService, with_dbus: str
 ) -> None:

@@ -317,6 +317,7 @@ async def test_one_browser_read_for_many_waiting_calls(
     assert {r.cookies["session"] for r in local_service.requests} == {"shared"}
 
 
+@pytest.mark.slow
 async def test_cold_browser_read_does_not_block_the_event_loop(
     home: Path, local_service: StandInService, with_dbus: str, caplog: pytest.LogCaptureFixture
 ) -> None:

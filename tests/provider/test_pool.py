@@ -155,6 +155,7 @@ async def test_aclose_under_a_running_call_fails_it_as_a_connection_error(
         await running
 
 
+@pytest.mark.slow
 async def test_a_verify_false_call_never_lends_its_session_to_a_verifying_call(
     tls_service: StandInService,
 ) -> None:

@@ -19,6 +19,7 @@ SOAK_CALLS = int(os.environ.get("AICHAT_SOAK_CALLS", "5000"))
 
 @pytest.mark.soak
 @pytest.mark.timeout(300)  # a hang guard: about 20 s on a quiet machine, over 60 s when starved
+@pytest.mark.slow
 def test_soak_with_faults_loses_nothing_and_leaks_nothing(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

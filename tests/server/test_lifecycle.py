@@ -132,6 +132,7 @@ def _drained_server(upstream: StandInService, tmp_path: Path, home: Path, grace:
     )
 
 
+@pytest.mark.slow
 def test_sigterm_lets_requests_in_flight_finish(
     upstream: StandInService, tmp_path: Path, home: Path
 ) -> None:
@@ -159,6 +160,7 @@ def _refuses_connections(port: int, within: float) -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_sigterm_answers_503_when_the_grace_period_ends(
     upstream: StandInService, tmp_path: Path, home: Path
 ) -> None:
@@ -185,6 +187,7 @@ def test_sigterm_answers_503_when_the_grace_period_ends(
 # --- workers, --open --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_two_workers_share_the_port_and_the_configuration(
     upstream: StandInService, tmp_path: Path, home: Path
 ) -> None:
@@ -210,6 +213,7 @@ def test_two_workers_share_the_port_and_the_configuration(
     assert len(upstream.requests) == 10
 
 
+@pytest.mark.slow
 def test_open_starts_the_browser_on_the_chat_page(
     upstream: StandInService, tmp_path: Path, home: Path
 ) -> None:

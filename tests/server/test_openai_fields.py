@@ -86,6 +86,7 @@ def test_json_object_is_asked_for_and_checked(
         )
 
 
+@pytest.mark.slow
 def test_json_schema_with_the_sdks_parse(client: openai.OpenAI, upstream: StandInService) -> None:
     upstream.push(Reply.answer('{"city": "Oslo", "celsius": -3}'))
     completion = client.chat.completions.parse(
@@ -343,6 +344,7 @@ def test_langchain_tool_round_trip_history(server: Server, upstream: StandInServ
 # --- stop, n, max_tokens, stream -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_stop_cuts_the_answer(client: openai.OpenAI, upstream: StandInService) -> None:
     upstream.push(Reply.answer("one, two. three. four"))
     completion = client.chat.completions.create(
