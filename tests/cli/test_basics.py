@@ -28,6 +28,7 @@ def test_prompt_argument_prints_only_the_answer(
 
 
 @pytest.mark.parametrize("prompt_args", [[], ["-"]], ids=["no-argument", "dash"])
+@pytest.mark.slow
 def test_prompt_from_standard_input(
     prompt_args: list[str], tmp_path: Path, home: Path, service: StandInService
 ) -> None:
@@ -121,6 +122,7 @@ def test_help_documents_exit_codes_and_version(home: Path) -> None:
     assert version.stdout.startswith("aichat ")
 
 
+@pytest.mark.slow
 async def test_pytest_plugin_fixture(aichat_service: StandInService) -> None:
     """``aichat_service`` comes from the plugin the package installs, as a user would use it."""
     aichat_service.push(Reply.status(503))
@@ -179,6 +181,7 @@ def test_readme_offline_try_out(tmp_path: Path, home: Path) -> None:
         assert server.wait(timeout=10) == 0
 
 
+@pytest.mark.slow
 def test_readme_testing_example_runs() -> None:
     """The README's ``aichat_provider.testing`` example, executed from the README text."""
     import asyncio

@@ -387,6 +387,7 @@ def serve_silent_bus(
     [(False, "did not answer over D-Bus in time"), (True, "took over 1 s")],
     ids=["silent-at-auth", "silent-after-auth"],
 )
+@pytest.mark.slow
 async def test_keyring_that_never_answers_is_given_up(
     authenticate: bool,
     phrase: str,

@@ -121,6 +121,7 @@ async def test_rotating_through_more_configurations_than_the_pool_keeps_loses_no
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.slow
 async def test_the_deadline_covers_the_wait_for_a_handle_after_many_calls(
     service: StandInService,
 ) -> None:

@@ -203,6 +203,7 @@ async def test_an_idle_session_evicted_is_closed_at_once(
     assert pooled_session_count() == 1
 
 
+@pytest.mark.slow
 async def test_an_evicted_session_stays_open_until_its_last_call_ends(
     service: StandInService, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -56,6 +56,7 @@ async def test_browser_cookies_of_chat_gpt_org_never_go_to_a_custom_base_url(
     assert service.requests[0].cookies == COOKIES
 
 
+@pytest.mark.slow
 async def test_verify_false_warns_once_per_call_whatever_the_retries(
     tls_service: StandInService, caplog: pytest.LogCaptureFixture
 ) -> None:

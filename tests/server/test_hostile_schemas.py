@@ -234,6 +234,7 @@ def test_references_that_fan_out_are_cut_off_and_the_server_keeps_answering(
     assert "Traceback" not in log
 
 
+@pytest.mark.slow
 def test_a_pattern_that_backtracks_costs_nothing(server: Server, upstream: StandInService) -> None:
     schema = {"type": "object", "properties": {"code": {"type": "string", "pattern": "^(a+)+$"}}}
     upstream.push(Reply.answer(json.dumps({"code": "a" * 5000 + "!"})))

@@ -78,6 +78,7 @@ def test_an_sdk_timeout_cancels_the_upstream_call(server: Server, upstream: Stan
     assert time.monotonic() - gave_up < CANCEL_WITHIN
 
 
+@pytest.mark.slow
 def test_metrics(server: Server, upstream: StandInService) -> None:
     client = openai.OpenAI(base_url=server.base_url, api_key=str(server.api_key), max_retries=0)
     upstream.push(Reply.status(503), Reply.answer("retried"))  # one retry by the provider

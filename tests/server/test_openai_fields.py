@@ -56,6 +56,7 @@ def chat_model(server: Server, **options: object) -> object:
 # --- response_format ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_json_object_is_asked_for_and_checked(
     client: openai.OpenAI, upstream: StandInService
 ) -> None:
@@ -160,6 +161,7 @@ TIME_TOOL = {
 }
 
 
+@pytest.mark.slow
 def test_a_named_tool_choice_gets_a_real_tool_call(
     client: openai.OpenAI, upstream: StandInService
 ) -> None:

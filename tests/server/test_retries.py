@@ -127,6 +127,7 @@ def test_upstream_requests_for_one_call_when_the_client_retries(
     assert len(upstream.requests) == upstream_requests
 
 
+@pytest.mark.slow
 def test_a_transient_fault_is_retried_once_and_answered(
     retrying: Server, upstream: StandInService
 ) -> None:

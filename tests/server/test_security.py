@@ -151,6 +151,7 @@ def test_an_allowed_origin_gets_cors_headers(open_server: Server, upstream: Stan
     assert len(upstream.requests) == 1
 
 
+@pytest.mark.slow
 def test_a_key_in_the_query_string_is_refused_and_not_logged(
     upstream: StandInService, tmp_path: Path, home: Path
 ) -> None:
@@ -328,6 +329,7 @@ def test_the_sdk_raises_its_typed_errors(open_server: Server) -> None:
     ],
     ids=["proxy", "cookies-file", "timeout", "origin", "host", "workers", "graceful", "port"],
 )
+@pytest.mark.slow
 def test_a_bad_configuration_stops_the_server_at_start(
     args: tuple[str, ...], phrase: str, home: Path
 ) -> None:

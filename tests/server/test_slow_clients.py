@@ -100,6 +100,7 @@ def status_and_body(answer: bytes) -> tuple[int, dict[str, str], bytes]:
 # --- the size of a head --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_one_mib_header_block_is_refused_with_431(server: Server) -> None:
     fill = b"X-Fill-%d: " + b"a" * 8192 + b"\r\n"
     block = b"".join(fill % number for number in range(128))  # 1 MiB in 128 header lines
