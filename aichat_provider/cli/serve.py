@@ -89,7 +89,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         f"the connection is closed (default: {_constants.SERVER_READ_TIMEOUT:g})",
     )
     parser.add_argument(
-        "--workers", type=int, default=1, help="worker processes; /metrics counts them all (default: 1)"
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes; /metrics counts them all (default: 1)",
     )
     parser.add_argument(
         "--max-body-bytes",
