@@ -139,6 +139,31 @@ def without_dbus(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
 
 
+# --- the fast set: pyproject.toml's addopts hold this -m -------------------------------------
+
+DEFAULT_SELECTION = "not slow and not g4f_legacy"
+_slow_deselected: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A test named by its node id is run whatever its marks: a developer who names a slow test
+    # means to run it, and would otherwise see "1 deselected" and nothing else.
+    if config.option.markexpr == DEFAULT_SELECTION and any("::" in arg for arg in config.args):
+        config.option.markexpr = ""
+
+
+def pytest_deselected(items: Sequence[pytest.Item]) -> None:
+    _slow_deselected.extend(item.nodeid for item in items if item.get_closest_marker("slow"))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _slow_deselected and terminalreporter.config.option.markexpr == DEFAULT_SELECTION:
+        terminalreporter.write_line(
+            f"{len(_slow_deselected)} slow tests not run (real browsers, subprocess servers, "
+            "long runs): `pytest -m slow` runs them, `pytest -m ''` runs everything."
+        )
+
+
 # --- CI: a skip it does not expect fails the run ---------------------------------------------
 
 #: Skips CI expects: the reason contains this marker (tests that run in another CI venv).

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import _constants, errors
+from .._dirs import user_dir
 
 ENV_CONFIG_FILE = "AICHAT_CONFIG_FILE"
-APP_NAME = "aichat-provider"
 _KEY_LINE = r"(?m)^[ \t]*{key}[ \t]*=.*(?:\n|\Z)"
 
 
@@ -91,17 +91,7 @@ def settings() -> dict[str, Setting]:
 def config_dir(environ: Mapping[str, str] | None = None, platform: str | None = None) -> Path:
     """The user's config directory for this package, as platformdirs' ``user_config_dir``
     names it: ``$XDG_CONFIG_HOME`` or ``~/.config`` on Linux."""
-    environ = os.environ if environ is None else environ
-    platform = platform or sys.platform
-    home = Path(environ.get("HOME") or Path.home())
-    if platform == "darwin":
-        return home / "Library" / "Application Support" / APP_NAME
-    if platform.startswith("win"):
-        local = environ.get("LOCALAPPDATA") or str(home / "AppData" / "Local")
-        return Path(local) / APP_NAME
-    xdg = environ.get("XDG_CONFIG_HOME", "").strip()
-    base = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".config"
-    return base / APP_NAME
+    return user_dir("config", environ, platform)
 
 
 def config_path(environ: Mapping[str, str] | None = None) -> Path:

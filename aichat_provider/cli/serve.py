@@ -50,8 +50,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "(POST /v1/chat/completions, /v1/responses, /v1/messages, GET /v1/models, ...) and a "
         "chat page at /, backed by Aichat with this machine's cookies."
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port (8000)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     parser.add_argument(
         "--api-key",
         help=f"require 'Authorization: Bearer KEY' or 'x-api-key: KEY' (default: ${ENV_API_KEY})",
@@ -78,7 +78,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=_constants.SERVER_GRACEFUL_TIMEOUT,
         metavar="SECONDS",
         help="on SIGTERM, how long requests in flight may take before they are answered 503 "
-        f"({_constants.SERVER_GRACEFUL_TIMEOUT:g})",
+        f"(default: {_constants.SERVER_GRACEFUL_TIMEOUT:g})",
     )
     parser.add_argument(
         "--read-timeout",
@@ -86,13 +86,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=_constants.SERVER_READ_TIMEOUT,
         metavar="SECONDS",
         help="how long a client may take to send a request's head, and again its body, before "
-        f"the connection is closed ({_constants.SERVER_READ_TIMEOUT:g})",
+        f"the connection is closed (default: {_constants.SERVER_READ_TIMEOUT:g})",
     )
     parser.add_argument(
-        "--workers", type=int, default=1, help="worker processes (1); /metrics counts them all"
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes; /metrics counts them all (default: 1)",
     )
     parser.add_argument(
-        "--max-body-bytes", type=int, default=_constants.SERVER_MAX_BODY_BYTES, metavar="BYTES"
+        "--max-body-bytes",
+        type=int,
+        default=_constants.SERVER_MAX_BODY_BYTES,
+        metavar="BYTES",
+        help="refuse request bodies larger than this with 413 "
+        f"(default: {_constants.SERVER_MAX_BODY_BYTES})",
     )
     parser.add_argument(
         "--open", action="store_true", help="open the chat page in the default browser"

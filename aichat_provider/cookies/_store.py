@@ -17,7 +17,6 @@ import math
 import os
 import re
 import stat
-import sys
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import _constants
+from .._dirs import user_dir
 from ..errors import InvalidRequestError
 from ._files import read_text_file
 from ._jar import Selected, make_cookie, normalise_expiry, select_cookies
@@ -34,7 +34,6 @@ if TYPE_CHECKING:  # imported when the store is read: see _jar
     from http.cookiejar import Cookie
 
 FORMAT_VERSION = 1
-APP_NAME = "aichat-provider"
 #: A store file is small; a bigger one is not ours.
 MAX_STORE_BYTES = 1024 * 1024
 
@@ -47,19 +46,10 @@ def data_dir(environ: Mapping[str, str] | None = None, platform: str | None = No
     ``~/Library/Application Support`` on macOS, ``%LOCALAPPDATA%`` on Windows.
     """
     environ = os.environ if environ is None else environ
-    platform = platform or sys.platform
     override = environ.get(_constants.ENV_DATA_DIR)
     if override:
         return Path(override).expanduser()
-    home = Path(environ.get("HOME") or Path.home())
-    if platform == "darwin":
-        return home / "Library" / "Application Support" / APP_NAME
-    if platform.startswith("win"):
-        local = environ.get("LOCALAPPDATA") or str(home / "AppData" / "Local")
-        return Path(local) / APP_NAME
-    xdg = environ.get("XDG_DATA_HOME", "").strip()
-    base = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".local" / "share"
-    return base / APP_NAME
+    return user_dir("data", environ, platform)
 
 
 def store_path(host: str, environ: Mapping[str, str] | None = None) -> Path:

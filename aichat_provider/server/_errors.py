@@ -9,6 +9,7 @@ default two retries at three upstream requests at most, whatever the fault.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .. import _constants, errors
@@ -52,6 +53,18 @@ class APIError(Exception):
 def invalid(message: str, param: str | None = None, code: str | None = None) -> APIError:
     """400 for a request the server will not run as given."""
     return APIError(400, message, "invalid_request_error", code, param=param)
+
+
+def refuse_unknown(data: Mapping[str, object], known: frozenset[str], where: str) -> None:
+    """A 400 naming the first few fields of ``data`` (a request's JSON object) that are not
+    ``known``; ``where`` (the docs page and route) lists what is."""
+    unknown = sorted(name for name in data if name not in known)
+    if unknown:
+        shown = ", ".join(repr(name[:40]) for name in unknown[:5])
+        raise invalid(
+            f"Unrecognized request argument(s): {shown}. {where} lists what it accepts.",
+            unknown[0][:40],
+        )
 
 
 def error_for(exc: errors.ProviderError) -> APIError:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._errors import invalid
+from ._errors import invalid, refuse_unknown
 from ._models_apis import CreateMessageRequest
 
 #: Fields a request may hold (its typed model's); each is honoured, refused when set, or a hint.
@@ -35,14 +35,7 @@ class MessagesRequest:
 def to_chat(data: Mapping[str, Any], *, counting: bool = False) -> MessagesRequest:
     """``data`` (a Messages request; ``counting``: one to count_tokens, which has no
     ``max_tokens``) as a chat completion request, or a 400 naming the field."""
-    unknown = sorted(name for name in data if name not in MESSAGES_FIELDS)
-    if unknown:
-        shown = ", ".join(repr(name[:40]) for name in unknown[:5])
-        raise invalid(
-            f"Unrecognized request argument(s): {shown}. docs/server-apis.md lists what "
-            "/v1/messages accepts.",
-            unknown[0][:40],
-        )
+    refuse_unknown(data, MESSAGES_FIELDS, "docs/server-apis.md, for /v1/messages,")
     for name, what in (
         ("top_k", "top_k sampling"),
         ("container", "code execution containers"),

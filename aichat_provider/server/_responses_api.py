@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._errors import APIError, invalid
+from ._errors import APIError, invalid, refuse_unknown
 from ._models_apis import CreateResponseRequest
 from ._responses_store import ResponseStore
 
@@ -55,14 +55,7 @@ class ResponsesRequest:
 
 def to_chat(data: Mapping[str, Any], store: ResponseStore) -> ResponsesRequest:
     """``data`` (a Responses request) as a chat completion request, or a 400 naming the field."""
-    unknown = sorted(name for name in data if name not in RESPONSES_FIELDS)
-    if unknown:
-        shown = ", ".join(repr(name[:40]) for name in unknown[:5])
-        raise invalid(
-            f"Unrecognized request argument(s): {shown}. docs/server-apis.md lists what "
-            "/v1/responses accepts.",
-            unknown[0][:40],
-        )
+    refuse_unknown(data, RESPONSES_FIELDS, "docs/server-apis.md, for /v1/responses,")
     include = data.get("include")
     if include is not None and (
         not isinstance(include, list) or not set(include) <= VACUOUS_INCLUDES

@@ -16,6 +16,7 @@ from support.secrets import SECRET_COOKIE, USER, subprocess_env
 
 
 @pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS.keys())
+@pytest.mark.slow
 def test_prompt_argument_prints_only_the_answer(
     command: list[str], tmp_path: Path, home: Path, service: StandInService
 ) -> None:
@@ -27,6 +28,7 @@ def test_prompt_argument_prints_only_the_answer(
 
 
 @pytest.mark.parametrize("prompt_args", [[], ["-"]], ids=["no-argument", "dash"])
+@pytest.mark.slow
 def test_prompt_from_standard_input(
     prompt_args: list[str], tmp_path: Path, home: Path, service: StandInService
 ) -> None:
@@ -44,6 +46,7 @@ def test_prompt_from_standard_input(
     assert result.stdout == "echo: From stdin\n"
 
 
+@pytest.mark.slow
 def test_https_with_a_ca_bundle(tmp_path: Path, home: Path, tls_service: StandInService) -> None:
     assert tls_service.ca_path is not None
     result = run(
@@ -71,6 +74,7 @@ def test_https_with_a_ca_bundle(tmp_path: Path, home: Path, tls_service: StandIn
     ],
     ids=["auth", "rate-limit", "cloudflare", "response-false"],
 )
+@pytest.mark.slow
 def test_failures_exit_with_their_code_and_one_line(
     reply: Reply, code: int, phrase: str, tmp_path: Path, home: Path, service: StandInService
 ) -> None:
@@ -83,6 +87,7 @@ def test_failures_exit_with_their_code_and_one_line(
     assert SECRET_COOKIE not in result.stderr
 
 
+@pytest.mark.slow
 def test_missing_cookies_and_bad_input_exit_codes(home: Path, service: StandInService) -> None:
     missing = run(COMMANDS["console-script"], "Hi", "--base-url", service.base_url, home=home)
     assert missing.returncode == 3
@@ -91,6 +96,7 @@ def test_missing_cookies_and_bad_input_exit_codes(home: Path, service: StandInSe
     assert bad.returncode == 2
 
 
+@pytest.mark.slow
 def test_network_failure_exit_code(tmp_path: Path, home: Path) -> None:
     result = run(
         COMMANDS["console-script"],
@@ -107,6 +113,7 @@ def test_network_failure_exit_code(tmp_path: Path, home: Path) -> None:
     assert "127.0.0.1" in result.stderr
 
 
+@pytest.mark.slow
 def test_help_documents_exit_codes_and_version(home: Path) -> None:
     result = run(COMMANDS["python-m"], "--help", home=home)
     assert result.returncode == 0
@@ -115,6 +122,7 @@ def test_help_documents_exit_codes_and_version(home: Path) -> None:
     assert version.stdout.startswith("aichat ")
 
 
+@pytest.mark.slow
 async def test_pytest_plugin_fixture(aichat_service: StandInService) -> None:
     """``aichat_service`` comes from the plugin the package installs, as a user would use it."""
     aichat_service.push(Reply.status(503))
@@ -136,6 +144,7 @@ async def test_pytest_plugin_tls_fixture(aichat_service_tls: StandInService) -> 
     assert answer == "echo: Hi"
 
 
+@pytest.mark.slow
 def test_readme_offline_try_out(tmp_path: Path, home: Path) -> None:
     """The offline try-out of the README and Getting started, as written (on a free port)."""
     import socket
@@ -172,6 +181,7 @@ def test_readme_offline_try_out(tmp_path: Path, home: Path) -> None:
         assert server.wait(timeout=10) == 0
 
 
+@pytest.mark.slow
 def test_the_testing_page_example_runs() -> None:
     """The testing page's ``aichat_provider.testing`` example, executed from its text."""
     import asyncio

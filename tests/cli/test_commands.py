@@ -17,6 +17,7 @@ from support.proxy import ConnectProxy
 from support.secrets import SECRET_CLEARANCE, SECRET_COOKIE, subprocess_env
 
 
+@pytest.mark.slow
 def test_json_output_has_model_answer_elapsed_and_attempts(
     tmp_path: Path, home: Path, service: StandInService
 ) -> None:
@@ -32,6 +33,7 @@ def test_json_output_has_model_answer_elapsed_and_attempts(
     assert SECRET_COOKIE not in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_flags_reach_the_request(tmp_path: Path, home: Path, service: StandInService) -> None:
     build_firefox_profile(home, [Cookie("127.0.0.1", "session", "from-firefox")])
     result = run(
@@ -64,6 +66,7 @@ def test_flags_reach_the_request(tmp_path: Path, home: Path, service: StandInSer
     assert request.cookies == {"session": "from-firefox"}
 
 
+@pytest.mark.slow
 def test_timeout_exit_code(tmp_path: Path, home: Path, service: StandInService) -> None:
     service.set_default(Reply.hang())
     result = run_against(AICHAT, service, tmp_path, home, "Hi", "--timeout", "0.5")
@@ -71,6 +74,7 @@ def test_timeout_exit_code(tmp_path: Path, home: Path, service: StandInService) 
     assert "0.5 s" in result.stderr
 
 
+@pytest.mark.slow
 def test_invalid_option_value_exit_code(
     tmp_path: Path, home: Path, service: StandInService
 ) -> None:
@@ -80,6 +84,7 @@ def test_invalid_option_value_exit_code(
     assert service.requests == []
 
 
+@pytest.mark.slow
 def test_verbose_logs_go_to_stderr_without_secrets(
     tmp_path: Path, home: Path, service: StandInService
 ) -> None:
@@ -95,6 +100,7 @@ def test_verbose_logs_go_to_stderr_without_secrets(
 # --- the terminal chat ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_interactive_chat_keeps_the_conversation(
     tmp_path: Path, home: Path, service: StandInService
 ) -> None:
@@ -145,6 +151,7 @@ def test_interactive_chat_keeps_the_conversation(
     assert SECRET_COOKIE not in (child.before or "")
 
 
+@pytest.mark.slow
 def test_interactive_exit_command_and_errors_keep_the_session(
     tmp_path: Path, home: Path, service: StandInService
 ) -> None:
@@ -163,6 +170,7 @@ def test_interactive_exit_command_and_errors_keep_the_session(
     assert child.exitstatus == 0
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_a_request_abandons_it_and_the_chat_goes_on(
     tmp_path: Path, home: Path, service: StandInService
 ) -> None:
@@ -183,6 +191,7 @@ def test_ctrl_c_during_a_request_abandons_it_and_the_chat_goes_on(
     assert child.exitstatus == 0
 
 
+@pytest.mark.slow
 def test_spinner_shows_elapsed_seconds_on_a_terminal(
     tmp_path: Path, home: Path, service: StandInService
 ) -> None:
@@ -198,6 +207,7 @@ def test_spinner_shows_elapsed_seconds_on_a_terminal(
 # --- doctor ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_doctor_on_a_profile_with_firefox_and_chrome(
     home: Path, service: StandInService, with_dbus: str
 ) -> None:
@@ -229,6 +239,7 @@ def test_doctor_on_a_profile_with_firefox_and_chrome(
     assert SECRET_CLEARANCE not in out + result.stderr
 
 
+@pytest.mark.slow
 def test_doctor_with_user_agent_and_a_cookies_file(
     tmp_path: Path, home: Path, tls_service: StandInService
 ) -> None:
@@ -251,6 +262,7 @@ def test_doctor_with_user_agent_and_a_cookies_file(
     assert "answers over TLS (HTTP 200)" in result.stdout
 
 
+@pytest.mark.slow
 def test_doctor_without_any_cookies(
     home: Path, service: StandInService, without_dbus: None
 ) -> None:
@@ -260,6 +272,7 @@ def test_doctor_without_any_cookies(
     assert "[FAIL] request: not attempted without cookies" in result.stdout
 
 
+@pytest.mark.slow
 def test_doctor_reports_a_rejected_request(
     tmp_path: Path, home: Path, service: StandInService
 ) -> None:
@@ -277,6 +290,7 @@ def test_doctor_reports_a_rejected_request(
     assert "[FAIL] request: AuthenticationError" in result.stdout
 
 
+@pytest.mark.slow
 def test_doctor_reports_a_dead_proxy(tmp_path: Path, home: Path, service: StandInService) -> None:
     result = run_doctor(
         home,
@@ -295,6 +309,7 @@ def test_doctor_reports_a_dead_proxy(tmp_path: Path, home: Path, service: StandI
 
 
 @pytest.mark.parametrize("no_color", [False, True])
+@pytest.mark.slow
 def test_doctor_colours_only_on_a_terminal_without_no_color(
     no_color: bool, home: Path, service: StandInService
 ) -> None:

@@ -113,6 +113,7 @@ def test_a_cookies_file_with_nothing_for_the_host(
     assert result.returncode == 3
 
 
+@pytest.mark.slow
 def test_the_cookie_store_damaged_or_out_of_date(
     home: Path, service: StandInService, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -24,6 +24,7 @@ def saved(host: str) -> None:
     )
 
 
+@pytest.mark.slow
 def test_logout_of_every_site(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(home))
     saved("a.example")
@@ -48,6 +49,7 @@ def test_logout_with_a_bad_url(home: Path) -> None:
     assert "--base-url" in result.stderr
 
 
+@pytest.mark.slow
 def test_the_chat_commands_and_blank_lines(
     tmp_path: Path, home: Path, service: StandInService
 ) -> None:

@@ -233,7 +233,9 @@ def test_help_lists_every_variable_and_only_each_commands_exit_codes() -> None:
     assert "7    the server could not start" in helps["serve"]
 
 
-@pytest.mark.parametrize("command", ["aichat", "ask", "chat", "login", "logout", "logs", "config"])
+@pytest.mark.parametrize(
+    "command", ["aichat", "ask", "chat", "login", "logout", "logs", "config", "serve"]
+)
 def test_help_writes_defaults_one_way(command: str) -> None:
     text = _helps()[command]
     # "(default: X)" only: not "(300)", "(default X)" or "[default: X]"

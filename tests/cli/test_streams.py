@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pexpect
+import pytest
 
 from aichat_provider.testing import RecordedRequest, Reply, StandInService
 from support.cli import AICHAT, cookies_file, spawn_chat
@@ -127,6 +128,7 @@ def test_head_c1_on_a_long_answer(tmp_path: Path, home: Path, service: StandInSe
     assert "broken pipe" in one_error_line(result.stderr)
 
 
+@pytest.mark.slow
 def test_stdout_closed_is_not_a_silent_success(
     tmp_path: Path, home: Path, service: StandInService
 ) -> None:
@@ -155,6 +157,7 @@ def test_an_answer_with_half_an_emoji_is_printed(
     assert result.stderr == ""
 
 
+@pytest.mark.slow
 def test_the_chat_goes_on_after_an_answer_with_half_an_emoji(
     tmp_path: Path, home: Path, service: StandInService
 ) -> None:

@@ -97,6 +97,7 @@ def as_typed(text: str) -> str:
     return text.replace("\n", "\r\n")
 
 
+@pytest.mark.slow
 def test_an_answer_on_a_terminal_shows_its_controls(
     tmp_path: Path, home: Path, service: StandInService
 ) -> None:
@@ -236,6 +237,7 @@ def test_the_chat_shows_controls_of_answers_and_refusals(
 
 
 @pytest.mark.parametrize("stream", ["pipe", "terminal"])
+@pytest.mark.slow
 def test_doctor_shows_a_refusal_on_one_line(
     tmp_path: Path, home: Path, service: StandInService, stream: str
 ) -> None:

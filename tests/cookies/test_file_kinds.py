@@ -102,6 +102,7 @@ def test_the_command_line_refuses_a_fifo_with_exit_code_2(
 
 
 @pytest.mark.parametrize("kind", ["fifo", "/dev/zero"])
+@pytest.mark.slow
 def test_doctor_reports_a_cookies_file_that_is_not_a_file(
     kind: str, fifo: Path, service: StandInService, home: Path
 ) -> None:

@@ -38,7 +38,7 @@ SCRIPT_COOKIES = ["js_cookie=from-script; max-age=86400; path=/"]
 SENT_OVER_HTTP = {"session": SECRET, "js_cookie": "from-script"}
 ALL_NAMES = ("session", "secure_only", "page_only", "short_lived", "js_cookie")
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 
 
 def visit_and_close(browser: RealChromium | RealFirefox) -> None:

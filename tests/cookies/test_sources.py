@@ -317,6 +317,7 @@ async def test_one_browser_read_for_many_waiting_calls(
     assert {r.cookies["session"] for r in local_service.requests} == {"shared"}
 
 
+@pytest.mark.slow
 async def test_cold_browser_read_does_not_block_the_event_loop(
     home: Path, local_service: StandInService, with_dbus: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -386,6 +387,7 @@ def serve_silent_bus(
     [(False, "did not answer over D-Bus in time"), (True, "took over 1 s")],
     ids=["silent-at-auth", "silent-after-auth"],
 )
+@pytest.mark.slow
 async def test_keyring_that_never_answers_is_given_up(
     authenticate: bool,
     phrase: str,

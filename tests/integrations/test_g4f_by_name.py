@@ -361,6 +361,7 @@ def openai_client(api: G4fApi) -> Any:
     return openai.OpenAI(base_url=f"{api.url}/v1", api_key="unused", max_retries=0)
 
 
+@pytest.mark.slow
 def test_g4f_api_answers_the_openai_sdk(api: G4fApi) -> None:
     client = openai_client(api)
     completion = client.chat.completions.create(
@@ -388,6 +389,7 @@ def test_g4f_api_answers_the_openai_sdk(api: G4fApi) -> None:
     ],
     ids=["rate-limit", "rejected-cookies", "unknown-model"],
 )
+@pytest.mark.slow
 def test_g4f_api_status_codes_follow_the_error_classes(
     api: G4fApi, reply: Reply, model: str, status: int, error_name: str
 ) -> None:
@@ -404,6 +406,7 @@ def test_g4f_api_status_codes_follow_the_error_classes(
     assert type(caught.value).__name__ == error_name
 
 
+@pytest.mark.slow
 def test_g4f_api_and_its_gui_list_aichat(api: G4fApi) -> None:
     providers = httpx.get(f"{api.url}/v1/providers", timeout=30).json()
     assert {"id": "Aichat", "url": "https://chat-gpt.org/chat"}.items() <= next(
@@ -455,6 +458,7 @@ def gui_events(text: str) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("every_option", [False, True], ids=["address-and-file", "every-option"])
 @pytest.mark.parametrize("route", ["v1", "v1-extra_body", "gui"])
+@pytest.mark.slow
 def test_g4f_api_requests_cannot_set_the_connection_options(
     api: G4fApi, route: str, every_option: bool
 ) -> None:

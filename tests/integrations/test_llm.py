@@ -48,6 +48,7 @@ def run_llm(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_the_command_line_finds_the_plugin_by_entry_point(
     service: StandInService, cookies_file: Path
 ) -> None:
@@ -66,6 +67,7 @@ def test_the_command_line_finds_the_plugin_by_entry_point(
     assert service.requests[0].json["temperature"] == 0.2
 
 
+@pytest.mark.slow
 def test_the_command_line_reports_a_typed_error_without_secrets(
     service: StandInService, cookies_file: Path
 ) -> None:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import aichat_provider
 from aichat_provider import errors
 from aichat_provider.registry import ProviderRegistry, registry
@@ -86,6 +88,7 @@ def test_version_agrees_with_the_distribution() -> None:
     assert aichat_provider.__version__ == version("aichat-provider")
 
 
+@pytest.mark.slow
 def test_import_is_light_and_reads_no_browser(home: Path) -> None:
     code = (
         "import sys, aichat_provider; from aichat_provider.registry import registry; "
@@ -196,6 +199,7 @@ def _bound_names(tree: ast.Module) -> set[str]:
     return bound
 
 
+@pytest.mark.slow
 def test_import_leaves_what_only_some_calls_need_unimported(home: Path) -> None:
     # curl_cffi alone takes longer to import than the rest of the package; http.cookiejar brings
     # urllib.request and http.client; the rest serve cookie files, browsers and `aichat login`.
@@ -232,6 +236,7 @@ def test_import_leaves_what_only_some_calls_need_unimported(home: Path) -> None:
     assert out.stdout.strip() == "True"
 
 
+@pytest.mark.slow
 def test_the_first_call_imports_curl_cffi_off_the_event_loop(home: Path) -> None:
     """curl_cffi takes 0.1 s and more to import: the first call must not stall its loop."""
     code = """

@@ -22,6 +22,7 @@ from support.secrets import COOKIES, USER
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.slow
 async def test_timeout_holds_for_600_concurrent_calls_to_a_server_that_never_answers(
     service: StandInService,
 ) -> None:
@@ -89,6 +90,7 @@ def stand_ins() -> Iterator[list[StandInService]]:
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.slow
 async def test_rotating_through_more_configurations_than_the_pool_keeps_loses_no_call(
     stand_ins: list[StandInService],
 ) -> None:
@@ -119,6 +121,7 @@ async def test_rotating_through_more_configurations_than_the_pool_keeps_loses_no
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.slow
 async def test_the_deadline_covers_the_wait_for_a_handle_after_many_calls(
     service: StandInService,
 ) -> None:

@@ -272,6 +272,7 @@ async def test_a_timeout_under_a_millisecond_is_still_a_deadline(service: StandI
         assert f"{timeout:g} s" in str(error)
 
 
+@pytest.mark.slow
 async def test_trickling_body_is_cut_off_at_the_timeout(service: StandInService) -> None:
     service.push(Reply.trickle(0.05, "a slow answer that takes several seconds to arrive"))
     started = time.monotonic()

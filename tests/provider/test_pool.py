@@ -155,6 +155,7 @@ async def test_aclose_under_a_running_call_fails_it_as_a_connection_error(
         await running
 
 
+@pytest.mark.slow
 async def test_a_verify_false_call_never_lends_its_session_to_a_verifying_call(
     tls_service: StandInService,
 ) -> None:
@@ -202,6 +203,7 @@ async def test_an_idle_session_evicted_is_closed_at_once(
     assert pooled_session_count() == 1
 
 
+@pytest.mark.slow
 async def test_an_evicted_session_stays_open_until_its_last_call_ends(
     service: StandInService, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -30,6 +30,7 @@ async def ask(service: StandInService, **kwargs: object) -> str:
     ],
     ids=["500", "502", "503", "504", "429", "reset", "closed", "truncated"],
 )
+@pytest.mark.slow
 async def test_flaky_server_succeeds_within_max_retries(
     fault: Reply, service: StandInService
 ) -> None:
@@ -38,6 +39,7 @@ async def test_flaky_server_succeeds_within_max_retries(
     assert len(service.requests) == 3
 
 
+@pytest.mark.slow
 async def test_exhausted_retries_raise_the_last_error(service: StandInService) -> None:
     service.push(Reply.status(502), Reply.status(503), Reply.status(500, body=b"third"))
     with pytest.raises(errors.ResponseStatusError) as caught:
@@ -54,6 +56,7 @@ async def test_max_retries_zero_makes_one_attempt(service: StandInService) -> No
     assert len(service.requests) == 1
 
 
+@pytest.mark.slow
 async def test_default_is_two_retries(service: StandInService) -> None:
     service.set_default(Reply.status(500))
     with pytest.raises(errors.ResponseStatusError):
@@ -61,6 +64,7 @@ async def test_default_is_two_retries(service: StandInService) -> None:
     assert len(service.requests) == 3
 
 
+@pytest.mark.slow
 async def test_retry_after_is_honoured(service: StandInService) -> None:
     service.push(Reply.status(429, retry_after=1))
     started = time.monotonic()

@@ -70,6 +70,7 @@ async def test_the_callers_pooled_connection_is_kept_and_reused(service: StandIn
     assert service.wait_for_open_connections(1)
 
 
+@pytest.mark.slow
 async def test_many_calls_leak_no_thread_loop_or_descriptor(service: StandInService) -> None:
     sync_call(service)  # warm up: imports, curl's first-use allocations
     gc.collect()
@@ -99,6 +100,7 @@ async def test_bad_arguments_fail_before_any_request(service: StandInService) ->
     assert service.requests == []
 
 
+@pytest.mark.slow
 async def test_an_unused_generator_sends_nothing(service: StandInService) -> None:
     Aichat.create_completion("", USER, cookies=COOKIES, base_url=service.base_url)
     gc.collect()

@@ -15,11 +15,12 @@ from http.cookiejar import CookieJar
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, example, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 
 from aichat_provider import Aichat, errors
-from aichat_provider._options import parse_options
+from aichat_provider._options import OPTIONS, parse_options
 from aichat_provider.cookies._argument import cookies_from_argument
 from aichat_provider.cookies._files import parse_json_cookies, parse_netscape_cookies
 from aichat_provider.cookies._jar import select_cookies
@@ -133,31 +134,17 @@ cookies = (
 )
 
 
-#: The documented range of each sampling option (the README's argument table).
-RANGES = {
-    "temperature": (0.0, 2.0),
-    "top_p": (0.0, 1.0),
-    "presence_penalty": (-2.0, 2.0),
-    "frequency_penalty": (-2.0, 2.0),
-}
+def record(name: str) -> None:
+    """Hypothesis's event(), also usable from a plain test."""
+    if currently_in_test_context():
+        event(name)
 
 
-def in_range(name: str, value: Any) -> bool:
-    """Whether ``value`` is a valid ``name``: a real number (not a bool) inside its range."""
-    low, high = RANGES[name]
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    try:
-        return low <= float(value) <= high
-    except OverflowError:
-        return False
-
-
-async def call(stand_in: StandInService, *, valid: bool = False, **kwargs: Any) -> None:
+async def call(stand_in: StandInService, *, valid: bool | None = None, **kwargs: Any) -> None:
     """The call succeeds (with the echo answer) or raises InvalidRequestError, nothing else; or,
     once its timeout has really run out, ProviderTimeoutError (a loaded machine can take longer
-    than a few milliseconds to answer). With ``valid``, the arguments are all inside their
-    documented ranges, so a refusal is an over-refusal and fails the test."""
+    than a few milliseconds to answer). With ``valid`` known, a refusal must match it: a value
+    inside its documented range is accepted, one outside refused."""
     options = {
         "base_url": stand_in.base_url,
         "max_retries": 0,
@@ -171,22 +158,95 @@ async def call(stand_in: StandInService, *, valid: bool = False, **kwargs: Any) 
             options.pop("model", ""), options.pop("messages"), **options
         )
     except errors.InvalidRequestError as error:
-        if valid:
-            pytest.fail(f"refused valid arguments {kwargs}: {error}")
-        event("InvalidRequestError")
+        if valid is True:
+            pytest.fail(f"refused a value inside its documented range: {error}")
+        record("InvalidRequestError")
         return
     except errors.ProviderTimeoutError:
+        assert valid is not False, "a value outside its documented range reached the network"
         assert time.monotonic() - started >= float(options["timeout"]), "ended before its deadline"
-        event("ProviderTimeoutError")
+        record("ProviderTimeoutError")
         return
     except errors.MissingCookiesError:
         # only a cookies argument that holds no cookie (None, {}, "", " ; ") may end here
         given = kwargs.get("cookies")
         assert given is None or not cookies_from_argument(given, url=stand_in.url)
-        event("MissingCookiesError")
+        record("MissingCookiesError")
         return
-    event("answered")
+    assert valid is not False, "accepted a value outside its documented range"
+    record("answered")
     assert answer.startswith("echo: ")
+
+
+#: The documented ranges of the numeric arguments (the README's argument table, the OPTIONS
+#: help text, the error messages), written out here rather than read from the code under test:
+#: name -> (low, high, whether low itself is allowed).
+RANGES: dict[str, tuple[float, float, bool]] = {
+    "temperature": (0, 2, True),
+    "top_p": (0, 1, True),
+    "presence_penalty": (-2, 2, True),
+    "frequency_penalty": (-2, 2, True),
+    "timeout": (0, 86400, False),
+    "max_retries": (0, 100, True),
+}
+
+
+def documented(name: str, value: Any) -> bool:
+    """Whether ``value`` is inside the documented range of argument ``name`` (None is the
+    default, always valid; max_retries takes whole numbers only)."""
+    if value is None:
+        return True
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if name == "max_retries" and not isinstance(value, int):
+        return False
+    low, high, low_allowed = RANGES[name]
+    # exact comparisons: a NaN is in no range, an int too large for a float is compared exactly
+    return (low < value or (low_allowed and value == low)) and value <= high
+
+
+def around(name: str) -> st.SearchStrategy[Any]:
+    """Values of ``name`` inside its range (the ends included) about as often as outside."""
+    low, high, _ = RANGES[name]
+    ends = [low, high, float(low), float(high), -0.0 if low == 0 else low]
+    outside = [math.nextafter(low, -math.inf), math.nextafter(high, math.inf), low - 1, high + 1]
+    inside = st.sampled_from(ends) | st.floats(min_value=low, max_value=high)
+    if name == "max_retries":
+        inside = st.integers(min_value=int(low), max_value=int(high))
+    return inside | st.sampled_from(outside) | numbers
+
+
+@pytest.mark.parametrize("name", ["temperature", "top_p", "presence_penalty", "frequency_penalty"])
+def test_ranges_here_are_the_documented_ones(name: str) -> None:
+    """The ranges this file checks against are the ones the help text (README, --help) gives."""
+    low, high, _ = RANGES[name]
+    (option,) = [option for option in OPTIONS if option.name == name]
+    assert f"{low:g} to {high:g}" in option.help
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        pytest.param(name, value, id=f"{name}={value!r}")
+        for name, (low, high, _) in RANGES.items()
+        for value in (
+            *(low, high, float(low), float(high), (low + high) / 2, -0.0),
+            *(math.nextafter(low, -math.inf), math.nextafter(high, math.inf), math.nan, True),
+        )
+    ],
+)
+def test_documented_range_ends(stand_in: StandInService, name: str, value: Any) -> None:
+    """Both ends of each documented range are accepted (temperature=0 included) and the nearest
+    values outside refused: a refusal is only right outside the range."""
+    asyncio.run(
+        call(
+            stand_in,
+            valid=documented(name, value),
+            messages=[{"role": "user", "content": "x"}],
+            cookies={"s": "x"},
+            **{name: value},
+        )
+    )
 
 
 @FUZZ
@@ -196,30 +256,48 @@ def test_messages_and_model(stand_in: StandInService, messages: Any, model: Any)
 
 
 @FUZZ
-@given(temperature=numbers, top_p=numbers, presence=numbers, frequency=numbers)
-@example(temperature=0, top_p=0, presence=-2, frequency=2)
-@example(temperature=2.0, top_p=1.0, presence=2.0, frequency=-2.0)
+@given(
+    temperature=around("temperature"),
+    top_p=around("top_p"),
+    presence=around("presence_penalty"),
+    frequency=around("frequency_penalty"),
+)
 def test_sampling_values(
     stand_in: StandInService, temperature: Any, top_p: Any, presence: Any, frequency: Any
 ) -> None:
+    """Accepted exactly when every value is inside its documented range, refused otherwise."""
+    values = {
+        "temperature": temperature,
+        "top_p": top_p,
+        "presence_penalty": presence,
+        "frequency_penalty": frequency,
+    }
     asyncio.run(
         call(
             stand_in,
+            valid=all(documented(name, value) for name, value in values.items()),
             messages=[{"role": "user", "content": "x"}],
             cookies={"s": "x"},
-            valid=all(
-                in_range(name, value)
-                for name, value in (
-                    ("temperature", temperature),
-                    ("top_p", top_p),
-                    ("presence_penalty", presence),
-                    ("frequency_penalty", frequency),
-                )
-            ),
-            temperature=temperature,
-            top_p=top_p,
-            presence_penalty=presence,
-            frequency_penalty=frequency,
+            **values,
+        )
+    )
+
+
+@FUZZ
+@given(name=st.sampled_from(sorted(RANGES)), data=st.data())
+def test_one_numeric_value(stand_in: StandInService, name: str, data: st.DataObject) -> None:
+    """One argument at a time, so values inside a range are drawn often: each is accepted,
+    each outside refused."""
+    value = data.draw(around(name))
+    valid = documented(name, value)
+    # a tiny valid timeout may really run out: the call then ends in ProviderTimeoutError
+    asyncio.run(
+        call(
+            stand_in,
+            valid=valid,
+            messages=[{"role": "user", "content": "x"}],
+            cookies={"s": "x"},
+            **{name: value},
         )
     )
 
@@ -280,13 +358,14 @@ def test_hostile_text_in_messages(
 
 
 @FUZZ
-@given(timeout=numbers, max_retries=numbers)
+@given(timeout=around("timeout"), max_retries=around("max_retries"))
 def test_extreme_timeouts_and_retry_counts(
     stand_in: StandInService, timeout: Any, max_retries: Any
 ) -> None:
     asyncio.run(
         call(
             stand_in,
+            valid=documented("timeout", timeout) and documented("max_retries", max_retries),
             messages=[{"role": "user", "content": "x"}],
             cookies={"s": "x"},
             timeout=timeout,

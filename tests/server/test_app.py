@@ -371,6 +371,7 @@ async def test_lifespan_drains_on_sigterm_and_gives_the_handler_back(app: Aichat
         signal.signal(signal.SIGTERM, before)
 
 
+@pytest.mark.slow
 def test_metrics_need_prometheus_client() -> None:
     """Without the package, /metrics says which extra to install."""
     code = (

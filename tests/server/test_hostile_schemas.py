@@ -216,6 +216,7 @@ def while_health_is_watched(server: Server, request: dict[str, Any]) -> tuple[An
     return outcome[0], times
 
 
+@pytest.mark.slow
 def test_references_that_fan_out_are_cut_off_and_the_server_keeps_answering(
     server: Server, upstream: StandInService
 ) -> None:
@@ -233,6 +234,7 @@ def test_references_that_fan_out_are_cut_off_and_the_server_keeps_answering(
     assert "Traceback" not in log
 
 
+@pytest.mark.slow
 def test_a_pattern_that_backtracks_costs_nothing(server: Server, upstream: StandInService) -> None:
     schema = {"type": "object", "properties": {"code": {"type": "string", "pattern": "^(a+)+$"}}}
     upstream.push(Reply.answer(json.dumps({"code": "a" * 5000 + "!"})))
@@ -251,6 +253,7 @@ def test_a_pattern_that_backtracks_costs_nothing(server: Server, upstream: Stand
     ],
     ids=["items", "anyOf"],
 )
+@pytest.mark.slow
 def test_an_answer_that_fails_everywhere_does_not_grow_the_servers_memory(
     server: Server, upstream: StandInService, schema: dict[str, Any]
 ) -> None:

@@ -78,6 +78,7 @@ def test_an_sdk_timeout_cancels_the_upstream_call(server: Server, upstream: Stan
     assert time.monotonic() - gave_up < CANCEL_WITHIN
 
 
+@pytest.mark.slow
 def test_metrics(server: Server, upstream: StandInService) -> None:
     client = openai.OpenAI(base_url=server.base_url, api_key=str(server.api_key), max_retries=0)
     upstream.push(Reply.status(503), Reply.answer("retried"))  # one retry by the provider
@@ -132,6 +133,7 @@ def _drained_server(upstream: StandInService, tmp_path: Path, home: Path, grace:
     )
 
 
+@pytest.mark.slow
 def test_sigterm_lets_requests_in_flight_finish(
     upstream: StandInService, tmp_path: Path, home: Path
 ) -> None:
@@ -159,6 +161,7 @@ def _refuses_connections(port: int, within: float) -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_sigterm_answers_503_when_the_grace_period_ends(
     upstream: StandInService, tmp_path: Path, home: Path
 ) -> None:
@@ -185,6 +188,7 @@ def test_sigterm_answers_503_when_the_grace_period_ends(
 # --- workers, --open --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_two_workers_share_the_port_and_the_configuration(
     upstream: StandInService, tmp_path: Path, home: Path
 ) -> None:
@@ -210,6 +214,7 @@ def test_two_workers_share_the_port_and_the_configuration(
     assert len(upstream.requests) == 10
 
 
+@pytest.mark.slow
 def test_open_starts_the_browser_on_the_chat_page(
     upstream: StandInService, tmp_path: Path, home: Path
 ) -> None:

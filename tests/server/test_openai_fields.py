@@ -56,6 +56,7 @@ def chat_model(server: Server, **options: object) -> object:
 # --- response_format ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_json_object_is_asked_for_and_checked(
     client: openai.OpenAI, upstream: StandInService
 ) -> None:
@@ -86,6 +87,7 @@ def test_json_object_is_asked_for_and_checked(
         )
 
 
+@pytest.mark.slow
 def test_json_schema_with_the_sdks_parse(client: openai.OpenAI, upstream: StandInService) -> None:
     upstream.push(Reply.answer('{"city": "Oslo", "celsius": -3}'))
     completion = client.chat.completions.parse(
@@ -159,6 +161,7 @@ TIME_TOOL = {
 }
 
 
+@pytest.mark.slow
 def test_a_named_tool_choice_gets_a_real_tool_call(
     client: openai.OpenAI, upstream: StandInService
 ) -> None:
@@ -345,6 +348,7 @@ def test_langchain_tool_round_trip_history(server: Server, upstream: StandInServ
 # --- stop, n, max_tokens, stream -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_stop_cuts_the_answer(client: openai.OpenAI, upstream: StandInService) -> None:
     upstream.push(Reply.answer("one, two. three. four"))
     completion = client.chat.completions.create(

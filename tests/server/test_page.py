@@ -27,6 +27,8 @@ playwright_sync = pytest.importorskip(
     "playwright.sync_api", reason="Playwright is in the test extra"
 )
 Page = playwright_sync.Page
+#: The page is driven in a real Chromium.
+pytestmark = pytest.mark.slow
 expect = playwright_sync.expect
 
 pytestmark = pytest.mark.slow  # a real browser

@@ -82,6 +82,7 @@ FAULTS = {
         ("timeout", 504, 3, "true"),  # the provider does not retry a timeout; the SDK may
     ],
 )
+@pytest.mark.slow
 def test_upstream_requests_for_one_call_with_a_retrying_server(
     retrying: Server,
     upstream: StandInService,
@@ -110,6 +111,7 @@ def test_upstream_requests_for_one_call_with_a_retrying_server(
         ("cloudflare", 503, 1, "false"),
     ],
 )
+@pytest.mark.slow
 def test_upstream_requests_for_one_call_when_the_client_retries(
     single: Server,
     upstream: StandInService,
@@ -125,6 +127,7 @@ def test_upstream_requests_for_one_call_when_the_client_retries(
     assert len(upstream.requests) == upstream_requests
 
 
+@pytest.mark.slow
 def test_a_transient_fault_is_retried_once_and_answered(
     retrying: Server, upstream: StandInService
 ) -> None:

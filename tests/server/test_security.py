@@ -45,6 +45,7 @@ def open_server(
     assert QUERY_KEY not in logged
 
 
+@pytest.mark.slow
 def test_a_cross_site_text_plain_post_is_refused(
     open_server: Server, upstream: StandInService
 ) -> None:
@@ -150,6 +151,7 @@ def test_an_allowed_origin_gets_cors_headers(open_server: Server, upstream: Stan
     assert len(upstream.requests) == 1
 
 
+@pytest.mark.slow
 def test_a_key_in_the_query_string_is_refused_and_not_logged(
     upstream: StandInService, tmp_path: Path, home: Path
 ) -> None:
@@ -178,6 +180,7 @@ def test_a_key_in_the_query_string_is_refused_and_not_logged(
     assert str(server.api_key) not in logged
 
 
+@pytest.mark.slow
 def test_the_key_from_the_environment_is_required(
     upstream: StandInService, tmp_path: Path, home: Path
 ) -> None:
@@ -260,6 +263,7 @@ def _error_cases(server: Server) -> list[tuple[str, str, bytes | None, dict[str,
     ]
 
 
+@pytest.mark.slow
 def test_every_error_body_is_openai_json(
     upstream: StandInService, tmp_path: Path, home: Path
 ) -> None:
@@ -325,6 +329,7 @@ def test_the_sdk_raises_its_typed_errors(open_server: Server) -> None:
     ],
     ids=["proxy", "cookies-file", "timeout", "origin", "host", "workers", "graceful", "port"],
 )
+@pytest.mark.slow
 def test_a_bad_configuration_stops_the_server_at_start(
     args: tuple[str, ...], phrase: str, home: Path
 ) -> None:

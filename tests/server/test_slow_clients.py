@@ -100,6 +100,7 @@ def status_and_body(answer: bytes) -> tuple[int, dict[str, str], bytes]:
 # --- the size of a head --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_one_mib_header_block_is_refused_with_431(server: Server) -> None:
     fill = b"X-Fill-%d: " + b"a" * 8192 + b"\r\n"
     block = b"".join(fill % number for number in range(128))  # 1 MiB in 128 header lines
@@ -166,6 +167,7 @@ def test_a_head_just_under_the_bound_is_served(server: Server) -> None:
 # --- the time to send a request ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_partial_requests_are_cut_at_the_default_deadline(server: Server) -> None:
     """The issue's case (connections holding a partial request line) and its relatives: a
     connection that sends nothing, and one that trickles its head a byte a second."""
@@ -208,6 +210,7 @@ def test_partial_requests_are_cut_at_the_default_deadline(server: Server) -> Non
         assert json.loads(body)["error"]["code"] == "request_timeout"
 
 
+@pytest.mark.slow
 def test_a_partial_body_is_cut_at_the_deadline(quick: Server, upstream: StandInService) -> None:
     with connect(quick) as client:
         client.sendall(
@@ -232,6 +235,7 @@ def test_a_request_sent_in_pieces_within_the_deadline_is_served(quick: Server) -
     assert status_and_body(answer)[0] == 200
 
 
+@pytest.mark.slow
 def test_requests_that_take_longer_than_the_deadline_are_answered(
     quick: Server, upstream: StandInService
 ) -> None:
@@ -256,6 +260,7 @@ def test_requests_that_take_longer_than_the_deadline_are_answered(
             assert status_and_body(answer)[0] == 200
 
 
+@pytest.mark.slow
 def test_worker_processes_bound_heads_and_deadlines_too(
     upstream: StandInService, tmp_path: Path
 ) -> None:
@@ -291,6 +296,7 @@ def test_the_defaults_are_the_documented_ones() -> None:
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "nan", "inf"])
+@pytest.mark.slow
 def test_a_read_timeout_that_bounds_nothing_stops_the_server(value: str, tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "aichat_provider", "serve", "--read-timeout", value],
