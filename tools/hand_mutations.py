@@ -15,6 +15,7 @@ from __future__ import annotations
 
 FILES = "aichat_provider/cookies/_files.py"
 STORE = "aichat_provider/cookies/_store.py"
+DIRS = "aichat_provider/_dirs.py"
 BROWSERS = "aichat_provider/cookies/_browsers.py"
 PROFILES = "aichat_provider/cookies/_profiles.py"
 COMMON = "aichat_provider/cli/_common.py"
@@ -75,6 +76,10 @@ MODULE_TESTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     STORE: (
         ("tests/cookies/test_file_details.py", "tests/cookies/test_store.py"),
         ("tests/cookies/test_files.py", *_COOKIE_WIDER, "tests/cli/test_logout_and_chat.py"),
+    ),
+    DIRS: (
+        ("tests/cookies/test_file_details.py", "tests/cookies/test_store.py"),
+        ("tests/cli/test_config_file.py", "tests/cli/test_conversations.py"),
     ),
     BROWSERS: (
         (
@@ -399,7 +404,7 @@ MUTATIONS: tuple[tuple[str, str, str, str, str], ...] = (
     ),
     (
         "store-xdg-relative",
-        STORE,
+        DIRS,
         "a relative XDG_DATA_HOME is used (against the spec)",
         "base = Path(xdg) if xdg and Path(xdg).is_absolute() else",
         "base = Path(xdg) if xdg else",
