@@ -4,6 +4,7 @@ names nothing, a command without what it needs, an editor that cannot start, a c
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -205,10 +206,16 @@ def test_logs_show_json_and_text(home: Path, capfd: pytest.CaptureFixture[str]) 
     assert heads[1].endswith(", gpt-test")
 
 
-def test_logs_search_that_finds_nothing_says_so(
+def test_logs_search_lists_the_hits_or_says_it_found_none(
     home: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    record("abc111111111", "docker", path=log_file(home))
+    # catches an empty output for no hit (looks like a failed search), or hits without the answer
+    record("abc111111111", "about docker", path=log_file(home))
+    record("def222222222", "about rust", path=log_file(home))
+    assert main(["logs", "-q", "DOCKER"]) == 0
+    [hit] = capfd.readouterr().out.splitlines()
+    assert hit.startswith("abc111111111  ")
+    assert hit.endswith("  about docker  ->  answer to about docker")
     assert main(["logs", "-q", "kubernetes"]) == 0
     assert capfd.readouterr().out == "nothing logged mentions 'kubernetes'\n"
 
@@ -290,15 +297,27 @@ def test_config_edit_with_an_editor_that_cannot_start_says_so(
 # --- Markdown output ---
 
 
-def test_markdown_into_a_terminal_that_went_away_is_a_closed_output(
+def test_markdown_onto_a_terminal_that_cannot_be_written_is_a_closed_output(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # a terminal whose other side closed: writes fail with EIO, which must not look like success
+    # stdout is the terminal opened read-only (as after `exec 1</dev/tty`): rich's write fails
+    # with EBADF, which must be reported, not look like an answer shown
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("TERM", "xterm-256color")
     master, slave = os.openpty()
-    with open(slave, "w", encoding="utf-8") as terminal:
+    read_only = os.open(os.ttyname(slave), os.O_RDONLY | os.O_NOCTTY)
+    terminal = open(read_only, "w", encoding="utf-8")  # noqa: SIM115 - closed below, may fail
+    try:
         monkeypatch.setattr(sys, "stdout", terminal)
+        assert _render.wants_markdown(None)
+        with pytest.raises(OutputClosedError) as caught:
+            _render.print_answer("# Plan\n\n- a step\n", markdown=None)
+        assert str(caught.value) == (
+            "standard output cannot be written ([Errno 9] Bad file descriptor)"
+        )
+    finally:
+        monkeypatch.undo()
+        with contextlib.suppress(OSError):  # its buffer still holds what could not be written
+            terminal.close()
+        os.close(slave)
         os.close(master)
-        with pytest.raises(OutputClosedError, match="standard output cannot be written"):
-            _render.print_answer("# Plan\n\n- step " * 200, markdown=None)
