@@ -163,7 +163,10 @@ def record(
     attempts: int,
     path: Path | None = None,
 ) -> None:
-    """Add one exchange (and its conversation, the first time)."""
+    """Add one exchange (and its conversation, the first time). Lone surrogates (an answer's
+    JSON may hold one) are stored as U+FFFD: SQLite takes only well-formed UTF-8."""
+    system = None if system is None else storable(system)
+    prompt, answer = storable(prompt), storable(answer)
     now = time.time()
     with opened(path) as connection:
         assert connection is not None
@@ -194,6 +197,15 @@ def record(
             raise
 
 
+def storable(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD (pairs are kept as characters)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
 def _title(prompt: str) -> str:
     words = " ".join(prompt.split())
     return words if len(words) <= TITLE_CHARS else words[: TITLE_CHARS - 3] + "..."
@@ -221,7 +233,10 @@ def conversations(count: int, path: Path | None = None) -> list[Conversation]:
 
 def search(text: str, count: int, path: Path | None = None) -> list[Exchange]:
     """The ``count`` latest exchanges whose prompt, system message or answer holds ``text``
-    (case-insensitive for ASCII), the latest last."""
+    (case-insensitive for ASCII), the latest last. Text with a lone surrogate (bytes that are
+    not UTF-8, from the command line) matches nothing: the log holds only well-formed text."""
+    if storable(text) != text:
+        return []
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     with opened(path, create=False) as connection:
         if connection is None:

@@ -321,3 +321,43 @@ def test_markdown_onto_a_terminal_that_cannot_be_written_is_a_closed_output(
             terminal.close()
         os.close(slave)
         os.close(master)
+
+
+def test_a_search_for_bytes_that_are_not_utf8_finds_nothing_instead_of_crashing(
+    home: Path,
+) -> None:
+    """``aichat logs -q $'\\xff'``: the shell hands over a byte that is not UTF-8 (Python sees a
+    lone surrogate, which SQLite cannot take); it matches nothing logged, and says so."""
+    path = log_file(home)
+    path.parent.mkdir(parents=True, mode=0o700)
+    record("3f9c2a", "hello there", path=path)
+    result = subprocess.run(
+        [*AICHAT, "logs", "-q", b"\xff".decode("utf-8", "surrogateescape")],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(home),
+        timeout=60,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.startswith("nothing logged mentions ")
+
+
+def test_an_answer_with_a_lone_surrogate_is_logged_with_a_replacement_character(
+    tmp_path: Path,
+) -> None:
+    """A JSON answer may hold ``"\\udcff"``; the exchange is still logged, readable, as U+FFFD."""
+    path = private_log(tmp_path)
+    _logs.record(
+        "3f9c2a",
+        model="gpt-test",
+        system="be \udcff brief",
+        prompt="hi",
+        answer="half of \ud83d an emoji, and a whole one \U0001f600",
+        base_url="http://127.0.0.1:9",
+        elapsed=0.1,
+        attempts=1,
+        path=path,
+    )
+    [exchange] = _logs.search("emoji", 5, path=path)
+    assert exchange.answer == "half of \ufffd an emoji, and a whole one \U0001f600"
+    assert exchange.system == "be \ufffd brief"
