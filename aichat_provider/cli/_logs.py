@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import errors
+from .._messages import repair_text
 from .._redact import redact_url
 from ..cookies._store import data_dir, private_folder
 
@@ -165,8 +166,8 @@ def record(
 ) -> None:
     """Add one exchange (and its conversation, the first time). Lone surrogates (an answer's
     JSON may hold one) are stored as U+FFFD: SQLite takes only well-formed UTF-8."""
-    system = None if system is None else storable(system)
-    prompt, answer = storable(prompt), storable(answer)
+    system = None if system is None else repair_text(system)
+    prompt, answer = repair_text(prompt), repair_text(answer)
     now = time.time()
     with opened(path) as connection:
         assert connection is not None
@@ -195,15 +196,6 @@ def record(
         except BaseException:
             connection.execute("ROLLBACK")
             raise
-
-
-def storable(text: str) -> str:
-    """``text`` with each lone surrogate replaced by U+FFFD (pairs are kept as characters)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return text
 
 
 def _title(prompt: str) -> str:
@@ -235,7 +227,7 @@ def search(text: str, count: int, path: Path | None = None) -> list[Exchange]:
     """The ``count`` latest exchanges whose prompt, system message or answer holds ``text``
     (case-insensitive for ASCII), the latest last. Text with a lone surrogate (bytes that are
     not UTF-8, from the command line) matches nothing: the log holds only well-formed text."""
-    if storable(text) != text:
+    if repair_text(text) != text:
         return []
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     with opened(path, create=False) as connection:
