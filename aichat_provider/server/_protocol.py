@@ -50,6 +50,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         #: A request has begun and is not fully received yet.
         self._in_message = False
         self._refused = False
+        #: A refusal of a pipelined request, said once the answer before it is complete.
+        self._deferred: APIError | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -126,6 +128,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().on_response_complete()
         if self.transport.is_closing():
             return
+        if self._deferred is not None:
+            self._answer(self._deferred)
+            return
         if self.timeout_keep_alive_task is not None or self._in_message:
             # Waiting for the next request (Uvicorn's keep-alive timeout closes the connection
             # sooner if nothing at all comes), or for the body of a queued one that just started.
@@ -177,6 +182,14 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self.cycle is not None and not self._awaiting_head:
             self.cycle.disconnected = True  # the application's receive() gets a disconnect
             self.cycle.message_event.set()
+        elif self.cycle is not None and not self.cycle.response_complete:
+            # The head of a pipelined request: HTTP/1.1 answers in order, so the request
+            # before it is answered first (its bytes are dropped meanwhile).
+            self._deferred = error
+            return
+        self._answer(error)
+
+    def _answer(self, error: APIError) -> None:
         body = json.dumps(error.body()).encode()
         head = [f"HTTP/1.1 {error.status} {_REASONS[error.status]}\r\n".encode()]
         headers = [

@@ -307,3 +307,30 @@ def test_a_read_timeout_that_bounds_nothing_stops_the_server(value: str, tmp_pat
     )
     assert result.returncode == 2
     assert "--read-timeout must be more than 0 s and at most a day" in result.stderr
+
+
+def test_a_pipelined_head_over_the_bound_is_refused_after_the_answer_before_it(
+    server: Server, upstream: StandInService
+) -> None:
+    """A client sends a chat request and, on the same connection before its answer, a request
+    whose head is too large: the first is answered in full, then the 431, in order (HTTP/1.1
+    answers in the order asked), and the server writes nothing after closing its side."""
+    upstream.set_default(Reply(delay=0.5))
+    chat = json.dumps({"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "Hi"}]})
+    first = (
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\n"
+        + f"Content-Length: {len(chat)}\r\n\r\n".encode()
+        + chat.encode()
+    )
+    second = HEAD + b"X-Fill: " + b"a" * (_constants.SERVER_MAX_HEAD_BYTES + 64) + b"\r\n\r\n"
+    with connect(server) as client:
+        send_all_it_takes(client, first + second)
+        answer, _ = read_until_closed(client, 30)
+    status, _, rest = status_and_body(answer)
+    assert status == 200, answer[:300]
+    length = int(status_and_body(answer)[1]["content-length"])
+    body, after = rest[:length], rest[length:]
+    assert json.loads(body)["choices"][0]["message"]["content"] == "echo: Hi"
+    assert status_and_body(after)[0] == 431, after[:300]
+    assert "write_eof" not in server.log_text()
