@@ -14,6 +14,7 @@ from aichat_provider.cookies._sources import browser_cookie_cache, cookies_file_
 from aichat_provider.testing import StandInService
 from support.browsers import require_executable
 from support.calls import Counted
+from support.secrets import DEVELOPER_VARIABLES
 
 
 @pytest.fixture(autouse=True)
@@ -22,25 +23,7 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
-    for name in (
-        "AICHAT_BASE_URL",
-        "AICHAT_COOKIES_FILE",
-        "AICHAT_USER_AGENT",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "no_proxy",
-        "NO_PROXY",
-        # a developer's desktop keyring must never be asked by a test
-        "DBUS_SESSION_BUS_ADDRESS",
-        "XDG_CONFIG_HOME",
-        "XDG_DATA_HOME",
-        "XDG_CACHE_HOME",
-        "XDG_RUNTIME_DIR",
-    ):
+    for name in DEVELOPER_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     browser_cookie_cache.clear()
     cookies_file_cache.clear()

@@ -21,6 +21,7 @@ import pytest
 
 from aichat_provider.testing import RecordedRequest, Reply, StandInService
 from support.browsers import chromium
+from support.secrets import DEVELOPER_VARIABLES
 from support.server import Server, serve_stand_in
 
 playwright_sync = pytest.importorskip(
@@ -95,10 +96,14 @@ def server(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) -
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One Chromium for the module, started before any test's own environment is made: it is
+    given the same isolation here (no desktop D-Bus, XDG folders or proxies; a test HOME)."""
     executable = chromium()
+    env = {k: v for k, v in os.environ.items() if k not in DEVELOPER_VARIABLES}
+    env["HOME"] = str(tmp_path_factory.mktemp("page-browser-home"))
     with playwright_sync.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, headless=True)
+        launched = playwright.chromium.launch(executable_path=executable, headless=True, env=env)
         yield launched
         launched.close()
 

@@ -41,6 +41,28 @@ def assert_no_secrets(text: str) -> None:
     assert re.search(r"session=(?!\[redacted\])\S", text) is None
 
 
+#: What no test may inherit from the developer's session: its proxies, AICHAT_* settings, and
+#: the desktop's D-Bus and XDG folders (its keyring must never be asked by a test).
+DEVELOPER_VARIABLES = (
+    "AICHAT_BASE_URL",
+    "AICHAT_COOKIES_FILE",
+    "AICHAT_USER_AGENT",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+    "DBUS_SESSION_BUS_ADDRESS",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "XDG_CACHE_HOME",
+    "XDG_RUNTIME_DIR",
+)
+
+
 def subprocess_env(home: Path) -> dict[str, str]:
     """The environment for a child process: no AICHAT_* settings, a test HOME."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AICHAT_")}
