@@ -19,8 +19,6 @@ from typing import Any, TextIO
 from .. import _constants, errors
 from .._aichat import Aichat, Answer
 from .._options import OPTIONS
-
-# the commands take the exit codes from here
 from ._commands import (
     EXIT_BLOCKED as EXIT_BLOCKED,
 )
@@ -48,6 +46,9 @@ from ._commands import (
 from ._commands import (
     EXIT_USAGE as EXIT_USAGE,
 )
+
+# the commands take the exit codes from here
+from ._config import ConfigError
 
 
 def add_option_flags(parser: argparse.ArgumentParser, scopes: Collection[str]) -> None:
@@ -197,7 +198,8 @@ def report_error(error: BaseException | str) -> None:
         return
     prefix = "\033[31maichat: error:\033[0m" if use_color(stream) else "aichat: error:"
     with contextlib.suppress(OSError, ValueError):  # stderr is gone too; the exit code tells
-        print(f"{prefix} {one_line(cli_words(str(error)))}", file=stream, flush=True)
+        text = str(error) if isinstance(error, ConfigError) else cli_words(str(error))
+        print(f"{prefix} {one_line(text)}", file=stream, flush=True)
 
 
 def configure_logging(verbose: bool) -> None:

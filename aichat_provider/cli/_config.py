@@ -101,7 +101,8 @@ def config_path(environ: Mapping[str, str] | None = None) -> Path:
 
 
 class ConfigError(errors.InvalidRequestError):
-    """The config file cannot be read, or holds a value that cannot be used."""
+    """The config file cannot be read, or holds a value that cannot be used. Its message names
+    config keys (``base_url``), the words of the file and of ``aichat config``, not flags."""
 
 
 def _toml() -> Any:
@@ -151,7 +152,9 @@ def parse(text: str, path: Path) -> dict[str, Any]:
     return data
 
 
-def check_value(setting: Setting, value: object, *, where: str) -> None:
+def check_value(setting: Setting, value: object, *, where: str | None = None) -> None:
+    """A ConfigError unless ``value`` suits ``setting``; ``where`` names the file it came from
+    (None: ``aichat config set``)."""
     kind = "a list of strings" if setting.is_list else _KIND_NAMES[setting.kind]
     if setting.is_list:
         ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
@@ -161,15 +164,19 @@ def check_value(setting: Setting, value: object, *, where: str) -> None:
         ok = isinstance(value, setting.kind) and (
             setting.kind is bool or not isinstance(value, bool)
         )
+    prefix = "" if where is None else f"{where}: "
     if not ok:
         raise ConfigError(
-            f"{where}: {setting.key} must be {kind}; fix it with 'aichat config edit'."
+            f"{prefix}{setting.key} must be {kind}; fix it with 'aichat config edit'."
         )
     if setting.check is not None:
         try:
             setting.check(float(value) if setting.kind is float else value)  # type: ignore[arg-type]
         except errors.InvalidRequestError as exc:
-            raise ConfigError(f"{where}: {setting.key}: {exc}") from None
+            message = str(exc)
+            if not message.startswith(setting.key):
+                message = f"{setting.key}: {message}"
+            raise ConfigError(prefix + message) from None
 
 
 _KIND_NAMES = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}

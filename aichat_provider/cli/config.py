@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         value = None
         if args.action == "set":
             value = _config.value_from_text(setting, args.value)
-            _config.check_value(setting, value, where="the value")
+            _config.check_value(setting, value)
         _config.write_key(args.key, value, path)
     except errors.InvalidRequestError as error:
         report_error(error)

@@ -40,7 +40,13 @@ def test_bad_keys_and_values_are_refused_and_the_file_left_alone(home: Path) -> 
     aichat(home, "config", "set", "temperature", "1")
     wrong = run(AICHAT, "config", "set", "temperature", "7", home=home)
     assert wrong.returncode == 2
-    assert "--temperature must be between 0 and 2" in wrong.stderr
+    # in the config's own words: its keys, not the flags
+    assert wrong.stderr == "aichat: error: temperature must be between 0 and 2; got 7.0.\n"
+    with_password = run(AICHAT, "config", "set", "base_url", "http://u:pw-4217@host/", home=home)
+    assert with_password.returncode == 2
+    assert with_password.stderr == (
+        "aichat: error: base_url must not contain a user name or password.\n"
+    )
     unknown = run(AICHAT, "config", "set", "temprature", "1", home=home)
     assert unknown.returncode == 2
     assert "there is no config key 'temprature'" in unknown.stderr
@@ -113,4 +119,4 @@ def test_edit_opens_the_editor_and_checks_the_result(tmp_path: Path, home: Path)
     env.pop("VISUAL", None)
     result = run(AICHAT, "config", "edit", home=home, env=env)
     assert result.returncode == 2
-    assert "--top-p must be between 0 and 1" in result.stderr
+    assert ": top_p must be between 0 and 1; got 5.0." in result.stderr  # the file's key
