@@ -498,6 +498,31 @@ def test_a_second_tab_sees_the_new_chat(page: Page) -> None:
     expect(other.locator(ANSWERED)).to_have_text("echo: From the first tab")
 
 
+def test_a_rename_in_another_tab_survives_an_answer_streaming_here(
+    page: Page, upstream: StandInService
+) -> None:
+    """Tab one is answering while tab two renames a chat: both changes are kept (tab one used
+    to save its whole list when its answer came, over the rename)."""
+    send(page, "About dogs")
+    expect(page.locator(ANSWERED)).to_have_count(1)
+    page.get_by_role("button", name="New chat").click()
+    other = page.context.new_page()
+    other.goto(page.url)
+    upstream.set_default(Reply(delay=1.5))
+    send(page, "About cats")
+    assert upstream.wait_for_requests(2, timeout=10)  # the answer is on its way
+    other.get_by_role("button", name="Rename About dogs").click()
+    other.get_by_label("New name for this chat").fill("Dogs, renamed")
+    other.get_by_label("New name for this chat").press("Enter")
+    expect(page.locator(ANSWERED)).to_have_text("echo: About cats")
+    expect(page.locator("#chats .open")).to_have_text(["About cats", "Dogs, renamed"])
+    for tab in (page, other):
+        tab.reload()
+        assert sorted(chat_titles(tab)) == ["About cats", "Dogs, renamed"]
+    page.get_by_role("button", name="About cats", exact=True).click()
+    expect(page.locator(ANSWERED)).to_have_text("echo: About cats")
+
+
 def test_the_one_chat_of_an_earlier_version_is_kept(page: Page) -> None:
     old = {
         "messages": [

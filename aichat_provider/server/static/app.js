@@ -14,6 +14,7 @@ const $ = (id) => document.getElementById(id);
 const store = load();
 let draft = newDraft(); // the chat shown when none is chosen; saved once it has a message
 let running = null; // { controller, chat, item } while an answer is streaming
+let missed = false; // another tab saved while this one was answering
 let undo = null; // { chat, index, wasCurrent, timer } after a delete
 
 function newDraft() {
@@ -126,8 +127,24 @@ function keep(chat) {
 
 function touch(chat) {
   chat.updated = Date.now();
+  if (missed) takeStored(chat);
   save();
   renderChats();
+}
+
+// Take the list another tab saved, keeping this tab's open chat, and `mine` as this tab has it
+// (its answer came while the other tab saved: both changes are kept).
+function takeStored(mine) {
+  missed = false;
+  const fresh = load();
+  if (mine && mine.id) {
+    const at = fresh.chats.findIndex((c) => c.id === mine.id);
+    if (at >= 0) fresh.chats[at] = mine;
+    else fresh.chats.unshift(mine); // deleted there while answering here: the answer is kept
+  }
+  const open = store.current;
+  store.chats = fresh.chats;
+  store.current = store.chats.some((c) => c.id === open) ? open : null;
 }
 
 function headers() {
@@ -675,6 +692,10 @@ async function ask() {
     }
   } finally {
     if (running && running.item === item) running = null;
+    if (missed && !running) {
+      takeStored(chat); // ended without an answer to save: take what the other tab saved
+      renderChats();
+    }
     setBusy(false);
     if (chat === current()) refreshActions();
   }
@@ -790,12 +811,13 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   document.addEventListener("keydown", onShortcut);
   window.addEventListener("storage", (event) => {
-    // another tab of this page saved: take its list, keep this tab's open chat
-    if (event.key !== STORE || running) return;
-    const fresh = load();
-    const open = store.current;
-    store.chats = fresh.chats;
-    store.current = store.chats.some((c) => c.id === open) ? open : null;
+    // another tab of this page saved: take its list (after this tab's answer, if one is coming)
+    if (event.key !== STORE) return;
+    if (running) {
+      missed = true;
+      return;
+    }
+    takeStored(null);
     renderAll();
   });
   $("stop").addEventListener("click", () => running && running.controller.abort());
