@@ -85,8 +85,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=_constants.SERVER_READ_TIMEOUT,
         metavar="SECONDS",
-        help="how long a client may take to send a request's head, and again its body, before "
-        f"the connection is closed (default: {_constants.SERVER_READ_TIMEOUT:g})",
+        help="how long a client may take to send a request's head, and again its body, or "
+        "go without taking any of its answer, before the connection is closed "
+        f"(default: {_constants.SERVER_READ_TIMEOUT:g})",
     )
     parser.add_argument(
         "--workers",

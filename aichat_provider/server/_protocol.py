@@ -1,16 +1,24 @@
 """The HTTP protocol ``aichat serve`` runs: Uvicorn's httptools protocol, with a bound on the size
-of a request head and a deadline for a client's sending.
+of a request head and deadlines for a client's sending and for its taking of the answer.
 
 httptools keeps a header in memory however long it grows, and Uvicorn waits for a request's head
-and body as long as the client likes (its keep-alive timeout covers idle connections between
-requests only), so one client could hold memory and connections for ever.
+and body, and for a client to read its answer, as long as the client likes (its keep-alive
+timeout covers idle connections between requests only), so one client could hold memory and
+connections for ever.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from typing import Any
+
+try:
+    import fcntl
+    import termios
+except ImportError:  # pragma: no cover - Windows: a stopped reader cannot be told there
+    termios = None  # type: ignore[assignment]
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -26,7 +34,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     """A request head over ``max_head_bytes`` is answered 431; a client that has not sent its
     request's head within ``read_timeout`` seconds (from connecting, or from the previous answer),
     or then its body within as long again, is answered 408 and disconnected (a connection that
-    sent nothing is just closed)."""
+    sent nothing is just closed). A client that takes nothing of its answer for ``read_timeout``
+    seconds while the send buffer is full is disconnected (a slow reader is not)."""
 
     def __init__(
         self,
@@ -39,6 +48,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.read_timeout = read_timeout
         self.max_head_bytes = max_head_bytes
         self._deadline: asyncio.TimerHandle | None = None
+        #: Armed while the send buffer is full, with the buffer's size then: a client that
+        #: took nothing of it by the deadline is not reading.
+        self._stalled: asyncio.TimerHandle | None = None
+        self._unsent = 0
         #: Between a request's last byte and the next one's headers: new bytes are head bytes.
         self._awaiting_head = True
         #: Bytes of reads that left the head incomplete: this bounds a header still growing.
@@ -59,7 +72,36 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel()
+        if self._stalled is not None:
+            self._stalled.cancel()
         super().connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._stalled is None:
+            self._watch_reading()
+
+    def _watch_reading(self) -> None:
+        unsent = _unsent_bytes(self.transport)
+        if unsent is not None:  # where it cannot be told, a client is never taken for stopped
+            self._unsent = unsent
+            self._stalled = self.loop.call_later(self.read_timeout, self._check_reading)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self._stalled is not None:
+            self._stalled.cancel()
+            self._stalled = None
+
+    def _check_reading(self) -> None:
+        self._stalled = None
+        unsent = _unsent_bytes(self.transport)
+        if unsent is None or unsent < self._unsent:
+            self._watch_reading()  # slow, but reading
+            return
+        # Nothing can be said to a client that does not read: drop the connection, and with
+        # it the answer held for it.
+        self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
@@ -205,6 +247,19 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self.transport.can_write_eof():
             self.transport.write_eof()
         self.loop.call_later(LINGER, self.transport.close)
+
+
+def _unsent_bytes(transport: asyncio.Transport) -> int | None:
+    """What the client has yet to take: the transport's buffer, and the kernel's send queue
+    (which alone holds megabytes on a fast link), or None where the kernel's cannot be read."""
+    sock = transport.get_extra_info("socket")
+    if termios is None or sock is None:
+        return None
+    try:
+        queued = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return transport.get_write_buffer_size() + int.from_bytes(queued, sys.byteorder)
 
 
 _REASONS = {408: "Request Timeout", 431: "Request Header Fields Too Large"}

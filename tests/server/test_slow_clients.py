@@ -334,3 +334,67 @@ def test_a_pipelined_head_over_the_bound_is_refused_after_the_answer_before_it(
     assert json.loads(body)["choices"][0]["message"]["content"] == "echo: Hi"
     assert status_and_body(after)[0] == 431, after[:300]
     assert "write_eof" not in server.log_text()
+
+
+@pytest.mark.slow
+def test_a_client_that_stops_reading_its_answer_is_cut_at_the_deadline(
+    quick: Server, upstream: StandInService
+) -> None:
+    """A client that asks for a large answer and does not read it holds the server's memory
+    and a connection for as long as it likes, unless the server stops waiting: after the read
+    timeout with its send buffer full, it drops the connection."""
+    upstream.set_default(Reply.answer("x" * (8 * 1024 * 1024)))
+    chat = json.dumps({"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "Hi"}]})
+    request = (
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\n"
+        + f"Authorization: Bearer {quick.api_key}\r\nContent-Length: {len(chat)}\r\n\r\n".encode()
+        + chat.encode()
+    )
+    with socket.socket() as client:
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        client.connect(("127.0.0.1", quick.port))
+        client.sendall(request)
+        assert upstream.wait_for_requests(1, timeout=30)
+        time.sleep(SHORT + MARGIN)  # not reading: the server's deadline passes meanwhile
+        answer, _ = read_until_closed(client, MARGIN)
+    status, headers, body = status_and_body(answer)
+    assert status == 200
+    assert len(body) < int(headers["content-length"])  # cut: the server stopped waiting
+    assert server_is_healthy(quick)
+
+
+@pytest.mark.slow
+def test_a_client_reading_its_answer_slowly_gets_all_of_it(
+    quick: Server, upstream: StandInService
+) -> None:
+    """Reading slowly is not stopping: 8 MiB taken 16 KiB at a time, which takes several times
+    the read timeout, arrives whole."""
+    upstream.set_default(Reply.answer("x" * (8 * 1024 * 1024)))
+    chat = json.dumps({"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "Hi"}]})
+    request = (
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        b"Content-Type: application/json\r\n"
+        + f"Authorization: Bearer {quick.api_key}\r\nContent-Length: {len(chat)}\r\n\r\n".encode()
+        + chat.encode()
+    )
+    answer = b""
+    started = time.monotonic()
+    with socket.socket() as client:
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        client.connect(("127.0.0.1", quick.port))
+        client.settimeout(30)
+        client.sendall(request)
+        while chunk := client.recv(16384):
+            answer += chunk
+            time.sleep(0.01)
+    assert time.monotonic() - started > SHORT * 3  # the deadline passed several times over
+    status, headers, body = status_and_body(answer)
+    assert status == 200
+    assert len(body) == int(headers["content-length"])
+    assert len(json.loads(body)["choices"][0]["message"]["content"]) == 8 * 1024 * 1024
+
+
+def server_is_healthy(server: Server) -> bool:
+    status, _, _ = server.raw("GET", "/health")
+    return status == 200
