@@ -261,7 +261,7 @@ def provider_messages(messages: object) -> list[dict[str, Any]]:
 
 def _tool_result(message: Mapping[str, Any], index: int, role: str) -> str:
     content = message.get("content")
-    text = _text(content, f"messages[{index}].content")
+    text = text_of(content, f"messages[{index}].content", "messages", untyped="text")
     name = message.get("name") if role == "function" else message.get("tool_call_id")
     label = f"tool call {name}" if role == "tool" else f"function {name}"
     return f"Result of {label}: {text}"
@@ -271,7 +271,7 @@ def _tool_calls_text(message: Mapping[str, Any], index: int) -> str:
     lines = []
     content = message.get("content")
     if content is not None:
-        lines.append(_text(content, f"messages[{index}].content"))
+        lines.append(text_of(content, f"messages[{index}].content", "messages", untyped="text"))
     calls = message.get("tool_calls") or []
     if not isinstance(calls, list):
         raise invalid(f"messages[{index}].tool_calls must be a list.", "messages")
@@ -291,21 +291,33 @@ def _tool_calls_text(message: Mapping[str, Any], index: int) -> str:
     return "\n".join(lines)
 
 
-def _text(content: object, where: str) -> str:
+def text_of(
+    content: object,
+    where: str,
+    param: str,
+    *,
+    noun: str = "part",
+    kinds: frozenset[str] = frozenset({"text"}),
+    untyped: str | None = None,
+) -> str:
+    """``content``, a string or a list of text parts (an API's ``kinds``; one without a type is
+    ``untyped``), as one text; otherwise a 400 naming the first part that is not text."""
     if isinstance(content, str):
         return content
-    if isinstance(content, list):
-        parts = []
-        for part in content:
-            if not (
-                isinstance(part, dict)
-                and part.get("type", "text") == "text"
-                and isinstance(part.get("text"), str)
-            ):
-                raise invalid(f"{where} may only hold text parts.", "messages")
-            parts.append(part["text"])
-        return "".join(parts)
-    raise invalid(f"{where} must be a string or a list of text parts.", "messages")
+    if not isinstance(content, list):
+        raise invalid(f"{where} must be a string or a list of text {noun}s.", param)
+    texts = []
+    for index, part in enumerate(content):
+        kind = part.get("type", untyped) if isinstance(part, dict) else None
+        if kind not in kinds or not isinstance(part.get("text"), str):
+            raise invalid(
+                f"{where}[{index}] is a {str(kind)[:40]!r} {noun}; only text {noun}s "
+                f"({', '.join(sorted(kinds))}) are served here: the service reads text only.",
+                param,
+                "unsupported_content",
+            )
+        texts.append(part["text"])
+    return "".join(texts)
 
 
 def usage(prompt_tokens: int, choices: Sequence[Choice]) -> dict[str, int]:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ._emulation import text_of
 from ._errors import invalid, refuse_unknown
 from ._models_apis import CreateMessageRequest
 
@@ -19,7 +20,6 @@ from ._models_apis import CreateMessageRequest
 MESSAGES_FIELDS = frozenset(CreateMessageRequest.model_fields)
 MAX_STOP_SEQUENCES = 16
 #: Content block kinds that are text to the service; tool blocks are written into the prompt.
-TEXT_BLOCKS = frozenset({"text"})
 
 
 @dataclass
@@ -51,7 +51,7 @@ def to_chat(data: Mapping[str, Any], *, counting: bool = False) -> MessagesReque
     messages: list[dict[str, Any]] = []
     system = data.get("system")
     if system is not None:
-        text = system if isinstance(system, str) else _blocks_text(system, "system")
+        text = _blocks_text(system, "system")
         if text:
             messages.append({"role": "system", "content": text})
     messages += _messages(data.get("messages"))
@@ -107,7 +107,7 @@ def _messages(messages: object) -> list[dict[str, Any]]:
         assert isinstance(message, dict)
         content = message.get("content")
         if role == "system":  # a system message between turns (Claude Code sends them)
-            text = content if isinstance(content, str) else _blocks_text(content, where)
+            text = _blocks_text(content, where)
             converted.append({"role": "system", "content": text})
             continue
         if isinstance(content, str):
@@ -162,27 +162,15 @@ def _tool_result(block: Mapping[str, Any], where: str) -> dict[str, Any]:
     call_id, content = block.get("tool_use_id"), block.get("content", "")
     if not isinstance(call_id, str):
         raise invalid(f"{where} (a tool_result block) needs a 'tool_use_id'.", "messages")
-    text = content if isinstance(content, str) else _blocks_text(content, f"{where}.content")
+    text = _blocks_text(content, f"{where}.content")
     if block.get("is_error"):
         text = f"(error) {text}"
     return {"role": "tool", "tool_call_id": call_id, "content": text}
 
 
 def _blocks_text(blocks: object, where: str) -> str:
-    if not isinstance(blocks, list):
-        raise invalid(f"{where} must be a string or a list of text blocks.", where.split("[")[0])
-    texts = []
-    for index, block in enumerate(blocks):
-        kind = block.get("type") if isinstance(block, dict) else None
-        if kind not in TEXT_BLOCKS or not isinstance(block.get("text"), str):
-            raise invalid(
-                f"{where}[{index}] is a {str(kind)[:40]!r} block; only text blocks are served "
-                "here.",
-                where.split("[")[0].split(".")[0],
-                "unsupported_content",
-            )
-        texts.append(block["text"])
-    return "".join(texts)
+    top = where.split("[")[0].split(".")[0]
+    return text_of(blocks, where, top, noun="block")
 
 
 def _tools(tools: object, choice: object) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._emulation import text_of
 from ._errors import APIError, invalid, refuse_unknown
 from ._models_apis import CreateResponseRequest
 from ._responses_store import ResponseStore
@@ -190,7 +191,14 @@ def _input_messages(items: object) -> list[dict[str, Any]]:
                 raise invalid(
                     f"{where}.role must be 'user', 'system', 'developer' or 'assistant'.", "input"
                 )
-            messages.append({"role": role, "content": _content(item.get("content"), where)})
+            messages.append(
+                {
+                    "role": role,
+                    "content": text_of(
+                        item.get("content"), f"{where}.content", "input", kinds=TEXT_PARTS
+                    ),
+                }
+            )
         elif kind == "function_call":
             call_id, name, arguments = (item.get(k) for k in ("call_id", "name", "arguments"))
             if not all(isinstance(v, str) for v in (call_id, name, arguments)):
@@ -212,7 +220,7 @@ def _input_messages(items: object) -> list[dict[str, Any]]:
             call_id, output = item.get("call_id"), item.get("output")
             if not isinstance(call_id, str):
                 raise invalid(f"{where} (a function_call_output) needs a 'call_id'.", "input")
-            text = output if isinstance(output, str) else _parts(output, f"{where}.output")
+            text = text_of(output, f"{where}.output", "input", kinds=TEXT_PARTS)
             messages.append({"role": "tool", "tool_call_id": call_id, "content": text})
         else:
             raise invalid(
@@ -222,29 +230,6 @@ def _input_messages(items: object) -> list[dict[str, Any]]:
                 "unsupported_input_item",
             )
     return messages
-
-
-def _content(content: object, where: str) -> str:
-    if isinstance(content, str):
-        return content
-    return _parts(content, f"{where}.content")
-
-
-def _parts(parts: object, where: str) -> str:
-    if not isinstance(parts, list):
-        raise invalid(f"{where} must be a string or a list of text parts.", "input")
-    texts = []
-    for index, part in enumerate(parts):
-        kind = part.get("type") if isinstance(part, dict) else None
-        if kind not in TEXT_PARTS or not isinstance(part.get("text"), str):
-            raise invalid(
-                f"{where}[{index}] is a {str(kind)[:40]!r} part; only text parts (input_text, "
-                "output_text) are served here: the service reads text only.",
-                "input",
-                "unsupported_content",
-            )
-        texts.append(part["text"])
-    return "".join(texts)
 
 
 def _tools(tools: object) -> list[dict[str, Any]]:
