@@ -7,8 +7,10 @@ cookies come through the environment variables the examples honour (``AICHAT_BAS
 site, a browser window, or installs packages) says so in a ``<!-- no-run: reason -->`` line
 before it; the end of the run lists those and prints how many ran.
 
-One thing is adapted, not written: a Python block that talks to ``aichat serve`` at
-``127.0.0.1:8000`` gets a server this test started on a free port, with that port.
+Ports are adapted, not written: a Python block that talks to ``aichat serve`` at
+``127.0.0.1:8000`` gets a server this test started on a free port, with that port; a shell block
+that starts the stand-in on 8765 or ``aichat serve`` on its default 8000 gets free ports in their
+place, so a developer's own server on those ports does not fail the run.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from aichat_provider.testing import StandInService
 from support.docs import DOCS, README, ROOT, ExampleLog
 from support.frameworks import offline_environment, require
 from support.secrets import subprocess_env
-from support.server import Server, serve_stand_in
+from support.server import Server, free_port, serve_stand_in
 
 FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>[\w-]*)[ \t]*$")
 NO_RUN = re.compile(r"^<!-- no-run: (?P<reason>.+?) -->$")
@@ -40,6 +42,8 @@ CODE_LANGUAGES = {"python": "python", "py": "python", "sh": "sh", "shell": "sh",
 #: What a shell example may run: the project's commands and the shell around them.
 SHELL_COMMANDS = {"aichat", "python", "echo", "export", "kill", "llm", "cat"}
 SERVE_ADDRESS = "127.0.0.1:8000"
+#: The stand-in's port in the examples.
+STAND_IN_PORT = "8765"
 #: Long enough for a cold start of a framework on a loaded machine; a hang still fails.
 EXAMPLE_TIMEOUT = 180
 #: Pages of measured results, whose tables may name the date they were measured.
@@ -178,6 +182,14 @@ def expected_outputs(code: str) -> list[str]:
     return [match.strip() for match in re.findall(r"#\s*prints:\s*(.+)$", code, re.MULTILINE)]
 
 
+def on_free_ports(code: str) -> str:
+    """A shell block with free ports for the stand-in's 8765 and ``aichat serve``'s 8000."""
+    code = re.sub(rf"\b{STAND_IN_PORT}\b", str(free_port()), code)
+    serve_port = str(free_port())
+    code = re.sub(r"\baichat serve\b(?![^\n#]*--port)", f"aichat serve --port {serve_port}", code)
+    return code.replace(SERVE_ADDRESS, f"127.0.0.1:{serve_port}")
+
+
 def shell_script(block: Block) -> str:
     """The block as a bash script that stops at the first failing command. A command sent to
     the background (``&``) is waited for until it prints what its ``# prints:`` comment says
@@ -310,6 +322,8 @@ def test_example_runs_as_written(
             block.code.replace(SERVE_ADDRESS, f"127.0.0.1:{server.port}"),
             None,
         )
+    if block.language == "sh":
+        block = Block(block.path, block.line, block.language, on_free_ports(block.code), None)
     run = run_python if block.language == "python" else run_shell
     output = run(block, environment, tmp_path)
     for expected in expected_outputs(block.code):
