@@ -117,7 +117,9 @@ def run(args: argparse.Namespace) -> int:
             raise errors.InvalidRequestError("give a prompt with the files: aichat -f FILE PROMPT")
         prompt = read_prompt(words)
         if not prompt.strip():
-            raise errors.InvalidRequestError("the prompt is empty.")
+            raise errors.InvalidRequestError(
+                "the prompt is empty: give it as words (aichat 'your question') or on stdin."
+            )
         prompt = with_files(prompt.rstrip("\n"), args.files)
         thread = resume(args)
     except errors.InvalidRequestError as error:

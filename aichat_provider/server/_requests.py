@@ -53,8 +53,7 @@ def validation_error(exc: ValidationError) -> APIError:
     if unknown:
         shown = ", ".join(repr(name[:40]) for name in unknown[:5])
         return invalid(
-            f"Unrecognized request argument(s): {shown}. The server's documentation lists what "
-            "it accepts.",
+            f"Unrecognized request argument(s): {shown}. docs/server.md lists what it accepts.",
             unknown[0][:40],
         )
     # Of a union's members, the one whose type the value has says what is wrong with it.

@@ -386,6 +386,7 @@ def test_an_empty_prompt_is_a_usage_error(
     result = run_against(AICHAT, service, tmp_path, home, prompt)
     assert result.returncode == 2
     assert "the prompt is empty" in result.stderr
+    assert "aichat 'your question'" in result.stderr  # the next step
     assert service.requests == []
 
 

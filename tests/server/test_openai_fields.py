@@ -12,6 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 from aichat_provider.testing import Reply, StandInService
+from support.docs import DOCS
 from support.server import Server, serve_stand_in
 
 USER = [{"role": "user", "content": "Hi"}]
@@ -459,6 +460,21 @@ def test_fields_that_cannot_be_honoured_are_refused(
         client.chat.completions.create(model="gpt-3.5-turbo", messages=USER, extra_body=extra)
     assert caught.value.param == param
     assert upstream.requests == []
+
+
+def test_an_unknown_field_names_the_page_that_lists_the_fields(client: openai.OpenAI) -> None:
+    """As the Responses and Messages routes do: the next step is a page that exists."""
+    unknown = {"no_such_field": 1}
+    for call in (
+        lambda: client.chat.completions.create(
+            model="gpt-3.5-turbo", messages=USER, extra_body=unknown
+        ),
+        lambda: client.completions.create(model="gpt-3.5-turbo", prompt="Hi", extra_body=unknown),
+    ):
+        with pytest.raises(openai.BadRequestError) as caught:
+            call()
+        assert "docs/server.md lists what it accepts" in caught.value.message
+    assert (DOCS / "server.md").is_file()
 
 
 def test_hints_are_accepted(client: openai.OpenAI) -> None:
