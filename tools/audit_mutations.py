@@ -78,7 +78,7 @@ MUTATIONS = (
     Mutation(
         "server-body-sets-upstream",
         "the request body sets `base_url`, `cookies` or `proxy` of the server's calls",
-        "aichat_provider/server/_chat.py",
+        "aichat_provider/server/_requests.py",
         'SAMPLING_FIELDS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")',
         'SAMPLING_FIELDS = ("temperature", "top_p", "presence_penalty", "frequency_penalty", '
         '"base_url", "cookies", "proxy")',
@@ -86,17 +86,10 @@ MUTATIONS = (
     ),
     Mutation(
         "stream-skips-key",
-        "`stream: true` skips the API-key check",
-        "aichat_provider/server/_app.py",
-        "        self._check_key(request)\n"
-        "        body = await read_body(\n"
-        '            receive, self.config.max_body_bytes, request.headers.get("content-length")\n'
-        "        )\n",
-        "        body = await read_body(\n"
-        '            receive, self.config.max_body_bytes, request.headers.get("content-length")\n'
-        "        )\n"
-        "        if b'\"stream\": true' not in body:\n"
-        "            self._check_key(request)\n",
+        "a completion route (`POST`) skips the API-key check",
+        "aichat_provider/server/_gateway.py",
+        'if method != "OPTIONS" and (info is None or not info.public):',
+        'if method not in ("OPTIONS", "POST") and (info is None or not info.public):',
         ("tests/server/test_security.py::test_the_key_from_the_environment_is_required",),
     ),
     Mutation(
@@ -126,11 +119,11 @@ MUTATIONS = (
     Mutation(
         "query-key-accepted",
         "an API key in the query string is accepted",
-        "aichat_provider/server/_app.py",
-        '        in_url = b"key=" in request.query.lower()\n',
-        '        if b"key=" + key.encode() in request.query:\n'
+        "aichat_provider/server/_gateway.py",
+        '        in_url = b"key=" in query.lower()\n',
+        '        if b"key=" + key.encode() in query:\n'
         "            return\n"
-        '        in_url = b"key=" in request.query.lower()\n',
+        '        in_url = b"key=" in query.lower()\n',
         (
             "tests/server/test_security.py"
             "::test_a_key_in_the_query_string_is_refused_and_not_logged",
@@ -196,16 +189,16 @@ MUTATIONS = (
         "cli-ignores-model",
         "the CLI ignores `--model`",
         "aichat_provider/cli/ask.py",
-        "answer = asyncio.run(ask(messages, args.model, kwargs))",
+        'answer = asyncio.run(ask(messages, args.model or "", kwargs))',
         'answer = asyncio.run(ask(messages, "", kwargs))',
         ("tests/cli/test_commands.py::test_the_model_flag_is_checked_and_reported",),
     ),
     Mutation(
-        "cli-empty-prompt-exits-0",
-        "an empty prompt exits 0",
+        "cli-blank-prompt-sent",
+        "an empty prompt is sent to the service",
         "aichat_provider/cli/ask.py",
-        '        report_error("the prompt is empty.")\n        return EXIT_USAGE\n',
-        '        report_error("the prompt is empty.")\n        return EXIT_OK\n',
+        "        if not prompt.strip():\n            raise errors.InvalidRequestError(",
+        "        if not prompt:\n            raise errors.InvalidRequestError(",
         ("tests/cli/test_commands.py::test_an_empty_prompt_is_a_usage_error",),
     ),
     Mutation(

@@ -641,8 +641,8 @@ MUTATIONS: tuple[tuple[str, str, str, str, str], ...] = (
         "common-error-not-one-line",
         COMMON,
         "an error quoting the service reaches stderr with its controls",
-        'print(f"{prefix} {one_line(cli_words(str(error)))}", file=stream, flush=True)',
-        'print(f"{prefix} {cli_words(str(error))}", file=stream, flush=True)',
+        'print(f"{prefix} {one_line(text)}", file=stream, flush=True)',
+        'print(f"{prefix} {text}", file=stream, flush=True)',
     ),
     (
         "common-json-on-terminal-caret",
