@@ -77,11 +77,10 @@ MUTATIONS = (
     ),
     Mutation(
         "server-body-sets-upstream",
-        "the request body sets `base_url`, `cookies` or `proxy` of the server's calls",
-        "aichat_provider/server/_requests.py",
-        'SAMPLING_FIELDS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")',
-        'SAMPLING_FIELDS = ("temperature", "top_p", "presence_penalty", "frequency_penalty", '
-        '"base_url", "cookies", "proxy")',
+        "the request body may name `base_url`, `cookies` or `proxy` (unknown fields are taken)",
+        "aichat_provider/server/_models.py",
+        'is not a number)."""\n\n    model_config = ConfigDict(extra="forbid", strict=True)',
+        'is not a number)."""\n\n    model_config = ConfigDict(extra="allow", strict=True)',
         ("tests/server/test_security.py::test_the_request_cannot_choose_where_the_cookies_go",),
     ),
     Mutation(
