@@ -86,6 +86,8 @@ class Gateway:
         async def answer(message: Message) -> None:
             if message["type"] == "http.response.start":
                 state.started, state.status = True, message["status"]
+                if metrics is not None:  # counted before the client can have it
+                    metrics.request_done(_name(info), state.status)
                 if cors:
                     message["headers"] = [*message.get("headers", ()), *cors]
             await send(message)
@@ -133,7 +135,8 @@ class Gateway:
         finally:
             if metrics is not None:
                 metrics.in_flight.dec()
-                metrics.request_done(_name(info), state.status)
+                if not state.started:  # nobody was answered (499)
+                    metrics.request_done(_name(info), state.status)
 
     @staticmethod
     async def _fail(send: Send, state: _Response, error: APIError, info: RouteInfo | None) -> None:
