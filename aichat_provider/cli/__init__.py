@@ -139,4 +139,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.run(args)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # what a command printed went into `| head` after it had gone
+        from ._common import OutputClosedError, report_output_closed, silence_stdout
+
+        silence_stdout()
+        gone = OutputClosedError("the reader of standard output went away (broken pipe)")
+        return report_output_closed(gone)
     return code

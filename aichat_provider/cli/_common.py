@@ -243,14 +243,14 @@ def write_out(text: str, *, is_json: bool = False) -> None:
             data = data[written:]
         buffer.flush()
     except BrokenPipeError:
-        _silence_stdout()
+        silence_stdout()
         raise OutputClosedError("the reader of standard output went away (broken pipe)") from None
     except (OSError, ValueError) as exc:
-        _silence_stdout()
+        silence_stdout()
         raise OutputClosedError(f"standard output cannot be written ({exc})") from None
 
 
-def _silence_stdout() -> None:
+def silence_stdout() -> None:
     """Point fd 1 at /dev/null so the interpreter's final flush cannot fail again."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)

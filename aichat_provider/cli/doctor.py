@@ -28,12 +28,14 @@ from ._common import (
     EXIT_COOKIES,
     EXIT_OK,
     EXIT_USAGE,
+    OutputClosedError,
     add_option_flags,
     add_verbose_flag,
     configure_logging,
     exit_code_for,
     one_line,
     provider_kwargs,
+    report_output_closed,
     shown_path,
     use_color,
 )
@@ -80,6 +82,8 @@ class Checked:
 
 def run(args: argparse.Namespace) -> int:
     configure_logging(args.verbose)
+    if sys.stdout is None:  # started with it closed: a report nobody sees is no check
+        return report_output_closed(OutputClosedError("standard output is closed"))
     report = Report(color=use_color(sys.stdout))
     try:
         checked = Checked(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import sqlite3
 import subprocess
 import sys
@@ -361,3 +362,31 @@ def test_an_answer_with_a_lone_surrogate_is_logged_with_a_replacement_character(
     [exchange] = _logs.search("emoji", 5, path=path)
     assert exchange.answer == "half of \ufffd an emoji, and a whole one \U0001f600"
     assert exchange.system == "be \ufffd brief"
+
+
+@pytest.mark.parametrize("args", [["doctor"], ["config", "get"], ["--help"]])
+def test_every_command_into_a_reader_that_went_away_ends_without_a_traceback(
+    home: Path, args: list[str]
+) -> None:
+    """``aichat doctor | head -1`` and the like: whatever the command prints, a reader that
+    has gone is one line on stderr, never a BrokenPipeError traceback."""
+    command = " ".join(shlex.quote(part) for part in [*AICHAT, *args])
+    result = subprocess.run(
+        ["bash", "-c", f'{command} | (exec 0<&-); echo "status=${{PIPESTATUS[0]}}" >&2'],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(home),
+        timeout=60,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    status = int(result.stderr.rsplit("status=", 1)[1])
+    assert status in (0, 1), result.stderr  # done before the reader left, or said why not
+    if status == 1:
+        assert "aichat: error: the answer could not be written" in result.stderr
+
+
+def test_doctor_with_its_output_closed_says_so(home: Path) -> None:
+    result = closed_stdout(home, "doctor")
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "standard output" in result.stderr
