@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import _constants
+from .._extras import install_hint
 from ..cookies._store import private_folder
 from ..errors import LoginError
 
@@ -59,7 +60,7 @@ def _playwright() -> Any:
         from playwright.async_api import async_playwright
     except ImportError:
         raise LoginError(
-            "Logging in with a browser needs the login extra: pip install 'aichat-provider[login]'"
+            f"Logging in with a browser needs the login extra: {install_hint('login')}"
         ) from None
     return async_playwright()
 

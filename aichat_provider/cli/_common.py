@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from .. import _constants, errors
 from .._aichat import Aichat, Answer
+from .._extras import install_hint as install_hint
 from .._options import OPTIONS
 from ._commands import (
     EXIT_BLOCKED as EXIT_BLOCKED,
@@ -410,25 +411,3 @@ def log_exchange(
         )
     except (errors.InvalidRequestError, sqlite3.Error, OSError) as error:
         report_error(f"the exchange was not logged: {error}")
-
-
-def install_hint(extra: str) -> str:
-    """How to add ``extra``'s packages to the Python this command runs on, whatever installed
-    it: its requirements by name (the distribution itself need not be on an index)."""
-    import shlex
-    from importlib import metadata
-
-    requirements: list[str] = []
-    try:
-        for requirement in metadata.requires("aichat-provider") or []:
-            name, _, marker = requirement.partition(";")
-            marker = marker.replace("'", '"').strip()
-            # only what every Python needs (tomli, for one, is for 3.10 alone)
-            if marker == f'extra == "{extra}"':
-                requirements.append(name.strip())
-    except metadata.PackageNotFoundError:
-        pass
-    packages = " ".join(shlex.quote(r) for r in requirements) or f"'aichat-provider[{extra}]'"
-    if "pipx" in sys.prefix.split(os.sep):  # pipx keeps each application in a venv of its own
-        return f"pipx inject aichat-provider {packages}"
-    return f"{shlex.quote(sys.executable)} -m pip install {packages}"

@@ -226,7 +226,8 @@ class AichatServer(Starlette):
         if self.metrics is None:
             raise APIError(
                 404,
-                "Metrics need prometheus-client: pip install 'aichat-provider[server]'.",
+                "Metrics need prometheus-client, in the server's environment: pip install "
+                "prometheus-client.",
                 code="not_found",
             )
         body, kind = self.metrics.render()

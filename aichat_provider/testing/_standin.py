@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
+from .._extras import pip_command
 from ._http import read_request, reason_phrase
 from ._loop import LoopServer
 from ._replies import RecordedRequest, Reply, echo_answer
@@ -170,7 +171,7 @@ class StandInService(LoopServer):
             import trustme
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise RuntimeError(
-                "StandInService(tls=True) needs trustme: pip install 'aichat-provider[test]'"
+                f"StandInService(tls=True) needs trustme: {pip_command('trustme')}"
             ) from exc
         ca = trustme.CA()
         certificate = ca.issue_cert(*self.tls_hostnames)

@@ -113,6 +113,27 @@ def test_the_command_line_serves_until_stopped(home: Path) -> None:
         assert process.wait(timeout=10) == 0
 
 
+def test_the_command_line_on_a_port_in_use_says_so_in_one_line(home: Path) -> None:
+    """The README's stand-in started twice: a line naming the port and the way out, no
+    traceback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "aichat_provider.testing", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            env=subprocess_env(home),
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"python -m aichat_provider.testing: error: port {port} on 127.0.0.1 is in use; pick "
+        "another with --port (0 takes any free one).\n"
+    )
+
+
 def test_a_fault_rate_needs_faults_to_draw_from() -> None:
     import pytest
 
