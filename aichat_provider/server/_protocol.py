@@ -35,7 +35,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     request's head within ``read_timeout`` seconds (from connecting, or from the previous answer),
     or then its body within as long again, is answered 408 and disconnected (a connection that
     sent nothing is just closed). A client that takes nothing of its answer for ``read_timeout``
-    seconds while the send buffer is full is disconnected (a slow reader is not)."""
+    seconds while the send buffer is full is disconnected (a slow reader is not). A request
+    that cannot be parsed is answered 400 in the API's format, after the answers before it."""
 
     def __init__(
         self,
@@ -178,6 +179,18 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             # sooner if nothing at all comes), or for the body of a queued one that just started.
             self._arm()
 
+    def send_400_response(self, msg: str) -> None:
+        """A request httptools cannot parse, in the API's error format and in its turn: the
+        answer to a request before it on the connection is not cut off."""
+        self._refuse(
+            APIError(
+                400,
+                "The request is not valid HTTP/1.1: send each request with CRLF line ends and "
+                "one Content-Length or Transfer-Encoding: chunked, not both.",
+                code="invalid_http_request",
+            )
+        )
+
     def _check_head(self, size: int) -> None:
         if size > self.max_head_bytes:
             self._refuse(
@@ -262,4 +275,4 @@ def _unsent_bytes(transport: asyncio.Transport) -> int | None:
     return transport.get_write_buffer_size() + int.from_bytes(queued, sys.byteorder)
 
 
-_REASONS = {408: "Request Timeout", 431: "Request Header Fields Too Large"}
+_REASONS = {400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large"}
