@@ -10,7 +10,10 @@ connections for ever.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import socket
+import struct
 import sys
 from typing import Any
 
@@ -20,7 +23,7 @@ try:
 except ImportError:  # pragma: no cover - Windows: a stopped reader cannot be told there
     termios = None  # type: ignore[assignment]
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from .. import _constants
 from ._errors import APIError
@@ -66,6 +69,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._refused = False
         #: A refusal of a pipelined request, said once the answer before it is complete.
         self._deferred: APIError | None = None
+        #: The request being answered (``cycle`` is the last one read, which may be queued).
+        self._running: RequestResponseCycle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -76,6 +81,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self._stalled is not None:
             self._stalled.cancel()
         super().connection_lost(exc)
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
+        self._running = cycle
+        super()._start_asgi_task(cycle, app)
 
     def pause_writing(self) -> None:
         super().pause_writing()
@@ -101,7 +110,15 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self._watch_reading()  # slow, but reading
             return
         # Nothing can be said to a client that does not read: drop the connection, and with
-        # it the answer held for it.
+        # it the answer held for it. A reset, not a close: a closed socket keeps sending what
+        # the kernel has queued (megabytes) to a client that still holds the connection. The
+        # application's writes end here too, not in the closed transport.
+        for cycle in (self._running, self.cycle):  # the one answering, the last one read
+            if cycle is not None and not cycle.response_complete:
+                cycle.disconnected = True
+        sock = self.transport.get_extra_info("socket")
+        with contextlib.suppress(OSError, AttributeError, ValueError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.transport.abort()
 
     def data_received(self, data: bytes) -> None:

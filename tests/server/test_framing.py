@@ -3,8 +3,10 @@ sockets, so what is checked is what goes over the wire."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +14,10 @@ import pytest
 from aichat_provider.testing import Reply, StandInService
 from support.server import API_KEY, Server, serve_stand_in
 
+#: What a loaded machine may add to a deadline before the server's cut is seen here.
+MARGIN = 5.0
+#: Linux's TCP_ESTABLISHED.
+ESTABLISHED = 1
 CHAT = json.dumps({"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "Hi"}]})
 #: Heads httptools cannot parse: both framings at once (the classic smuggling request), two
 #: lengths, a negative one, a bare LF line end, a method that does not exist.
@@ -91,3 +97,48 @@ def test_a_pipelined_request_that_is_not_http_is_refused_after_the_answer_before
     assert status == 400, after[:300]
     assert json.loads(body)["error"]["code"] == "invalid_http_request"
     assert rest == b""
+
+
+@pytest.fixture(scope="module")
+def quick(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("framing-quick")
+    running = serve_stand_in(upstream, root, "--read-timeout", "1")
+    yield running
+    running.stop()
+
+
+def tcp_state(client: socket.socket) -> int:
+    """The kernel's state of the client's TCP connection (Linux's ``tcpi_state``)."""
+    return client.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_INFO"), reason="reads Linux's TCP_INFO")
+def test_a_client_pipelining_requests_and_reading_nothing_is_reset_without_an_error(
+    quick: Server,
+) -> None:
+    """Thousands of requests sent at once and no answer read: the server answers until its send
+    buffers are full, then resets the connection at the read deadline (a plain close left the
+    answers queued in the kernel for a client still holding the connection), and logs no failure
+    of its own (an answer that waited for room is not written to the closed connection)."""
+    one = (
+        f"GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {API_KEY}\r\n\r\n"
+    ).encode()
+    with socket.socket() as client:
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        client.settimeout(30)
+        client.connect(("127.0.0.1", quick.port))
+        client.sendall(one * 20000)
+        deadline = time.monotonic() + 1 + MARGIN
+        while tcp_state(client) == ESTABLISHED and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert tcp_state(client) != ESTABLISHED, "the connection was not reset"
+        received = 0
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := client.recv(65536):
+                received += len(chunk)
+    # What the client's own small buffer held; not the megabytes of answers queued for it.
+    assert received < 65536
+    log = quick.log_text()
+    assert "Traceback" not in log, log[-3000:]
+    assert "failed to answer" not in log
+    assert "without completing response" not in log
