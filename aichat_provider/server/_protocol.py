@@ -39,7 +39,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     or then its body within as long again, is answered 408 and disconnected (a connection that
     sent nothing is just closed). A client that takes nothing of its answer for ``read_timeout``
     seconds while the send buffer is full is disconnected (a slow reader is not). A request
-    that cannot be parsed is answered 400 in the API's format, after the answers before it."""
+    that cannot be parsed is answered 400 in the API's format, after the answers before it. A
+    request to upgrade (WebSocket, h2c) is answered as the plain HTTP request it also is."""
 
     def __init__(
         self,
@@ -81,6 +82,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self._stalled is not None:
             self._stalled.cancel()
         super().connection_lost(exc)
+
+    def _unsupported_upgrade_warning(self) -> None:
+        pass  # answered as plain HTTP on purpose (no WebSocket protocol): nothing to install
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
         self._running = cycle

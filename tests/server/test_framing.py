@@ -41,13 +41,18 @@ def server(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) -
     running.stop()
 
 
-def exchange(server: Server, data: bytes, within: float = 30) -> bytes:
-    """Send ``data``, then read until the server closes the connection."""
+def exchange(server: Server, data: bytes, within: float = 30, *, one: bool = False) -> bytes:
+    """Send ``data``, then read until the server closes the connection (or, ``one``, until
+    one whole answer with a Content-Length is in)."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=within) as client:
         client.sendall(data)
         received = b""
         while chunk := client.recv(65536):
             received += chunk
+            if one and b"\r\n\r\n" in received:
+                _, headers, body, _ = split_answer(received)
+                if len(body) >= int(headers.get("content-length", 1 << 60)):
+                    break
     return received
 
 
@@ -142,3 +147,25 @@ def test_a_client_pipelining_requests_and_reading_nothing_is_reset_without_an_er
     assert "Traceback" not in log, log[-3000:]
     assert "failed to answer" not in log
     assert "without completing response" not in log
+
+
+def test_a_websocket_upgrade_is_answered_as_plain_http_and_its_url_kept_out_of_the_log(
+    server: Server,
+) -> None:
+    """The server has no WebSocket route: an upgrade request is an ordinary request to the route
+    it names, admitted as any other (the key, in OpenAI's error format), and its query is
+    redacted in the log like any other (Uvicorn's WebSocket handshake logged the URL whole)."""
+    in_url = "sk-in-a-websocket-url-3e1f"
+    upgrade = (
+        f"GET /v1/models?api_key={in_url} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    ).encode()
+    status, headers, body, _ = split_answer(exchange(server, upgrade, one=True))
+    assert status == 401
+    assert headers["content-type"] == "application/json"
+    assert json.loads(body)["error"]["code"] == "invalid_api_key"
+    log = server.log_text()
+    assert in_url not in log
+    assert "api_key=[redacted]" in log
+    assert "WebSocket library" not in log  # no advice to install what is not wanted
