@@ -14,6 +14,7 @@ import pytest
 from aichat_provider.testing import StandInService
 from support.server import Server, serve_stand_in
 
+MODEL = "gpt-3.5-turbo"
 OBJECT = {"type": "object"}
 #: A request to each route using most of what it reads, nested fields included.
 FULL: dict[str, dict[str, Any]] = {
@@ -134,3 +135,48 @@ def test_no_field_of_the_wrong_shape_makes_the_server_fail(server: Server) -> No
                     failures.append((route, place, value, status))
     assert not failures, failures[:20]
     assert "Traceback" not in server.log_text()
+
+
+SMALL_BODY = 4096
+
+
+@pytest.fixture(scope="module")
+def small(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("hostile-bodies-small")
+    running = serve_stand_in(
+        upstream, root, "--max-retries", "0", "--max-body-bytes", str(SMALL_BODY)
+    )
+    yield running
+    running.stop()
+
+
+def test_a_stored_conversation_over_the_body_limit_is_not_continued(
+    small: Server, upstream: StandInService
+) -> None:
+    """previous_response_id stands for the conversation it ends, so it is bounded as a body is:
+    otherwise a few bytes naming a stored conversation (which each answer grows) made the
+    server build and send a prompt of any size the store holds (up to 64 MiB), once per
+    concurrent request. Refused before any call to the service, naming the field."""
+    _, _, first = small.post_json("/v1/responses", {"model": MODEL, "input": "a" * 3000})
+    assert first["status"] == "completed", first  # its input and the echo: over 4096 bytes
+    upstream.reset()
+    status, _, body = small.raw(
+        "POST",
+        "/v1/responses",
+        json.dumps({"model": MODEL, "input": "Hi", "previous_response_id": first["id"]}).encode(),
+    )
+    assert status == 400, body
+    error = error_of("/v1/responses", body)
+    assert error["param"] == "previous_response_id"
+    assert error["code"] == "conversation_too_large"
+    assert str(SMALL_BODY) in error["message"]
+    assert upstream.requests == []
+
+
+def test_a_stored_conversation_within_the_body_limit_is_continued(small: Server) -> None:
+    _, _, first = small.post_json("/v1/responses", {"model": MODEL, "input": "a" * 1000})
+    status, _, second = small.post_json(
+        "/v1/responses", {"model": MODEL, "input": "Hi", "previous_response_id": first["id"]}
+    )
+    assert status == 200, second
+    assert second["output"][0]["content"][0]["text"].startswith("echo: ")
