@@ -180,3 +180,18 @@ def test_a_stored_conversation_within_the_body_limit_is_continued(small: Server)
     )
     assert status == 200, second
     assert second["output"][0]["content"][0]["text"].startswith("echo: ")
+
+
+@pytest.mark.parametrize("model", ["p" * 5000 + "/gpt-3.5-turbo", "m" * 5000])
+def test_an_unknown_model_is_named_in_the_error_in_part(server: Server, model: str) -> None:
+    """A made-up model name is quoted in the 404 shortened, as every other value a request
+    brings: not echoed whole (it may be as large as the body limit)."""
+    status, _, body = server.raw(
+        "POST",
+        "/v1/chat/completions",
+        json.dumps({"model": model, "messages": [{"role": "user", "content": "Hi"}]}).encode(),
+    )
+    assert status == 404, body
+    error = error_of("/v1/chat/completions", body)
+    assert error["code"] == "model_not_found"
+    assert len(error["message"]) < 500, error["message"][:200]
