@@ -23,6 +23,7 @@ try:
 except ImportError:  # pragma: no cover - Windows: a stopped reader cannot be told there
     termios = None  # type: ignore[assignment]
 
+import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from .. import _constants
@@ -70,6 +71,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._refused = False
         #: A refusal of a pipelined request, said once the answer before it is complete.
         self._deferred: APIError | None = None
+        #: Body bytes still to come of a request that offered an upgrade (``_read_upgrade_body``).
+        self._body_left = 0
+        #: The bytes being parsed, for what httptools leaves unparsed after an upgrade's head.
+        self._feeding = b""
         #: The request being answered (``cycle`` is the last one read, which may be queued).
         self._running: RequestResponseCycle | None = None
 
@@ -84,7 +89,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def _unsupported_upgrade_warning(self) -> None:
-        pass  # answered as plain HTTP on purpose (no WebSocket protocol): nothing to install
+        """Called where Uvicorn catches httptools' upgrade (no protocol is taken up here):
+        what followed the head in this read is the request's body, not another protocol's."""
+        error = sys.exc_info()[1]
+        if isinstance(error, httptools.HttpParserUpgrade) and error.args:
+            self._take_body(self._feeding[error.args[0] :])
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
         self._running = cycle
@@ -131,8 +140,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         # The read that completes a head may carry body bytes too, or a whole request (and
         # its end makes the server await the next head): only reads in which no head was
         # completed count here.
+        if self._body_left:
+            self._take_body(data)  # httptools takes nothing after an upgrade's head
+            return
         counting = self._awaiting_head
         self._head_completed = False
+        self._feeding = data
         super().data_received(data)
         if counting and self._awaiting_head and not self._head_completed and not self._refused:
             self._head_bytes += len(data)
@@ -166,8 +179,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._awaiting_head = False
         self._head_completed = True
         self._cancel()
-        if self.parser.should_upgrade() and self._should_upgrade():
-            return  # another protocol takes the connection over
+        if self.parser.should_upgrade():
+            if self._should_upgrade():
+                return  # another protocol takes the connection over
+            self._read_upgrade_body()
         if self.pipeline and self.pipeline[0][0] is self.cycle:
             return  # queued behind a request in flight, with reading paused: armed when it starts
         self._arm()
@@ -177,8 +192,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             super().on_body(body)
 
     def on_message_complete(self) -> None:
-        if self._refused:
-            return
+        if self._refused or self._body_left:
+            return  # httptools ends an upgrade's message at its head: the body is to come
         super().on_message_complete()
         self._in_message = False
         self._awaiting_head = True
@@ -211,6 +226,38 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
                 code="invalid_http_request",
             )
         )
+
+    def _read_upgrade_body(self) -> None:
+        """A request offering an upgrade (``Upgrade: h2c`` from curl, or curl_cffi as Chrome)
+        is answered as HTTP/1.1, its body included; httptools hands the body to the protocol
+        offered, so it is read here, and the connection closes after the answer (httptools
+        parses nothing more on it)."""
+        self.cycle.keep_alive = False
+        declared = dict(self.headers)
+        if b"transfer-encoding" in declared:
+            self._refuse(
+                APIError(
+                    400,
+                    "A chunked body cannot come with 'Connection: Upgrade' here (this server "
+                    "speaks HTTP/1.1 only): send it with a Content-Length, or without the "
+                    "Upgrade header.",
+                    code="invalid_http_request",
+                )
+            )
+            return
+        length = declared.get(b"content-length", b"0")
+        self._body_left = int(length) if length.isdigit() else 0
+
+    def _take_body(self, data: bytes) -> None:
+        """Body bytes of a request that offered an upgrade; bytes after it are dropped."""
+        if not self._body_left:
+            return
+        part = data[: self._body_left]
+        self._body_left -= len(part)
+        if part:
+            self.on_body(part)
+        if not self._body_left:
+            self.on_message_complete()
 
     def _check_head(self, size: int) -> None:
         if size > self.max_head_bytes:

@@ -19,7 +19,7 @@ MARGIN = 5.0
 #: Linux's TCP_ESTABLISHED.
 ESTABLISHED = 1
 CHAT = json.dumps({"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "Hi"}]})
-#: Heads httptools cannot parse: both framings at once (the classic smuggling request), two
+#: Requests httptools cannot parse: both framings at once (the classic smuggling request), two
 #: lengths, a negative one, a bare LF line end, a method that does not exist.
 MALFORMED = {
     "length and chunked": b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -30,6 +30,10 @@ MALFORMED = {
     "negative length": b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -1\r\n\r\n",
     "bare LF": b"GET /health HTTP/1.1\nHost: 127.0.0.1\n\n",
     "unknown method": b"FOO /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    # httptools leaves an upgrade's body unparsed; a chunked one is not decoded by hand.
+    "chunked upgrade": b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nUpgrade: h2c\r\n"
+    b"Connection: Upgrade\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
 }
 
 
@@ -169,3 +173,49 @@ def test_a_websocket_upgrade_is_answered_as_plain_http_and_its_url_kept_out_of_t
     assert in_url not in log
     assert "api_key=[redacted]" in log
     assert "WebSocket library" not in log  # no advice to install what is not wanted
+
+
+UPGRADE_HEADERS = (
+    "Upgrade: h2c\r\nHTTP2-Settings: AAEAAQAAAAIAAAAAAAQAYAAAAAYABAAA\r\n"
+    "Connection: Upgrade, HTTP2-Settings\r\n"
+)
+
+
+@pytest.mark.parametrize("pieces", [1, 2], ids=["one-read", "body-later"])
+def test_a_request_offering_an_upgrade_to_http2_keeps_its_body(server: Server, pieces: int) -> None:
+    """curl and curl_cffi (as Chrome) offer ``Upgrade: h2c`` on plain HTTP; a server that does
+    not upgrade answers the HTTP/1.1 request, body included (httptools handed the body to the
+    protocol that was never taken up, and the request was answered as if it had none)."""
+    head = (
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Bearer {API_KEY}\r\nContent-Type: application/json\r\n"
+        f"{UPGRADE_HEADERS}Content-Length: {len(CHAT)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as client:
+        if pieces == 1:
+            client.sendall(head + CHAT.encode())
+        else:
+            client.sendall(head)
+            time.sleep(0.2)  # the body in a read of its own
+            client.sendall(CHAT.encode())
+        received = b""
+        while chunk := client.recv(65536):
+            received += chunk
+    status, headers, body, _ = split_answer(received)
+    assert status == 200, received[:300]
+    assert json.loads(body)["choices"][0]["message"]["content"] == "echo: Hi"
+    assert headers["connection"] == "close"  # httptools reads no request after an upgrade
+
+
+def test_curl_cffi_as_chrome_can_post_to_the_server(server: Server) -> None:
+    from curl_cffi import requests
+
+    answer = requests.post(
+        f"{server.base_url}/chat/completions",
+        data=CHAT,
+        headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"},
+        impersonate="chrome",
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text[:300]
+    assert answer.json()["choices"][0]["message"]["content"] == "echo: Hi"
