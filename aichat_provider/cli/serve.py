@@ -225,6 +225,9 @@ def serve(
         "log_level": "info",
         "timeout_graceful_shutdown": int(config.graceful_timeout + UVICORN_GRACE_MARGIN),
         "server_header": False,
+        # No route speaks WebSocket: an upgrade request is an ordinary request, admitted and
+        # logged (query redacted) as any other, not a handshake that bypasses both.
+        "ws": "none",
         # A class reference and numbers: worker processes unpickle it and build the same protocol.
         "http": functools.partial(BoundedHttpToolsProtocol, read_timeout=read_timeout),
     }

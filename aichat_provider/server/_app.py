@@ -79,7 +79,7 @@ class AichatServer(Starlette):
         self.draining = False
         self._drain_expired: asyncio.Future[None] | None = None
         self.pipeline = Pipeline(config, self.metrics, self._expiry)
-        self.response_store = ResponseStore()
+        self.response_store = ResponseStore(max_conversation_bytes=config.max_body_bytes)
         #: Each route's template (``/v1/models/{id}``) and what admission knows of it.
         self.table: dict[str, RouteInfo] = {}
         self._prefixes: list[tuple[str, RouteInfo]] = []

@@ -309,7 +309,8 @@ def text_of(
     texts = []
     for index, part in enumerate(content):
         kind = part.get("type", untyped) if isinstance(part, dict) else None
-        if kind not in kinds or not isinstance(part.get("text"), str):
+        # A type that is not a string (a list, an object) is no kind, not a lookup that fails.
+        if not isinstance(kind, str) or kind not in kinds or not isinstance(part.get("text"), str):
             raise invalid(
                 f"{where}[{index}] is a {str(kind)[:40]!r} {noun}; only text {noun}s "
                 f"({', '.join(sorted(kinds))}) are served here: the service reads text only.",

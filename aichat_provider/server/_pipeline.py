@@ -73,7 +73,10 @@ class Pipeline:
             try:
                 provider = registry.get(provider_name)
             except errors.ProviderNotFoundError as exc:
-                raise APIError(404, str(exc), code="model_not_found", param="model") from None
+                message = (
+                    f"No provider named {provider_name[:100]!r}; known: {', '.join(exc.known)}."
+                )
+                raise APIError(404, message, code="model_not_found", param="model") from None
         else:
             candidates = registry.for_model(model)
             if not candidates:

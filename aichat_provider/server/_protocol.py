@@ -10,7 +10,10 @@ connections for ever.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import socket
+import struct
 import sys
 from typing import Any
 
@@ -20,7 +23,8 @@ try:
 except ImportError:  # pragma: no cover - Windows: a stopped reader cannot be told there
     termios = None  # type: ignore[assignment]
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+import httptools
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from .. import _constants
 from ._errors import APIError
@@ -35,7 +39,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     request's head within ``read_timeout`` seconds (from connecting, or from the previous answer),
     or then its body within as long again, is answered 408 and disconnected (a connection that
     sent nothing is just closed). A client that takes nothing of its answer for ``read_timeout``
-    seconds while the send buffer is full is disconnected (a slow reader is not)."""
+    seconds while the send buffer is full is disconnected (a slow reader is not). A request
+    that cannot be parsed is answered 400 in the API's format, after the answers before it. A
+    request to upgrade (WebSocket, h2c) is answered as the plain HTTP request it also is."""
 
     def __init__(
         self,
@@ -65,6 +71,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._refused = False
         #: A refusal of a pipelined request, said once the answer before it is complete.
         self._deferred: APIError | None = None
+        #: Body bytes still to come of a request that offered an upgrade (``_read_upgrade_body``).
+        self._body_left = 0
+        #: The bytes being parsed, for what httptools leaves unparsed after an upgrade's head.
+        self._feeding = b""
+        #: The request being answered (``cycle`` is the last one read, which may be queued).
+        self._running: RequestResponseCycle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -75,6 +87,17 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self._stalled is not None:
             self._stalled.cancel()
         super().connection_lost(exc)
+
+    def _unsupported_upgrade_warning(self) -> None:
+        """Called where Uvicorn catches httptools' upgrade (no protocol is taken up here):
+        what followed the head in this read is the request's body, not another protocol's."""
+        error = sys.exc_info()[1]
+        if isinstance(error, httptools.HttpParserUpgrade) and error.args:
+            self._take_body(self._feeding[error.args[0] :])
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
+        self._running = cycle
+        super()._start_asgi_task(cycle, app)
 
     def pause_writing(self) -> None:
         super().pause_writing()
@@ -100,7 +123,15 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self._watch_reading()  # slow, but reading
             return
         # Nothing can be said to a client that does not read: drop the connection, and with
-        # it the answer held for it.
+        # it the answer held for it. A reset, not a close: a closed socket keeps sending what
+        # the kernel has queued (megabytes) to a client that still holds the connection. The
+        # application's writes end here too, not in the closed transport.
+        for cycle in (self._running, self.cycle):  # the one answering, the last one read
+            if cycle is not None and not cycle.response_complete:
+                cycle.disconnected = True
+        sock = self.transport.get_extra_info("socket")
+        with contextlib.suppress(OSError, AttributeError, ValueError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
@@ -109,8 +140,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         # The read that completes a head may carry body bytes too, or a whole request (and
         # its end makes the server await the next head): only reads in which no head was
         # completed count here.
+        if self._body_left:
+            self._take_body(data)  # httptools takes nothing after an upgrade's head
+            return
         counting = self._awaiting_head
         self._head_completed = False
+        self._feeding = data
         super().data_received(data)
         if counting and self._awaiting_head and not self._head_completed and not self._refused:
             self._head_bytes += len(data)
@@ -144,8 +179,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._awaiting_head = False
         self._head_completed = True
         self._cancel()
-        if self.parser.should_upgrade() and self._should_upgrade():
-            return  # another protocol takes the connection over
+        if self.parser.should_upgrade():
+            if self._should_upgrade():
+                return  # another protocol takes the connection over
+            self._read_upgrade_body()
         if self.pipeline and self.pipeline[0][0] is self.cycle:
             return  # queued behind a request in flight, with reading paused: armed when it starts
         self._arm()
@@ -155,8 +192,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             super().on_body(body)
 
     def on_message_complete(self) -> None:
-        if self._refused:
-            return
+        if self._refused or self._body_left:
+            return  # httptools ends an upgrade's message at its head: the body is to come
         super().on_message_complete()
         self._in_message = False
         self._awaiting_head = True
@@ -177,6 +214,50 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             # Waiting for the next request (Uvicorn's keep-alive timeout closes the connection
             # sooner if nothing at all comes), or for the body of a queued one that just started.
             self._arm()
+
+    def send_400_response(self, msg: str) -> None:
+        """A request httptools cannot parse, in the API's error format and in its turn: the
+        answer to a request before it on the connection is not cut off."""
+        self._refuse(
+            APIError(
+                400,
+                "The request is not valid HTTP/1.1: send each request with CRLF line ends and "
+                "one Content-Length or Transfer-Encoding: chunked, not both.",
+                code="invalid_http_request",
+            )
+        )
+
+    def _read_upgrade_body(self) -> None:
+        """A request offering an upgrade (``Upgrade: h2c`` from curl, or curl_cffi as Chrome)
+        is answered as HTTP/1.1, its body included; httptools hands the body to the protocol
+        offered, so it is read here, and the connection closes after the answer (httptools
+        parses nothing more on it)."""
+        self.cycle.keep_alive = False
+        declared = dict(self.headers)
+        if b"transfer-encoding" in declared:
+            self._refuse(
+                APIError(
+                    400,
+                    "A chunked body cannot come with 'Connection: Upgrade' here (this server "
+                    "speaks HTTP/1.1 only): send it with a Content-Length, or without the "
+                    "Upgrade header.",
+                    code="invalid_http_request",
+                )
+            )
+            return
+        length = declared.get(b"content-length", b"0")
+        self._body_left = int(length) if length.isdigit() else 0
+
+    def _take_body(self, data: bytes) -> None:
+        """Body bytes of a request that offered an upgrade; bytes after it are dropped."""
+        if not self._body_left:
+            return
+        part = data[: self._body_left]
+        self._body_left -= len(part)
+        if part:
+            self.on_body(part)
+        if not self._body_left:
+            self.on_message_complete()
 
     def _check_head(self, size: int) -> None:
         if size > self.max_head_bytes:
@@ -262,4 +343,4 @@ def _unsent_bytes(transport: asyncio.Transport) -> int | None:
     return transport.get_write_buffer_size() + int.from_bytes(queued, sys.byteorder)
 
 
-_REASONS = {408: "Request Timeout", 431: "Request Header Fields Too Large"}
+_REASONS = {400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large"}

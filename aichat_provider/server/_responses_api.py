@@ -86,7 +86,7 @@ def to_chat(data: Mapping[str, Any], store: ResponseStore) -> ResponsesRequest:
     if previous is not None:
         if not isinstance(previous, str) or not previous:
             raise invalid("'previous_response_id' must be a response id.", "previous_response_id")
-        stored = store.get(previous)
+        stored = store.conversation(previous)
         if stored is None:
             raise APIError(
                 404,
@@ -98,7 +98,18 @@ def to_chat(data: Mapping[str, Any], store: ResponseStore) -> ResponsesRequest:
                 "previous_response_not_found",
                 param="previous_response_id",
             )
-        history = stored
+        history, size = stored
+        limit = store.max_conversation_bytes
+        if limit is not None and size > limit:
+            # A few bytes naming it would otherwise have the server build and send a prompt
+            # of any size the store holds, once per request.
+            raise invalid(
+                f"The conversation of response {previous[:100]!r} is larger than a request body "
+                f"may be here ({limit} bytes, --max-body-bytes): start a new conversation, with "
+                "what matters of this one in 'input'.",
+                "previous_response_id",
+                "conversation_too_large",
+            )
     conversation = [*history, *_input_messages(data.get("input"))]
 
     instructions = data.get("instructions")
