@@ -119,7 +119,9 @@ class AichatServer(Starlette):
         Response. The route needs the API key unless it is ``public``; its errors are in
         OpenAI's shape unless ``error_body`` gives another."""
         name = re.sub(r":\w+}", "}", path)
-        info = RouteInfo(name, tuple(methods), public, error_body)
+        # HEAD wherever GET is (Starlette's route takes it; Uvicorn leaves the body out).
+        allowed = (*methods, "HEAD") if "GET" in methods else tuple(methods)
+        info = RouteInfo(name, allowed, public, error_body)
         self.table[name] = info
         if "{" in path:
             self._prefixes.append((path.partition("{")[0], info))

@@ -80,7 +80,9 @@ def describe(table: Mapping[str, RouteInfo]) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for template, info in table.items():
         paths[template] = {
-            method.lower(): _operation(template, method, info) for method in info.methods
+            method.lower(): _operation(template, method, info)
+            for method in info.methods
+            if method != "HEAD"
         }
     return {
         "openapi": "3.1.0",

@@ -72,7 +72,8 @@ async def test_every_route_needs_the_key_unless_marked_public(
         assert without.status_code == 200, without.text
         return
     assert without.status_code == 401, without.text
-    assert without.json()["error"]["code"] == "invalid_api_key"
+    if method != "HEAD":  # a HEAD answer has no body to read the code from
+        assert without.json()["error"]["code"] == "invalid_api_key"
     wrong = await client.request(
         method, path, headers={**headers, "authorization": "Bearer sk-wrong"}, content=b"{}"
     )

@@ -345,3 +345,17 @@ def test_a_bad_configuration_stops_the_server_at_start(
     assert phrase in done.stderr
     assert "Traceback" not in done.stderr
     assert done.stdout == ""  # it never said it was serving
+
+
+def test_head_answers_as_get_does_without_a_body(open_server: Server) -> None:
+    """Load balancers and uptime checks ask ``HEAD /health``: the headers GET would give, no
+    body; a route that takes only POST still refuses it."""
+    for path in ("/health", "/v1/models", "/"):
+        got, got_headers, got_body = open_server.raw("GET", path)
+        status, headers, body = open_server.raw("HEAD", path)
+        assert (status, body) == (got, b""), path
+        assert headers["content-type"] == got_headers["content-type"], path
+        assert headers["content-length"] == str(len(got_body)), path
+    status, headers, _ = open_server.raw("HEAD", "/v1/chat/completions")
+    assert status == 405
+    assert headers["allow"] == "POST, OPTIONS"
