@@ -8,11 +8,15 @@ default two retries at three upstream requests at most, whatever the fault.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from .. import _constants, errors
+
+logger = logging.getLogger("aichat_provider.server")
 
 
 @dataclass(eq=False)
@@ -76,7 +80,9 @@ def error_for(exc: errors.ProviderError) -> APIError:
         return APIError(404, message, "invalid_request_error", "model_not_found", param="model")
     if isinstance(exc, errors.InvalidRequestError):
         return APIError(400, message, "invalid_request_error")
-    if isinstance(exc, (errors.MissingCookiesError, errors.AuthenticationError, errors.LoginError)):
+    if isinstance(exc, errors.MissingCookiesError):
+        return APIError(401, _missing_cookies(exc), "authentication_error", "upstream_cookies")
+    if isinstance(exc, (errors.AuthenticationError, errors.LoginError)):
         return APIError(401, message, "authentication_error", "upstream_cookies")
     if isinstance(exc, errors.RateLimitError):
         wait, capped = _capped(exc.retry_after)
@@ -104,6 +110,22 @@ def error_for(exc: errors.ProviderError) -> APIError:
     if isinstance(exc, errors.AllProvidersFailedError):
         return APIError(502, message, "upstream_error", "all_providers_failed")
     return APIError(502, message, "upstream_error", "upstream_failed")
+
+
+def _missing_cookies(exc: errors.MissingCookiesError) -> str:
+    """What the server's operator can do, for the client to pass on. Where the server looked
+    (folders of its machine) goes to its log, not to every client."""
+    host = urlsplit(exc.url).hostname if exc.url else None
+    logger.warning(
+        "no cookies for %s; tried: %s",
+        host or "the service",
+        "; ".join(f"{source}: {why}" for source, why in exc.reasons.items()) or "nothing",
+    )
+    return (
+        f"This server has no cookies for {host or 'the service'}. Its operator can start it with "
+        "--cookies-file FILE (or AICHAT_COOKIES_FILE), or run 'aichat login' on its machine; "
+        "its log says where it looked."
+    )
 
 
 def _capped(retry_after: float | None) -> tuple[float | None, bool]:

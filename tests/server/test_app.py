@@ -143,6 +143,10 @@ async def test_missing_cookies_are_401_with_what_to_do(service: StandInService) 
     error = reply.json()["error"]
     assert (error["type"], error["code"]) == ("authentication_error", "upstream_cookies")
     assert "aichat login" in error["message"]
+    # in the words of the server's operator, and for the service's host
+    assert "--cookies-file FILE (or AICHAT_COOKIES_FILE)" in error["message"]
+    assert "no cookies for 127.0.0.1" in error["message"]
+    assert "cookies=" not in error["message"]  # not the library's keyword arguments
     assert reply.headers["x-should-retry"] == "false"
     assert service.requests == []
 
