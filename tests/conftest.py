@@ -135,15 +135,38 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.markexpr = ""
 
 
+_legacy_deselected: list[str] = []
+#: Skips for a framework whose extra is not installed (``support.frameworks.require``).
+_extra_skips: list[str] = []
+
+
 def pytest_deselected(items: Sequence[pytest.Item]) -> None:
-    _slow_deselected.extend(item.nodeid for item in items if item.get_closest_marker("slow"))
+    for item in items:
+        if item.get_closest_marker("slow"):
+            _slow_deselected.append(item.nodeid)
+        elif item.get_closest_marker("g4f_legacy"):
+            _legacy_deselected.append(item.nodeid)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _slow_deselected and terminalreporter.config.option.markexpr == DEFAULT_SELECTION:
+    """What a plain ``pytest`` left out, and how to run it: the deselected and skipped counts
+    of its last line, explained."""
+    if terminalreporter.config.option.markexpr != DEFAULT_SELECTION:
+        return
+    if _slow_deselected:
         terminalreporter.write_line(
             f"{len(_slow_deselected)} slow tests not run (real browsers, subprocess servers, "
             "long runs): `pytest -m slow` runs them, `pytest -m ''` runs everything."
+        )
+    if _legacy_deselected:
+        terminalreporter.write_line(
+            f"{len(_legacy_deselected)} tests of gpt4free 0.1.7.2 not run: they need a "
+            "virtualenv of their own (docs/development-tests.md)."
+        )
+    if _extra_skips:
+        terminalreporter.write_line(
+            f"{len(_extra_skips)} tests skipped: a framework's extra is not installed "
+            "(pip install '.[g4f,litellm,langchain,llm]' runs them; `pytest -rs` says which)."
         )
 
 
@@ -159,6 +182,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
         if EXPECTED_SKIP not in reason:
             _skips.append(f"{report.nodeid}: {reason}")
+        if "is not installed: pip install '.[" in reason:
+            _extra_skips.append(report.nodeid)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
