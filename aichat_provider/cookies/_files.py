@@ -39,7 +39,8 @@ def read_text_file(path: Path, *, what: str, limit: int = MAX_COOKIES_FILE_BYTES
     try:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        raise InvalidRequestError(f"{where} does not exist.") from None
+        relative = "" if path.is_absolute() else f", from the current folder {os.getcwd()!r}"
+        raise InvalidRequestError(f"{where} does not exist; check the path{relative}.") from None
     except IsADirectoryError:
         raise InvalidRequestError(f"{where} is a directory, not a file.") from None
     except PermissionError:

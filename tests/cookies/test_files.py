@@ -154,9 +154,21 @@ async def test_a_file_that_is_not_text_or_not_json(
         await sent_with(path, service)
 
 
-async def test_a_missing_file(tmp_path: Path, service: StandInService) -> None:
-    with pytest.raises(errors.InvalidRequestError, match="does not exist"):
-        await sent_with(tmp_path / "nope.txt", service)
+async def test_a_missing_file(
+    tmp_path: Path, service: StandInService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "nope.txt"
+    with pytest.raises(errors.InvalidRequestError) as absolute:
+        await sent_with(missing, service)
+    assert str(absolute.value) == f"cookies file {str(missing)!r} does not exist; check the path."
+    # a relative path: the folder it was looked for in is the next thing to check
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(errors.InvalidRequestError) as relative:
+        await sent_with(Path("nope.txt"), service)
+    assert str(relative.value) == (
+        f"cookies file 'nope.txt' does not exist; check the path, from the current folder "
+        f"{str(tmp_path)!r}."
+    )
 
 
 async def test_a_file_that_changed_is_read_again(
