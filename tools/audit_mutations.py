@@ -170,8 +170,8 @@ MUTATIONS = (
         "server-missing-cookies-502",
         "the server answers missing cookies with 502 instead of 401",
         "aichat_provider/server/_errors.py",
-        "(errors.MissingCookiesError, errors.AuthenticationError, errors.LoginError)",
-        "(errors.AuthenticationError, errors.LoginError)",
+        "    if isinstance(exc, errors.MissingCookiesError):\n",
+        "    if isinstance(exc, errors.MissingCookiesError) and exc.attempts < 0:\n",
         ("tests/server/test_app.py::test_missing_cookies_are_401_with_what_to_do",),
     ),
     Mutation(

@@ -117,12 +117,14 @@ class Selected:
     def __repr__(self) -> str:  # names only: values are secrets
         return f"Selected(names={list(self.values)}, skipped={self.skipped!r})"
 
-    def why_none(self, host: str) -> str:
-        """Why no cookie goes to ``host``, in words with the next step."""
+    def why_none(self, host: str, *, again: str = "") -> str:
+        """Why no cookie goes to ``host``, in words with the next step (``again``: how to get
+        new ones, when they expired; logging in to ``host``, unless said)."""
         skipped = self.skipped
         if skipped.get(EXPIRED):
             names = ", ".join(skipped[EXPIRED][:5])
-            return f"its cookies for {host} have expired ({names}); log in to {host} again"
+            again = again or f"log in to {host} again"
+            return f"its cookies for {host} have expired ({names}); {again}"
         if skipped.get(HTTPS_ONLY):
             return (
                 f"its cookies for {host} are Secure (sent over https only) and base_url uses "

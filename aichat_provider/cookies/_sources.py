@@ -180,7 +180,7 @@ class CookieStore(CookieSource):
         selected, login = stored
         if selected.values:
             return ResolvedCookies(selected.values, self.name, login.user_agent, self)
-        return {self.name: f"{_why_none(selected, query.host)}; run 'aichat login' again"}
+        return {self.name: _why_none_with_login(selected, query.host)}
 
     def examine(self, query: CookieQuery) -> Iterator[Finding]:
         check, host = "cookie store", query.host
@@ -206,15 +206,15 @@ class CookieStore(CookieSource):
                 user_agent=stored.user_agent,
             )
         else:
-            yield Finding(
-                "warn",
-                check,
-                f"{_why_none(selected, host)} (saved {saved}); run 'aichat login' again",
-            )
+            yield Finding("warn", check, f"{_why_none_with_login(selected, host)} (saved {saved})")
 
 
-def _why_none(selected: Selected, host: str) -> str:
-    return selected.why_none(host).replace("its ", "the saved ", 1)
+def _why_none_with_login(selected: Selected, host: str) -> str:
+    """Why the saved cookies send nothing to ``host``, and that a new login is the way out
+    (said once, also when they expired)."""
+    login = "run 'aichat login' again"
+    why = selected.why_none(host, again=login).replace("its ", "the saved ", 1)
+    return why if why.endswith(login) else f"{why}; {login}"
 
 
 browser_cookie_cache = BrowserCookieCache()

@@ -137,4 +137,5 @@ def test_the_cookie_store_damaged_or_out_of_date(
     path.write_text(json.dumps(document))
     stale = run_doctor(home, "--base-url", service.base_url, "--browser", "firefox")
     assert "[warn] cookie store: the saved cookies for 127.0.0.1 have expired" in stale.stdout
-    assert "run 'aichat login' again" in stale.stdout
+    assert "have expired (session); run 'aichat login' again (saved " in stale.stdout
+    assert stale.stdout.count("again") == 1  # one next step, said once
