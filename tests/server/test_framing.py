@@ -12,12 +12,10 @@ from collections.abc import Iterator
 import pytest
 
 from aichat_provider.testing import Reply, StandInService
-from support.server import API_KEY, Server, serve_stand_in
+from support.server import API_KEY, ESTABLISHED, Server, serve_stand_in, tcp_state
 
 #: What a loaded machine may add to a deadline before the server's cut is seen here.
 MARGIN = 5.0
-#: Linux's TCP_ESTABLISHED.
-ESTABLISHED = 1
 #: How long the server may take to answer pipelined requests until its send buffers are full
 #: (megabytes of answers; under coverage on a loaded machine, many seconds), before its read
 #: deadline starts.
@@ -118,11 +116,6 @@ def quick(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) ->
     running = serve_stand_in(upstream, root, "--read-timeout", "1")
     yield running
     running.stop()
-
-
-def tcp_state(client: socket.socket) -> int:
-    """The kernel's state of the client's TCP connection (Linux's ``tcpi_state``)."""
-    return client.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
 
 
 @pytest.mark.skipif(not hasattr(socket, "TCP_INFO"), reason="reads Linux's TCP_INFO")

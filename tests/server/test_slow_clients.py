@@ -21,7 +21,7 @@ from aichat_provider import _constants
 from aichat_provider.cli import serve as serve_command
 from aichat_provider.testing import Reply, StandInService
 from support.secrets import subprocess_env
-from support.server import Server, serve_stand_in
+from support.server import ESTABLISHED, Server, serve_stand_in, tcp_state
 
 SERVER_PAGE = Path(__file__).parents[2] / "docs" / "server.md"
 #: What a loaded machine may add to a deadline before the server's cut is seen here.
@@ -86,6 +86,18 @@ def read_until_closed(client: socket.socket, within: float) -> tuple[bytes, floa
         if not chunk:
             return received, time.monotonic()
         received += chunk
+
+
+def chat_request(server: Server, extra: bytes = b"") -> bytes:
+    """A chat completion request as raw bytes, with the server's key if it has one."""
+    chat = json.dumps({"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "Hi"}]})
+    key = f"Authorization: Bearer {server.api_key}\r\n" if server.api_key else ""
+    return (
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + extra
+        + f"Content-Type: application/json\r\n{key}Content-Length: {len(chat)}\r\n\r\n".encode()
+        + chat.encode()
+    )
 
 
 def status_and_body(answer: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -243,13 +255,7 @@ def test_requests_that_take_longer_than_the_deadline_are_answered(
     """The deadline is for the client's sending; the answer and a kept-alive second request on
     the same connection are not cut by it."""
     upstream.set_default(Reply(delay=SHORT * 2))
-    chat = json.dumps({"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "Hi"}]})
-    request = (
-        b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        b"Content-Type: application/json\r\n"
-        + f"Authorization: Bearer {quick.api_key}\r\nContent-Length: {len(chat)}\r\n\r\n".encode()
-        + chat.encode()
-    )
+    request = chat_request(quick)
     with connect(quick) as client:
         for _ in range(2):
             client.sendall(request)
@@ -317,13 +323,7 @@ def test_a_pipelined_head_over_the_bound_is_refused_after_the_answer_before_it(
     whose head is too large: the first is answered in full, then the 431, in order (HTTP/1.1
     answers in the order asked), and the server writes nothing after closing its side."""
     upstream.set_default(Reply(delay=0.5))
-    chat = json.dumps({"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "Hi"}]})
-    first = (
-        b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        b"Content-Type: application/json\r\n"
-        + f"Content-Length: {len(chat)}\r\n\r\n".encode()
-        + chat.encode()
-    )
+    first = chat_request(server)
     second = HEAD + b"X-Fill: " + b"a" * (_constants.SERVER_MAX_HEAD_BYTES + 64) + b"\r\n\r\n"
     with connect(server) as client:
         send_all_it_takes(client, first + second)
@@ -337,6 +337,20 @@ def test_a_pipelined_head_over_the_bound_is_refused_after_the_answer_before_it(
     assert "write_eof" not in server.log_text()
 
 
+def large_answer_request(server: Server, upstream: StandInService, extra: bytes = b"") -> bytes:
+    """A chat request whose answer is 8 MiB (the stand-in is told to give that much)."""
+    upstream.set_default(Reply.answer("x" * (8 * 1024 * 1024)))
+    return chat_request(server, extra)
+
+
+def small_window_client(server: Server) -> socket.socket:
+    """A connection whose receive buffer is small: what it does not read stays in the server's."""
+    client = socket.socket()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    client.connect(("127.0.0.1", server.port))
+    return client
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not hasattr(socket, "TCP_INFO"), reason="reads Linux's TCP_INFO")
 def test_a_client_that_stops_reading_its_answer_is_cut_at_the_deadline(
@@ -345,18 +359,8 @@ def test_a_client_that_stops_reading_its_answer_is_cut_at_the_deadline(
     """A client that asks for a large answer and does not read it holds the server's memory
     and a connection for as long as it likes, unless the server stops waiting: after the read
     timeout with its send buffer full, it drops the connection."""
-    upstream.set_default(Reply.answer("x" * (8 * 1024 * 1024)))
-    chat = json.dumps({"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "Hi"}]})
-    request = (
-        b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        b"Content-Type: application/json\r\n"
-        + f"Authorization: Bearer {quick.api_key}\r\nContent-Length: {len(chat)}\r\n\r\n".encode()
-        + chat.encode()
-    )
-    with socket.socket() as client:
-        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        client.connect(("127.0.0.1", quick.port))
-        client.sendall(request)
+    with small_window_client(quick) as client:
+        client.sendall(large_answer_request(quick, upstream))
         assert upstream.wait_for_requests(1, timeout=30)
         # Not reading until the server has reset the connection (Linux's TCP state says so
         # without a read: a read would be progress). Making and writing 8 MiB takes a while
@@ -381,21 +385,11 @@ def test_a_client_reading_its_answer_slowly_gets_all_of_it(
 ) -> None:
     """Reading slowly is not stopping: 8 MiB taken 16 KiB at a time, which takes several times
     the read timeout, arrives whole."""
-    upstream.set_default(Reply.answer("x" * (8 * 1024 * 1024)))
-    chat = json.dumps({"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "Hi"}]})
-    request = (
-        b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-        b"Content-Type: application/json\r\n"
-        + f"Authorization: Bearer {quick.api_key}\r\nContent-Length: {len(chat)}\r\n\r\n".encode()
-        + chat.encode()
-    )
     answer = b""
     started = time.monotonic()
-    with socket.socket() as client:
-        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        client.connect(("127.0.0.1", quick.port))
+    with small_window_client(quick) as client:
         client.settimeout(30)
-        client.sendall(request)
+        client.sendall(large_answer_request(quick, upstream, b"Connection: close\r\n"))
         while chunk := client.recv(16384):
             answer += chunk
             time.sleep(0.01)
@@ -404,15 +398,6 @@ def test_a_client_reading_its_answer_slowly_gets_all_of_it(
     assert status == 200
     assert len(body) == int(headers["content-length"])
     assert len(json.loads(body)["choices"][0]["message"]["content"]) == 8 * 1024 * 1024
-
-
-#: Linux's TCP_ESTABLISHED.
-ESTABLISHED = 1
-
-
-def tcp_state(client: socket.socket) -> int:
-    """The kernel's state of the client's TCP connection (Linux's ``tcpi_state``)."""
-    return client.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
 
 
 def server_is_healthy(server: Server) -> bool:

@@ -19,6 +19,16 @@ from support.secrets import SECRET_COOKIE, subprocess_env
 API_KEY = "sk-test-key-5f1e2d"
 
 
+#: Linux's TCP_ESTABLISHED.
+ESTABLISHED = 1
+
+
+def tcp_state(client: socket.socket) -> int:
+    """The kernel's state of a client's TCP connection (Linux's ``tcpi_state``): a reset by the
+    server shows here without a read, which would be progress for a server watching reads."""
+    return client.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
