@@ -33,11 +33,6 @@ def server(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) -
     running.stop()
 
 
-@pytest.fixture
-def client(server: Server) -> openai.OpenAI:
-    return openai.OpenAI(base_url=server.base_url, api_key=str(server.api_key), max_retries=0)
-
-
 # --- limits at their edges --------------------------------------------------------------------
 
 

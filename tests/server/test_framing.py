@@ -39,14 +39,6 @@ MALFORMED = {
 }
 
 
-@pytest.fixture(scope="module")
-def server(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    root = tmp_path_factory.mktemp("framing")
-    running = serve_stand_in(upstream, root, "--max-retries", "0")
-    yield running
-    running.stop()
-
-
 def exchange(server: Server, data: bytes, within: float = 30, *, one: bool = False) -> bytes:
     """Send ``data``, then read until the server closes the connection (or, ``one``, until
     one whole answer with a Content-Length is in)."""

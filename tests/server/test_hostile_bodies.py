@@ -60,14 +60,6 @@ FULL: dict[str, dict[str, Any]] = {
 ODD: list[Any] = [[], {}, [{}], None, 1.5, "x"]
 
 
-@pytest.fixture(scope="module")
-def server(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    root = tmp_path_factory.mktemp("hostile-bodies")
-    running = serve_stand_in(upstream, root, "--max-retries", "0")
-    yield running
-    running.stop()
-
-
 def places(value: object, prefix: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
     """Where ``value`` holds a value: each key and index path, nested ones too."""
     if prefix:

@@ -19,19 +19,11 @@ import pytest
 
 from aichat_provider import _constants
 from aichat_provider.testing import Reply, StandInService
-from support.server import Server, serve_stand_in
+from support.server import Server
 
 USER = [{"role": "user", "content": "Hi"}]
 #: What a correct server cannot miss: /health answers within this while anything else runs.
 HEALTH_BOUND = 0.5
-
-
-@pytest.fixture(scope="module")
-def server(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    root = tmp_path_factory.mktemp("schemas")
-    running = serve_stand_in(upstream, root, "--max-retries", "0")
-    yield running
-    running.stop()
 
 
 class Listener:

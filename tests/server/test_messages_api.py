@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import anthropic
@@ -12,7 +11,7 @@ import pytest
 
 from aichat_provider.testing import Reply, StandInService
 from support.secrets import SECRET_COOKIE
-from support.server import API_KEY, Server, serve_stand_in
+from support.server import API_KEY, Server
 
 MODEL = "gpt-3.5-turbo"
 WEATHER: Any = {
@@ -24,13 +23,6 @@ WEATHER: Any = {
         "required": ["city"],
     },
 }
-
-
-@pytest.fixture(scope="module")
-def server(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = serve_stand_in(upstream, tmp_path_factory.mktemp("messages"), "--max-retries", "0")
-    yield running
-    running.stop()
 
 
 @pytest.fixture

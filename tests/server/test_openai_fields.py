@@ -37,11 +37,6 @@ def server(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) -
     running.stop()
 
 
-@pytest.fixture
-def client(server: Server) -> openai.OpenAI:
-    return openai.OpenAI(base_url=server.base_url, api_key=str(server.api_key), max_retries=0)
-
-
 def chat_model(server: Server, **options: object) -> object:
     from langchain_openai import ChatOpenAI
 

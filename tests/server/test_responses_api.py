@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import openai
@@ -13,7 +12,6 @@ from pydantic import BaseModel
 
 from aichat_provider.server._responses_api import ResponseStore
 from aichat_provider.testing import Reply, StandInService
-from support.server import Server, serve_stand_in
 
 WEATHER_TOOL: Any = {
     "type": "function",
@@ -32,18 +30,6 @@ WEATHER_TOOL: Any = {
 class Weather(BaseModel):
     city: str
     celsius: int
-
-
-@pytest.fixture(scope="module")
-def server(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = serve_stand_in(upstream, tmp_path_factory.mktemp("responses"), "--max-retries", "0")
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def client(server: Server) -> openai.OpenAI:
-    return openai.OpenAI(base_url=server.base_url, api_key=str(server.api_key), max_retries=0)
 
 
 def test_plain(client: openai.OpenAI, upstream: StandInService) -> None:

@@ -5,13 +5,12 @@ against ``aichat serve`` and the stand-in's scripted replies."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import openai
 import pytest
 
 from aichat_provider.testing import Reply, StandInService
-from support.server import Server, serve_stand_in
+from support.server import Server
 
 USER = [{"role": "user", "content": "Weather in Paris?"}]
 WEATHER = {
@@ -33,18 +32,6 @@ TIME = {
         "parameters": {"type": "object", "properties": {"zone": {"type": "string"}}},
     },
 }
-
-
-@pytest.fixture(scope="module")
-def server(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = serve_stand_in(upstream, tmp_path_factory.mktemp("auto"), "--max-retries", "0")
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def client(server: Server) -> openai.OpenAI:
-    return openai.OpenAI(base_url=server.base_url, api_key=str(server.api_key), max_retries=0)
 
 
 def test_an_answer_that_is_a_call_becomes_tool_calls(
