@@ -1,6 +1,6 @@
 """The lowest versions the project allows, pinned, for testing that they work.
 
-    python tools/floor_pins.py dependencies server   # curl_cffi==0.17 ... uvicorn[standard]==0.53
+    python tools/floor_pins.py dependencies server cli > floors.txt && pip install -r floors.txt
 
 Each argument is ``dependencies`` (the runtime requirements) or the name of an extra. A floor in
 ``pyproject.toml`` is a promise to the user whose environment already holds that version: pip
@@ -26,7 +26,8 @@ REQUIREMENT = re.compile(r"^(?P<name>[A-Za-z0-9._-]+(\[[^\]]*\])?)\s*>=\s*(?P<fl
 
 
 def floor_pins(group: str, pyproject: Path = PYPROJECT) -> list[str]:
-    """Each requirement of ``group`` (``dependencies`` or an extra) as ``name==floor``;
+    """Each requirement of ``group`` (``dependencies`` or an extra) as ``name==floor`` (its
+    environment marker kept), one a line when printed;
     ValueError for one without a floor, KeyError for a group that is not there."""
     project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
     if group == "dependencies":
@@ -38,7 +39,8 @@ def floor_pins(group: str, pyproject: Path = PYPROJECT) -> list[str]:
         found = REQUIREMENT.match(requirement)
         if found is None:
             raise ValueError(f"{requirement!r} in {group!r} has no '>=' floor to test")
-        pins.append(f"{found['name']}=={found['floor']}")
+        marker = requirement.partition(";")[2].strip()  # tomli's python_version < '3.11'
+        pins.append(f"{found['name']}=={found['floor']}" + (f"; {marker}" if marker else ""))
     return pins
 
 
@@ -47,7 +49,7 @@ def main(argv: list[str]) -> int:
         print("usage: python tools/floor_pins.py dependencies|EXTRA ...", file=sys.stderr)
         return 2
     try:
-        print(" ".join(pin for group in argv for pin in floor_pins(group)))
+        print("\n".join(pin for group in argv for pin in floor_pins(group)))
     except KeyError as exc:
         print(f"floor_pins: no group {exc} in pyproject.toml", file=sys.stderr)
         return 1
