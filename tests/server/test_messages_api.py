@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import socket
+from collections.abc import Iterator
 from typing import Any
 
 import anthropic
@@ -11,7 +13,7 @@ import pytest
 
 from aichat_provider.testing import Reply, StandInService
 from support.secrets import SECRET_COOKIE
-from support.server import API_KEY, Server
+from support.server import API_KEY, Server, serve_stand_in
 
 MODEL = "gpt-3.5-turbo"
 WEATHER: Any = {
@@ -310,3 +312,104 @@ def test_output_config_format_is_structured_output(
             output_config={"format": {"type": "json_schema", "schema": schema}},
         )
     assert caught.value.body["error"]["type"] == "api_error"  # type: ignore[index]
+
+
+def exchange(server: Server, data: bytes) -> tuple[int, dict[str, str], Any]:
+    """``data`` sent on a fresh connection, and the answer read until the server closes it."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as client:
+        client.sendall(data)
+        received = b""
+        while chunk := client.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {
+        name.strip().lower(): value.strip()
+        for name, _, value in (line.partition(":") for line in lines[1:])
+    }
+    return int(lines[0].split()[1]), headers, json.loads(body)
+
+
+def test_protocol_errors_on_messages_routes_are_in_anthropics_shape(
+    client: anthropic.Anthropic, server: Server, upstream: StandInService
+) -> None:
+    """What the HTTP layer refuses (a head too large, a request that is not HTTP/1.1) is
+    answered in the shape of the route it was sent to: Anthropic's on /v1/messages."""
+    with pytest.raises(anthropic.RequestHeaderFieldsTooLargeError) as caught:
+        client.messages.create(
+            model=MODEL,
+            max_tokens=10,
+            messages=[{"role": "user", "content": "Hi"}],
+            extra_headers={"x-fill": "a" * 70_000},
+        )
+    assert caught.value.body == {
+        "type": "error",
+        "error": {
+            "type": "invalid_request_error",
+            "message": caught.value.body["error"]["message"],  # type: ignore[index]
+            "code": "request_header_too_large",
+        },
+    }
+    assert caught.value.type == "invalid_request_error"
+    assert "over 65536 bytes" in str(caught.value)
+
+    framed_twice = (
+        b"POST /v1/messages?beta=true HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 4\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+    )
+    status, headers, body = exchange(server, framed_twice)
+    assert status == 400
+    assert headers["connection"] == "close"
+    assert body["type"] == "error"
+    assert body["error"]["type"] == "invalid_request_error"
+    assert body["error"]["code"] == "invalid_http_request"
+    chunked_upgrade = (
+        b"POST /v1/messages/count_tokens HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nUpgrade: h2c\r\n"
+        b"Connection: Upgrade\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
+    )
+    status, _, body = exchange(server, chunked_upgrade)
+    assert (status, body["type"], body["error"]["code"]) == (400, "error", "invalid_http_request")
+
+    # OpenAI's routes, and a path the server does not serve, keep OpenAI's shape.
+    for path in (b"/v1/chat/completions", b"/v1/nothing"):
+        status, _, body = exchange(server, framed_twice.replace(b"/v1/messages?beta=true", path))
+        assert status == 400
+        assert set(body) == {"error"}
+        assert body["error"]["type"] == "invalid_request_error"
+    assert upstream.requests == []
+
+
+@pytest.fixture(scope="module")
+def quick(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server that waits one second for a request's head and body."""
+    running = serve_stand_in(upstream, tmp_path_factory.mktemp("quick"), "--read-timeout", "1")
+    yield running
+    running.stop()
+
+
+@pytest.mark.slow
+def test_a_request_timeout_on_messages_is_in_anthropics_shape(
+    quick: Server, upstream: StandInService
+) -> None:
+    """A body that stops coming is answered 408 with Anthropic's ``timeout_error``, which the
+    SDKs map to their request timeout error."""
+    status, headers, body = exchange(
+        quick,
+        b"POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 100\r\n"
+        + f"x-api-key: {API_KEY}\r\n\r\n".encode()
+        + b'{"model": ',
+    )
+    assert status == 408
+    assert headers["x-should-retry"] == "true"
+    assert body == {
+        "type": "error",
+        "error": {
+            "type": "timeout_error",
+            "message": body["error"]["message"],
+            "code": "request_timeout",
+        },
+    }
+    assert upstream.requests == []
