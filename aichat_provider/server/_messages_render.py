@@ -115,14 +115,15 @@ def events(message: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def error_body(error: APIError) -> dict[str, Any]:
-    """An error in Anthropic's shape (the OpenAI ``code`` kept alongside: it says more)."""
+    """An error in Anthropic's shape (the OpenAI ``code`` kept alongside: it says more), the
+    code also as ``details.error_code``, where Anthropic's SDKs read one (``error_code``)."""
     kind = ERROR_TYPES.get(
         error.status, "api_error" if error.status >= 500 else "invalid_request_error"
     )
-    return {
-        "type": "error",
-        "error": {"type": kind, "message": error.message, "code": error.code},
-    }
+    body: dict[str, Any] = {"type": kind, "message": error.message, "code": error.code}
+    if error.code is not None:
+        body["details"] = {"error_code": error.code}
+    return {"type": "error", "error": body}
 
 
 def model_list(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

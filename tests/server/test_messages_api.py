@@ -152,6 +152,42 @@ def test_tool_choice_any_and_a_streamed_tool_use(
     assert "Call the function get_weather" in (upstream.requests[0].prompt or "")
 
 
+def test_the_sdks_tool_runner(client: anthropic.Anthropic, upstream: StandInService) -> None:
+    """The SDK's tool runner asks for a server-held thread first; refused with the error code
+    that says threads are not served, it sends the whole conversation each turn instead."""
+
+    @anthropic.beta_tool
+    def get_weather(city: str) -> str:
+        """The weather in a city."""
+        return f"21 C in {city}"
+
+    upstream.push(Reply.answer('{"name": "get_weather", "arguments": {"city": "Paris"}}'))
+    upstream.push(Reply.answer("It is 21 C in Paris."))
+    runner = client.beta.messages.tool_runner(
+        model=MODEL,
+        max_tokens=100,
+        tools=[get_weather],
+        messages=[{"role": "user", "content": "Weather in Paris?"}],
+    )
+    final = runner.until_done()
+    assert final.content[0].text == "It is 21 C in Paris."  # type: ignore[union-attr]
+    assert final.stop_reason == "end_turn"
+    assert len(upstream.requests) == 2
+    assert "Result of tool call toolu_" in (upstream.requests[1].prompt or "")
+    assert ": 21 C in Paris\n" in (upstream.requests[1].prompt or "")
+
+    with pytest.raises(anthropic.BadRequestError) as caught:
+        client.messages.create(
+            model=MODEL,
+            max_tokens=10,
+            messages=[{"role": "user", "content": "Hi"}],
+            extra_body={"thread": {"type": "create"}},
+        )
+    assert caught.value.error_code == "thread_unsupported_request"
+    assert "send the whole conversation" in str(caught.value)
+    assert len(upstream.requests) == 2
+
+
 def test_errors_in_anthropics_shape(
     client: anthropic.Anthropic, server: Server, upstream: StandInService
 ) -> None:
@@ -177,6 +213,7 @@ def test_errors_in_anthropics_shape(
             "type": "invalid_request_error",
             "message": caught.value.body["error"]["message"],  # type: ignore[index]
             "code": "unsupported_content",
+            "details": {"error_code": "unsupported_content"},
         },
     }
     assert "messages[0].content[0] is a 'image' block" in str(caught.value)
@@ -348,6 +385,7 @@ def test_protocol_errors_on_messages_routes_are_in_anthropics_shape(
             "type": "invalid_request_error",
             "message": caught.value.body["error"]["message"],  # type: ignore[index]
             "code": "request_header_too_large",
+            "details": {"error_code": "request_header_too_large"},
         },
     }
     assert caught.value.type == "invalid_request_error"
@@ -410,6 +448,7 @@ def test_a_request_timeout_on_messages_is_in_anthropics_shape(
             "type": "timeout_error",
             "message": body["error"]["message"],
             "code": "request_timeout",
+            "details": {"error_code": "request_timeout"},
         },
     }
     assert upstream.requests == []
