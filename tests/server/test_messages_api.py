@@ -271,6 +271,33 @@ def test_models_list_and_count_tokens(client: anthropic.Anthropic) -> None:
     assert counted.input_tokens == 10
 
 
+def test_errors_of_other_routes_are_in_anthropics_shape_for_its_sdk(
+    client: anthropic.Anthropic, server: Server
+) -> None:
+    """Anthropic's SDKs (they send ``anthropic-version``) get Anthropic's error shape from the
+    model routes they call and from a path this server does not serve, as the model list
+    itself is in their shape; an OpenAI client keeps OpenAI's."""
+    wrong = anthropic.Anthropic(base_url=server.origin, api_key="sk-wrong", max_retries=0)
+    with pytest.raises(anthropic.AuthenticationError) as refused:
+        wrong.models.list()
+    assert refused.value.type == "authentication_error"
+    assert refused.value.error_code == "invalid_api_key"
+    assert refused.value.body["type"] == "error"  # type: ignore[index]
+    assert "sk-wrong" not in str(refused.value)
+    with pytest.raises(anthropic.NotFoundError) as missing:
+        client.models.retrieve("nope")
+    assert missing.value.type == "not_found_error"
+    assert missing.value.error_code == "model_not_found"
+    with pytest.raises(anthropic.NotFoundError) as unserved:
+        client.messages.batches.retrieve("msgbatch_1")
+    assert unserved.value.type == "not_found_error"
+
+    status, _, body = server.post_json("/v1/messages/batches", {})
+    assert status == 404
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == "not_found"
+
+
 def test_the_openai_shape_of_models_is_unchanged(server: Server) -> None:
     status, _, body = server.raw("GET", "/v1/models")
     assert status == 200
