@@ -298,6 +298,28 @@ def test_errors_of_other_routes_are_in_anthropics_shape_for_its_sdk(
     assert body["error"]["code"] == "not_found"
 
 
+def test_models_list_pages(client: anthropic.Anthropic, server: Server) -> None:
+    """``limit``, ``after_id`` and ``before_id`` page through the list as Anthropic's API does,
+    and the SDK's auto-paging sees every model once."""
+    every = [model.id for model in client.models.list()]
+    assert len(every) >= 2
+    first = client.models.list(limit=1)
+    assert [model.id for model in first.data] == every[:1]
+    assert first.has_more
+    assert (first.first_id, first.last_id) == (every[0], every[0])
+    assert [model.id for model in client.models.list(limit=1)] == every  # page by page
+    assert [model.id for model in client.models.list(after_id=every[0])] == every[1:]
+    before = client.models.list(before_id=every[-1], limit=1)
+    assert [model.id for model in before.data] == every[-2:-1]
+    assert before.has_more == (len(every) > 2)
+
+    headers = {"anthropic-version": "2023-06-01"}
+    for query in ("limit=0", "limit=1001", "limit=x", "after_id=nope"):
+        status, _, body = server.raw("GET", f"/v1/models?{query}", headers=headers)
+        assert status == 400, query
+        assert json.loads(body)["error"]["type"] == "invalid_request_error"
+
+
 def test_the_openai_shape_of_models_is_unchanged(server: Server) -> None:
     status, _, body = server.raw("GET", "/v1/models")
     assert status == 200
