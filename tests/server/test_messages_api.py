@@ -470,8 +470,17 @@ def test_protocol_errors_on_messages_routes_are_in_anthropics_shape(
 
 @pytest.fixture(scope="module")
 def quick(upstream: StandInService, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A server that waits one second for a request's head and body."""
-    running = serve_stand_in(upstream, tmp_path_factory.mktemp("quick"), "--read-timeout", "1")
+    """A server that waits one second for a request's head and body, and for the service."""
+    running = serve_stand_in(
+        upstream,
+        tmp_path_factory.mktemp("quick"),
+        "--read-timeout",
+        "1",
+        "--timeout",
+        "1",
+        "--max-retries",
+        "0",
+    )
     yield running
     running.stop()
 
@@ -501,3 +510,16 @@ def test_a_request_timeout_on_messages_is_in_anthropics_shape(
         },
     }
     assert upstream.requests == []
+
+
+@pytest.mark.slow
+def test_an_upstream_timeout_is_a_timeout_error(quick: Server, upstream: StandInService) -> None:
+    upstream.set_default(Reply.hang())
+    client = anthropic.Anthropic(base_url=quick.origin, api_key=API_KEY, max_retries=0)
+    with pytest.raises(anthropic.GatewayTimeoutError) as caught:
+        client.messages.create(
+            model=MODEL, max_tokens=10, messages=[{"role": "user", "content": "Hi"}]
+        )
+    assert caught.value.type == "timeout_error"
+    assert caught.value.error_code == "upstream_timeout"
+    assert caught.value.response.headers["x-should-retry"] == "true"
