@@ -100,6 +100,54 @@ def test_streamed(client: anthropic.Anthropic, upstream: StandInService) -> None
     assert final.usage.output_tokens == 3
 
 
+def test_the_wire_of_a_stream(server: Server, upstream: StandInService) -> None:
+    """Each event's name is its data's type, the content type is the stream's, and the usage
+    and stop reason of message_delta are those of the whole message."""
+    upstream.push(Reply.answer("one. two"))
+    request = {
+        "model": MODEL,
+        "max_tokens": 100,
+        "stream": True,
+        "stop_sequences": ["."],
+        "messages": [{"role": "user", "content": "Count"}],
+    }
+    status, headers, body = server.raw(
+        "POST", "/v1/messages", json.dumps(request).encode(), {"anthropic-version": "2023-06-01"}
+    )
+    assert status == 200
+    assert headers["content-type"] == "text/event-stream; charset=utf-8"
+    events = []
+    for block in body.decode().split("\n\n")[:-1]:
+        event, data = block.split("\n")
+        events.append((event.removeprefix("event: "), json.loads(data.removeprefix("data: "))))
+    assert all(name == data["type"] for name, data in events)
+    start, delta = events[0][1]["message"], events[-2][1]
+    assert start["id"].startswith("msg_")
+    assert (start["stop_reason"], start["usage"]["output_tokens"]) == (None, 0)
+    assert delta["delta"] == {"stop_reason": "stop_sequence", "stop_sequence": "."}
+    assert delta["usage"] == {"output_tokens": 1}  # "one"
+    assert events[3][1]["delta"] == {"type": "text_delta", "text": "one"}
+
+
+def test_what_the_sdk_sends_is_not_refused(server: Server, upstream: StandInService) -> None:
+    """The SDK's headers (anthropic-version, x-stainless-*), betas, the browser flag and the
+    key as a bearer token (auth_token) are all accepted."""
+    client = anthropic.Anthropic(
+        base_url=server.origin,
+        auth_token=API_KEY,
+        max_retries=0,
+        default_headers={"anthropic-dangerous-direct-browser-access": "true"},
+    )
+    upstream.push(Reply.answer("ok"))
+    message = client.beta.messages.create(
+        model=MODEL,
+        max_tokens=10,
+        betas=["interleaved-thinking-2025-05-14"],
+        messages=[{"role": "user", "content": "Hi"}],
+    )
+    assert message.content[0].text == "ok"  # type: ignore[union-attr]
+
+
 def test_a_tool_round_trip(client: anthropic.Anthropic, upstream: StandInService) -> None:
     question: Any = {"role": "user", "content": "Weather in Paris?"}
     upstream.push(Reply.answer('{"name": "get_weather", "arguments": {"city": "Paris"}}'))
