@@ -281,6 +281,57 @@ def test_errors_in_anthropics_shape(
     assert upstream.requests == []
 
 
+@pytest.mark.parametrize(
+    ("fault", "error_class", "kind"),
+    [
+        ("rejected cookies", anthropic.AuthenticationError, "authentication_error"),
+        ("foreign origin", anthropic.PermissionDeniedError, "permission_error"),
+        ("body too large", anthropic.ContentTooLargeError, "request_too_large"),
+        ("not JSON", anthropic.APIStatusError, "invalid_request_error"),
+        ("rate limited", anthropic.RateLimitError, "rate_limit_error"),
+        ("service failed", anthropic.InternalServerError, "api_error"),
+        ("cloudflare", anthropic.ServiceUnavailableError, "overloaded_error"),
+    ],
+)
+def test_every_error_is_the_sdks_error_class_in_anthropics_shape(
+    server: Server,
+    upstream: StandInService,
+    fault: str,
+    error_class: type[anthropic.APIStatusError],
+    kind: str,
+) -> None:
+    headers = {"Origin": "http://evil.example"} if fault == "foreign origin" else {}
+    client = anthropic.Anthropic(
+        base_url=server.origin, api_key=API_KEY, max_retries=0, default_headers=headers
+    )
+    upstream.set_default(
+        {
+            "rejected cookies": Reply.status(403),
+            "rate limited": Reply.status(429, retry_after=1),
+            "service failed": Reply.status(500),
+            "cloudflare": Reply.cloudflare(503),
+        }.get(fault, Reply.answer("unused"))
+    )
+    content = "x" * (2 * 1024 * 1024) if fault == "body too large" else "Hi"
+    extra = {"content-type": "text/plain"} if fault == "not JSON" else {}
+    with pytest.raises(error_class) as caught:
+        client.messages.create(
+            model=MODEL,
+            max_tokens=10,
+            messages=[{"role": "user", "content": content}],
+            extra_headers=extra,
+        )
+    error = caught.value
+    assert type(error) is error_class
+    assert error.body["type"] == "error"  # type: ignore[index]
+    assert error.type == kind
+    assert error.error_code == error.body["error"]["code"]  # type: ignore[index]
+    assert error.api_message
+    assert error.response.headers["x-should-retry"] in ("true", "false")
+    assert SECRET_COOKIE not in str(error)
+    assert API_KEY not in str(error)
+
+
 def test_the_key_as_x_api_key(server: Server, upstream: StandInService) -> None:
     request = {"model": MODEL, "max_tokens": 10, "messages": [{"role": "user", "content": "Hi"}]}
     status, _, body = server.post_json(
