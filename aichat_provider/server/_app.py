@@ -203,7 +203,7 @@ class AichatServer(Starlette):
     async def list_models(self, request: Request) -> object:
         entries = model_entries(self.config.registry.working())
         if "anthropic-version" in request.headers:  # Anthropic's SDKs page through another shape
-            return _messages_render.model_list(entries)
+            return _messages_render.model_list(entries, request.query_params)
         return {"object": "list", "data": entries}
 
     async def get_model(self, request: Request) -> object:

@@ -1,7 +1,8 @@
 """The one place every request passes, in front of the routes (an ASGI middleware): admission
 (``Host``/``Origin``, the API key), ``OPTIONS``/404/405, the drain and the JSON body's type and
 size for routes that read one; then CORS headers, metrics and the one exception handler that
-answers every error, in OpenAI's JSON format or the route's own (``RouteInfo.error_body``)."""
+answers every error, in OpenAI's JSON format or the route's own (``RouteInfo.error_body``);
+Anthropic's SDKs get Anthropic's from a route without its own (``_error_shape``)."""
 
 from __future__ import annotations
 
@@ -28,9 +29,14 @@ from ._http import (
     dumps,
     read_headers,
 )
+from ._messages_render import error_body as anthropic_error_body
 from ._metrics import Metrics
 
 logger = logging.getLogger("aichat_provider.server")
+
+
+#: An error's JSON body in one API's shape.
+ErrorBody = Callable[[APIError], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,7 @@ class RouteInfo:
     public: bool = False
     #: The body of an error answer, for a route whose clients expect another shape than
     #: OpenAI's (Anthropic's Messages API); None: OpenAI's.
-    error_body: Callable[[APIError], dict[str, Any]] | None = field(default=None, compare=False)
+    error_body: ErrorBody | None = field(default=None, compare=False)
 
     @property
     def reads_body(self) -> bool:
@@ -77,6 +83,7 @@ class Gateway:
         served = self.served
         path = scope["path"]
         info = served.lookup(path)
+        shape = _error_shape(info, scope)
         metrics = served.metrics
         if metrics is not None:
             metrics.in_flight.inc()
@@ -107,7 +114,7 @@ class Gateway:
             if method not in info.methods:
                 message = f"{path} does not take {method[:10]}."
                 error = APIError(405, message, code="method_not_allowed")
-                await _send_error(answer, error, [_allow(info.methods)], info)
+                await _send_error(answer, error, [_allow(info.methods)], shape)
                 return
             if info.reads_body:
                 if served.draining:
@@ -119,7 +126,7 @@ class Gateway:
         except (ClientGone, ClientDisconnect):
             state.status = 499  # nginx's name for it: nobody is left to answer
         except APIError as error:
-            await self._fail(answer, state, error, info)
+            await self._fail(answer, state, error, shape)
         except HTTPException as exc:  # Starlette's own (a path parameter that did not convert)
             await self._fail(
                 answer,
@@ -127,11 +134,11 @@ class Gateway:
                 not_found(path)
                 if exc.status_code == 404
                 else APIError(exc.status_code, str(exc.detail)),
-                info,
+                shape,
             )
         except Exception:
             logger.exception("the server failed to answer %s %s", scope["method"], _name(info))
-            await self._fail(answer, state, internal_error(), info)
+            await self._fail(answer, state, internal_error(), shape)
         finally:
             if metrics is not None:
                 metrics.in_flight.dec()
@@ -139,11 +146,11 @@ class Gateway:
                     metrics.request_done(_name(info), state.status)
 
     @staticmethod
-    async def _fail(send: Send, state: _Response, error: APIError, info: RouteInfo | None) -> None:
+    async def _fail(send: Send, state: _Response, error: APIError, shape: ErrorBody) -> None:
         if state.started:  # the answer is on its way: nothing more can be said
             logger.warning("an error after the answer began: %s", error.code)
             return
-        await _send_error(send, error, [], info)
+        await _send_error(send, error, [], shape)
 
     def _check_key(self, headers: dict[str, str], query: bytes) -> None:
         key = self.served.api_key
@@ -214,8 +221,18 @@ async def _send(send: Send, status: int, body: bytes, headers: Headers) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _send_error(
-    send: Send, error: APIError, headers: Headers, info: RouteInfo | None = None
-) -> None:
-    body = error.body() if info is None or info.error_body is None else info.error_body(error)
-    await _send(send, error.status, dumps(body), [*JSON_HEADERS, *error.headers(), *headers])
+def _error_shape(info: RouteInfo | None, scope: Scope) -> ErrorBody:
+    """How errors are written for this request: in its route's own shape; else Anthropic's for
+    Anthropic's SDKs, which send ``anthropic-version`` (the model list is in their shape for
+    them too); else OpenAI's."""
+    if info is not None and info.error_body is not None:
+        return info.error_body
+    if any(name == b"anthropic-version" for name, _ in scope["headers"]):
+        return anthropic_error_body
+    return APIError.body
+
+
+async def _send_error(send: Send, error: APIError, headers: Headers, shape: ErrorBody) -> None:
+    await _send(
+        send, error.status, dumps(shape(error)), [*JSON_HEADERS, *error.headers(), *headers]
+    )

@@ -43,6 +43,14 @@ def to_chat(data: Mapping[str, Any], *, counting: bool = False) -> MessagesReque
     ):
         if data.get(name) is not None:
             raise invalid(f"This server cannot give {what}: leave {name!r} out.", name)
+    if data.get("thread") not in (None, False):
+        # The code is what the SDKs' tool runners and threads look for to go on without one.
+        raise invalid(
+            "This server keeps no conversations: leave 'thread' out and send the whole "
+            "conversation in 'messages'.",
+            "thread",
+            "thread_unsupported_request",
+        )
     _context_management(data.get("context_management"))
     stream = data.get("stream")
     if stream is not None and not isinstance(stream, bool):

@@ -9,18 +9,23 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._emulation import Choice, estimate_tokens
-from ._errors import APIError
+from ._errors import APIError, invalid
 from ._messages_api import MessagesRequest
 
+#: Models in a page of Anthropic's model list, unless ``limit`` says; the most it may ask for.
+MODELS_PAGE = 20
+MAX_MODELS_PAGE = 1000
 #: HTTP statuses as Anthropic's error types.
 ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
     403: "permission_error",
     404: "not_found_error",
+    408: "timeout_error",
     413: "request_too_large",
     429: "rate_limit_error",
     503: "overloaded_error",
+    504: "timeout_error",
     529: "overloaded_error",
 }
 
@@ -114,30 +119,55 @@ def events(message: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def error_body(error: APIError) -> dict[str, Any]:
-    """An error in Anthropic's shape (the OpenAI ``code`` kept alongside: it says more)."""
+    """An error in Anthropic's shape (the OpenAI ``code`` kept alongside: it says more), the
+    code also as ``details.error_code``, where Anthropic's SDKs read one (``error_code``)."""
     kind = ERROR_TYPES.get(
         error.status, "api_error" if error.status >= 500 else "invalid_request_error"
     )
-    return {
-        "type": "error",
-        "error": {"type": kind, "message": error.message, "code": error.code},
-    }
+    body: dict[str, Any] = {"type": kind, "message": error.message, "code": error.code}
+    if error.code is not None:
+        body["details"] = {"error_code": error.code}
+    return {"type": "error", "error": body}
 
 
-def model_list(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """``GET /v1/models`` in the shape Anthropic's SDKs page through."""
+def model_list(
+    entries: Sequence[Mapping[str, Any]], query: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """``GET /v1/models`` in the shape Anthropic's SDKs page through: ``limit`` models (20
+    unless ``query`` says otherwise) after ``after_id`` or before ``before_id``."""
+    query = query or {}
+    text = query.get("limit", str(MODELS_PAGE))
+    if not text.isdigit() or not 1 <= int(text) <= MAX_MODELS_PAGE:
+        raise invalid(f"'limit' must be a whole number from 1 to {MAX_MODELS_PAGE}.", "limit")
+    limit = int(text)
+    ids = [entry["id"] for entry in entries]
+    start, end = 0, len(ids)
+    for name in ("after_id", "before_id"):
+        wanted = query.get(name)
+        if wanted is None:
+            continue
+        if wanted not in ids:
+            raise invalid(
+                f"No model {wanted[:100]!r} in the list: page with a page's first_id or last_id.",
+                name,
+            )
+        if name == "after_id":
+            start = ids.index(wanted) + 1
+        else:
+            end = ids.index(wanted)
+    if "before_id" in query:  # the page just before it, as the SDKs page backwards
+        page = ids[max(start, end - limit) : end]
+        has_more = end - limit > start
+    else:
+        page = ids[start : start + limit]
+        has_more = start + limit < end
     data = [
-        {
-            "type": "model",
-            "id": entry["id"],
-            "display_name": entry["id"],
-            "created_at": "1970-01-01T00:00:00Z",
-        }
-        for entry in entries
+        {"type": "model", "id": id_, "display_name": id_, "created_at": "1970-01-01T00:00:00Z"}
+        for id_ in page
     ]
     return {
         "data": data,
-        "has_more": False,
-        "first_id": data[0]["id"] if data else None,
-        "last_id": data[-1]["id"] if data else None,
+        "has_more": has_more,
+        "first_id": page[0] if page else None,
+        "last_id": page[-1] if page else None,
     }

@@ -125,6 +125,7 @@ class CreateMessageRequest(BaseModel):
     output_config: JSONObject | None = Field(None, description="{'format': {...}}")
     container: Any = Field(None, description="Not available here: leave it out.")
     mcp_servers: Any = Field(None, description="Not available here: leave it out.")
+    thread: Any = Field(None, description="Not available here: send the whole conversation.")
     context_management: JSONObject | None = None
     # Hints a web chat cannot act on: accepted, with no effect.
     metadata: Any = None
@@ -183,6 +184,9 @@ class AnthropicErrorDetail(BaseModel):
     type: str
     message: str
     code: str | None
+    details: JSONObject | None = Field(
+        None, description="{'error_code': code} when there is a code (the SDKs' error_code)"
+    )
 
 
 class AnthropicError(BaseModel):

@@ -40,7 +40,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     or then its body within as long again, is answered 408 and disconnected (a connection that
     sent nothing is just closed). A client that takes nothing of its answer for ``read_timeout``
     seconds while the send buffer is full is disconnected (a slow reader is not). A request
-    that cannot be parsed is answered 400 in the API's format, after the answers before it. A
+    that cannot be parsed is answered 400 in the API's format, after the answers before it. These
+    answers are in the error shape of the route the request named (``_shaped``). A
     request to upgrade (WebSocket, h2c) is answered as the plain HTTP request it also is."""
 
     def __init__(
@@ -313,7 +314,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._answer(error)
 
     def _answer(self, error: APIError) -> None:
-        body = json.dumps(error.body()).encode()
+        body = json.dumps(self._shaped(error)).encode()
         head = [f"HTTP/1.1 {error.status} {_REASONS[error.status]}\r\n".encode()]
         headers = [
             *self.server_state.default_headers,
@@ -328,6 +329,20 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self.transport.can_write_eof():
             self.transport.write_eof()
         self.loop.call_later(LINGER, self.transport.close)
+
+    def _shaped(self, error: APIError) -> object:
+        """``error`` in the shape the route it was sent to answers errors in (Anthropic's on
+        /v1/messages), where its path was read; OpenAI's otherwise."""
+        url: bytes = getattr(self, "url", b"")  # set when a request begins
+        path = url.partition(b"?")[0].decode("latin-1")
+        app: Any = self.app
+        for _ in range(8):  # Uvicorn's middlewares wrap the application, each holding it as .app
+            lookup = getattr(app, "lookup", None)
+            if lookup is not None:
+                shape = getattr(lookup(path), "error_body", None)
+                return error.body() if shape is None else shape(error)
+            app = getattr(app, "app", None)
+        return error.body()
 
 
 def _unsent_bytes(transport: asyncio.Transport) -> int | None:

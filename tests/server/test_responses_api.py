@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from aichat_provider.server._responses_api import ResponseStore
 from aichat_provider.testing import Reply, StandInService
+from support.server import API_KEY, Server
 
 WEATHER_TOOL: Any = {
     "type": "function",
@@ -287,3 +288,59 @@ def test_the_store_is_bounded() -> None:
     assert len(store) == 1  # the others made room for it
     now[0] = 11.0
     assert store.get("r4") is None  # expired
+
+
+def named_events(body: bytes) -> list[tuple[str, dict[str, Any]]]:
+    """A named event stream's ``(event, data)`` pairs; each event is exactly those two lines."""
+    pairs = []
+    for block in body.decode().split("\n\n"):
+        if not block:
+            continue
+        event, data = block.split("\n")
+        assert event.startswith("event: ")
+        assert data.startswith("data: ")
+        pairs.append((event[7:], json.loads(data[6:])))
+    return pairs
+
+
+def test_the_wire_of_a_stream(server: Server, upstream: StandInService) -> None:
+    """What the SDKs rely on without showing it: the stream's content type, each event's name
+    being its data's type, sequence numbers from 0, one id throughout, the final usage, and
+    an incomplete answer ending with response.incomplete after every item is done."""
+    upstream.push(Reply.answer("a" * 100))
+    request = {"model": "gpt-3.5-turbo", "input": "Say a", "stream": True, "max_output_tokens": 5}
+    status, headers, body = server.raw("POST", "/v1/responses", json.dumps(request).encode())
+    assert status == 200
+    assert headers["content-type"] == "text/event-stream; charset=utf-8"
+    events = named_events(body)
+    assert all(name == data["type"] for name, data in events)
+    assert [data["sequence_number"] for _, data in events] == list(range(len(events)))
+    ids = {data["response"]["id"] for _, data in events if "response" in data}
+    assert len(ids) == 1
+    assert ids.pop().startswith("resp_")
+    names = [name for name, _ in events]
+    assert names[-2:] == ["response.output_item.done", "response.incomplete"]
+    final = events[-1][1]["response"]
+    assert final["status"] == "incomplete"
+    assert final["incomplete_details"] == {"reason": "max_output_tokens"}
+    assert final["usage"]["output_tokens"] == 5
+    item = events[-2][1]["item"]
+    assert item["status"] == "incomplete"
+    assert item["id"].startswith("msg_")
+    assert events[0][1]["response"]["usage"] is None
+
+
+def test_what_the_sdk_sends_is_not_refused(server: Server, upstream: StandInService) -> None:
+    """openai-python's own headers (x-stainless-*, retry count, timeout) and those a client
+    adds (OpenAI-Beta, organization, project, idempotency key) are all accepted."""
+    client = openai.OpenAI(
+        base_url=server.base_url,
+        api_key=API_KEY,
+        max_retries=0,
+        organization="org-1",
+        project="proj-1",
+        default_headers={"OpenAI-Beta": "responses=v1", "Idempotency-Key": "key-1"},
+    )
+    upstream.push(Reply.answer("ok"))
+    response = client.responses.create(model="gpt-3.5-turbo", input="Hi")
+    assert response.output_text == "ok"
