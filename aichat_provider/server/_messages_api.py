@@ -68,7 +68,8 @@ def to_chat(data: Mapping[str, Any], *, counting: bool = False) -> MessagesReque
     max_tokens = data.get("max_tokens")
     if not counting:
         if type(max_tokens) is not int or max_tokens < 1:
-            raise invalid("'max_tokens' is required: a whole number of at least 1.", "max_tokens")
+            what = "is required:" if max_tokens is None else "must be"
+            raise invalid(f"'max_tokens' {what} a whole number of at least 1.", "max_tokens")
         chat["max_completion_tokens"] = max_tokens
     for name in ("temperature", "top_p"):
         if data.get(name) is not None:

@@ -66,7 +66,13 @@ def render(request: MessagesRequest, choice: Choice, prompt_tokens: int) -> dict
         "content": content,
         "stop_reason": stop_reason,
         "stop_sequence": stop_sequence,
-        "usage": {"input_tokens": prompt_tokens, "output_tokens": output_tokens},
+        "usage": {
+            "input_tokens": prompt_tokens,
+            "output_tokens": output_tokens,
+            # No prompt cache here; Anthropic's API sends these as 0, and clients add them up.
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+        },
     }
 
 

@@ -160,6 +160,8 @@ class MessageUsage(BaseModel):
 
     input_tokens: int
     output_tokens: int
+    cache_creation_input_tokens: int
+    cache_read_input_tokens: int
 
 
 class Message(BaseModel):

@@ -60,6 +60,9 @@ MESSAGES_REFUSALS: list[tuple[dict[str, Any], tuple[str, ...]]] = [
         ("output_config.format", "'json_schema'"),
     ),
     ({"stop_sequences": [""]}, ("'stop_sequences'", "non-empty strings")),
+    # Given but wrong is not missing (a number past 64 bits arrives as a float).
+    ({"max_tokens": 2**70}, ("'max_tokens' must be a whole number", "at least 1")),
+    ({"max_tokens": 0}, ("'max_tokens' must be a whole number", "at least 1")),
 ]
 
 

@@ -49,6 +49,9 @@ def test_plain(client: anthropic.Anthropic, upstream: StandInService) -> None:
     assert message.stop_reason == "end_turn"
     assert message.usage.output_tokens == 3
     assert message.usage.input_tokens > 0
+    # Zero, as Anthropic's API sends them: a client adding them up gets no undefined (NaN in JS).
+    assert message.usage.cache_creation_input_tokens == 0
+    assert message.usage.cache_read_input_tokens == 0
     assert upstream.requests[0].prompt == "System: Answer in French.\nUser: Hello\nAssistant:"
 
 
