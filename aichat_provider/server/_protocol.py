@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import socket
 import struct
 import sys
@@ -28,6 +27,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResp
 
 from .. import _constants
 from ._errors import APIError
+from ._refusal import refusal, shaped
 
 #: After refusing a request, what the client still sends is read and dropped this long before the
 #: connection closes: closing on unread data would reset it, and the client would never read why.
@@ -41,7 +41,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     sent nothing is just closed). A client that takes nothing of its answer for ``read_timeout``
     seconds while the send buffer is full is disconnected (a slow reader is not). A request
     that cannot be parsed is answered 400 in the API's format, after the answers before it. These
-    answers are in the error shape of the route the request named (``_shaped``). A
+    answers are in the error shape of the route the request named (``_refusal``). A
     request to upgrade (WebSocket, h2c) is answered as the plain HTTP request it also is."""
 
     def __init__(
@@ -314,35 +314,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._answer(error)
 
     def _answer(self, error: APIError) -> None:
-        body = json.dumps(self._shaped(error)).encode()
-        head = [f"HTTP/1.1 {error.status} {_REASONS[error.status]}\r\n".encode()]
-        headers = [
-            *self.server_state.default_headers,
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close"),
-            *error.headers(),
-        ]
-        head.extend(name + b": " + value + b"\r\n" for name, value in headers)
-        self.transport.write(b"".join([*head, b"\r\n", body]))
+        body = shaped(error, self.app, getattr(self, "url", b""))  # url: set as a request begins
+        self.transport.write(refusal(error, body, self.server_state.default_headers))
         self.flow.resume_reading()  # read to drop it, or the client sees a reset
         if self.transport.can_write_eof():
             self.transport.write_eof()
         self.loop.call_later(LINGER, self.transport.close)
-
-    def _shaped(self, error: APIError) -> object:
-        """``error`` in the shape the route it was sent to answers errors in (Anthropic's on
-        /v1/messages), where its path was read; OpenAI's otherwise."""
-        url: bytes = getattr(self, "url", b"")  # set when a request begins
-        path = url.partition(b"?")[0].decode("latin-1")
-        app: Any = self.app
-        for _ in range(8):  # Uvicorn's middlewares wrap the application, each holding it as .app
-            lookup = getattr(app, "lookup", None)
-            if lookup is not None:
-                shape = getattr(lookup(path), "error_body", None)
-                return error.body() if shape is None else shape(error)
-            app = getattr(app, "app", None)
-        return error.body()
 
 
 def _unsent_bytes(transport: asyncio.Transport) -> int | None:
@@ -356,6 +333,3 @@ def _unsent_bytes(transport: asyncio.Transport) -> int | None:
     except (OSError, ValueError, AttributeError):
         return None
     return transport.get_write_buffer_size() + int.from_bytes(queued, sys.byteorder)
-
-
-_REASONS = {400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large"}
