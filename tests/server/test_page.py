@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import statistics
 import textwrap
 import threading
@@ -628,12 +629,14 @@ def test_empty_state_examples_and_the_writing_timer(page: Page, upstream: StandI
     expect(empty.get_by_role("heading")).to_have_text("Chat through this aichat server")
     examples = empty.locator(".example")
     expect(examples).to_have_count(3)
-    upstream.push(Reply.delayed(2.5))
+    upstream.push(Reply.delayed(4))
     prompt = examples.first.text_content() or ""
     examples.first.click()
     writing = page.locator(".turn.assistant.pending .writing")
     expect(writing).to_contain_text("writing")
-    expect(writing.locator(".waited")).to_have_text("2 s", timeout=10_000)
+    # Any whole second before the answer: a loaded machine may paint a tick late, and a window
+    # of one second (2 s, with the answer at 2.5 s) was missed under load.
+    expect(writing.locator(".waited")).to_have_text(re.compile(r"^[1-3] s$"), timeout=10_000)
     dot = writing.locator(".dots i").first
     assert dot.evaluate("n => getComputedStyle(n).animationName") == "blink"
     expect(page.locator(ANSWERED)).to_have_text(f"echo: {prompt}")
