@@ -53,6 +53,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TITLE_CHARS = 60
+#: The largest LIMIT SQLite takes (a 64-bit integer); any count beyond it means "all".
+_MAX_COUNT = 2**63 - 1
 
 
 def log_path() -> Path:
@@ -218,7 +220,8 @@ def conversations(count: int, path: Path | None = None) -> list[Conversation]:
         if connection is None:
             return []
         rows = connection.execute(
-            _CONVERSATIONS + " GROUP BY c.id ORDER BY MAX(e.id) DESC LIMIT ?", (count,)
+            _CONVERSATIONS + " GROUP BY c.id ORDER BY MAX(e.id) DESC LIMIT ?",
+            (min(count, _MAX_COUNT),),
         ).fetchall()
     return [Conversation(**dict(row)) for row in reversed(rows)]
 
@@ -236,7 +239,7 @@ def search(text: str, count: int, path: Path | None = None) -> list[Exchange]:
         rows = connection.execute(
             "SELECT * FROM exchanges WHERE prompt LIKE ?1 ESCAPE '\\' OR answer LIKE ?1 "
             "ESCAPE '\\' OR system LIKE ?1 ESCAPE '\\' ORDER BY id DESC LIMIT ?2",
-            (pattern, count),
+            (pattern, min(count, _MAX_COUNT)),
         ).fetchall()
     return [Exchange(**dict(row)) for row in reversed(rows)]
 
