@@ -1527,8 +1527,8 @@ MUTATIONS: tuple[tuple[str, str, str, str, str], ...] = (
         "logs-cid-prefix-ambiguous",
         LOGS,
         "--cid with the start of two conversations' ids goes on with one of them",
-        '"SELECT id FROM conversations WHERE id LIKE ? LIMIT 2"',
-        '"SELECT id FROM conversations WHERE id LIKE ? LIMIT 1"',
+        '"SELECT id FROM conversations WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2"',
+        '"SELECT id FROM conversations WHERE substr(id, 1, length(?1)) = ?1 LIMIT 1"',
     ),
     (
         "common-logged-address-environment-first",

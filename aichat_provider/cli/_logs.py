@@ -232,14 +232,16 @@ def search(text: str, count: int, path: Path | None = None) -> list[Exchange]:
     not UTF-8, from the command line) matches nothing: the log holds only well-formed text."""
     if repair_text(text) != text:
         return []
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    # instr, not LIKE: no wildcard to escape, and no limit on the pattern's length (LIKE takes
+    # 50,000 bytes); SQLite's lower() folds ASCII only, as LIKE does
     with opened(path, create=False) as connection:
         if connection is None:
             return []
         rows = connection.execute(
-            "SELECT * FROM exchanges WHERE prompt LIKE ?1 ESCAPE '\\' OR answer LIKE ?1 "
-            "ESCAPE '\\' OR system LIKE ?1 ESCAPE '\\' ORDER BY id DESC LIMIT ?2",
-            (pattern, min(count, _MAX_COUNT)),
+            "SELECT * FROM exchanges WHERE instr(lower(prompt), lower(?1)) "
+            "OR instr(lower(answer), lower(?1)) OR instr(lower(system), lower(?1)) "
+            "ORDER BY id DESC LIMIT ?2",
+            (text, min(count, _MAX_COUNT)),
         ).fetchall()
     return [Exchange(**dict(row)) for row in reversed(rows)]
 
@@ -260,7 +262,6 @@ def find_conversation(given: str, path: Path | None = None) -> str:
         raise errors.InvalidRequestError(
             f"{given!r} is not a conversation id; 'aichat logs' lists them."
         )
-    pattern = given.lower() + "%"
     with opened(path, create=False) as connection:
         ids = (
             []
@@ -268,7 +269,8 @@ def find_conversation(given: str, path: Path | None = None) -> str:
             else [
                 str(row[0])
                 for row in connection.execute(
-                    "SELECT id FROM conversations WHERE id LIKE ? LIMIT 2", (pattern,)
+                    "SELECT id FROM conversations WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2",
+                    (given.lower(),),
                 )
             ]
         )

@@ -42,3 +42,42 @@ def test_a_count_beyond_any_log_lists_everything(
     captured = capfd.readouterr()
     assert captured.out.startswith("abc111111111  ")
     assert captured.err == ""
+
+
+def test_a_query_longer_than_a_like_pattern_may_be_is_still_searched(
+    home: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # catches SQLite's "LIKE or GLOB pattern too complex" (patterns over 50,000 bytes) reported
+    # as a damaged log, with the advice to move the log away
+    long_text = "x" * 60_000
+    record("abc111111111", long_text, path=log_file(home))
+    record("def222222222", "short % and _ and \\", path=log_file(home))
+    assert main(["logs", "-q", long_text.upper()]) == 0
+    captured = capfd.readouterr()
+    assert captured.out.startswith("abc111111111  ")
+    assert captured.err == ""
+    assert main(["logs", "-q", long_text + "y"]) == 0
+    assert capfd.readouterr().out.startswith("nothing logged mentions ")
+    for wildcard in ("%", "_", "\\", "% and _"):  # matched as text, not as a pattern
+        assert main(["logs", "-q", wildcard, "--json"]) == 0
+        assert capfd.readouterr().out.count('"conversation_id": "def222222222"') == 1
+
+
+@pytest.mark.parametrize("where", ["logs show", "--cid"])
+def test_an_id_longer_than_a_like_pattern_may_be_names_no_conversation(
+    home: Path, capfd: pytest.CaptureFixture[str], where: str
+) -> None:
+    # catches the same "pattern too complex" error blamed on the log (which is fine); --cid
+    # fails before any request (nothing listens on port 9)
+    record("abc111111111", "topic", path=log_file(home))
+    given = "abc111111111" + "0" * 60_000
+    command = (
+        ["logs", "show", given]
+        if where == "logs show"
+        else ["--cid", given, "hi", "--base-url", "http://127.0.0.1:9"]
+    )
+    assert main(command) == 2
+    err = capfd.readouterr().err
+    assert (
+        err == f"aichat: error: no conversation {given!r} in the log; 'aichat logs' lists them.\n"
+    )
