@@ -3,11 +3,18 @@ a log that cannot take a write, a config file that is not text or not a file."""
 
 from __future__ import annotations
 
+import resource
+import signal
+import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from aichat_provider.cli import _logs, main
+from aichat_provider.testing import StandInService
+from support.cli import AICHAT, cookies_file
+from support.secrets import subprocess_env
 
 
 def log_file(home: Path) -> Path:
@@ -81,3 +88,41 @@ def test_an_id_longer_than_a_like_pattern_may_be_names_no_conversation(
     assert (
         err == f"aichat: error: no conversation {given!r} in the log; 'aichat logs' lists them.\n"
     )
+
+
+# --- the log cannot take the write ---
+
+#: Files this process writes may not grow past this size (a full disk, for one process).
+FILE_SIZE_LIMIT = 200_000
+
+
+def _small_disk() -> None:
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
+
+
+def test_a_log_that_cannot_grow_says_why_and_keeps_what_it_had(
+    tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    # catches the explicit ROLLBACK after SQLite had already rolled the failed COMMIT back:
+    # "cannot rollback - no transaction is active" took the place of the real cause
+    record("abc111111111", "kept", path=log_file(home))
+    before = log_file(home).read_bytes()
+    prompt = "x" * (2 * FILE_SIZE_LIMIT)
+    result = subprocess.run(
+        [*AICHAT, "--base-url", service.base_url, "--cookies-file", str(cookies_file(tmp_path))],
+        input=prompt,
+        capture_output=True,
+        text=True,
+        env=subprocess_env(home),
+        timeout=60,
+        preexec_fn=_small_disk,
+    )
+    assert result.returncode == 0  # the answer stands
+    assert result.stdout == f"echo: {prompt}\n"
+    assert result.stderr.startswith("aichat: error: the exchange was not logged: the log ")
+    assert "(disk I/O error)" in result.stderr
+    assert "rollback" not in result.stderr
+    assert log_file(home).read_bytes() == before
+    with sqlite3.connect(log_file(home)) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
