@@ -53,6 +53,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TITLE_CHARS = 60
+#: How long a write waits for another process's write to the log to end.
+BUSY_SECONDS = 10.0
 #: The largest LIMIT SQLite takes (a 64-bit integer); any count beyond it means "all".
 _MAX_COUNT = 2**63 - 1
 
@@ -97,10 +99,34 @@ def _iso(when: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
 
 
-def _log_error(path: Path, what: str) -> errors.InvalidRequestError:
+_DAMAGED = "move it away to start a new one"
+#: The next step for an SQLite error, by the start of its code's name: a log that is busy or on a
+#: full disk is fine, and setting it aside would only hide the history.
+_NEXT_STEPS = (
+    ("SQLITE_BUSY", "another program (another aichat?) is writing it: try again"),
+    ("SQLITE_LOCKED", "another program (another aichat?) is writing it: try again"),
+    ("SQLITE_FULL", "free some space on its disk"),
+    ("SQLITE_IOERR", "free some space on its disk"),
+)
+#: Python 3.10's errors carry no code name: their messages name the common ones.
+_CODE_NAMES = {
+    "database is locked": "SQLITE_BUSY",
+    "database table is locked": "SQLITE_LOCKED",
+    "database or disk is full": "SQLITE_FULL",
+    "disk I/O error": "SQLITE_IOERR",
+}
+
+
+def _log_error(path: Path, what: str, next_step: str = _DAMAGED) -> errors.InvalidRequestError:
     return errors.InvalidRequestError(
-        f"the log {str(path)!r} {what}; move it away to start a new one, or pass --no-log"
+        f"the log {str(path)!r} {what}; {next_step}, or pass --no-log"
     )
+
+
+def _database_error(path: Path, exc: sqlite3.Error) -> errors.InvalidRequestError:
+    name = getattr(exc, "sqlite_errorname", None) or _CODE_NAMES.get(str(exc), "")
+    step = next((step for code, step in _NEXT_STEPS if name.startswith(code)), _DAMAGED)
+    return _log_error(path, f"cannot be used ({exc})", step)
 
 
 @contextlib.contextmanager
@@ -117,7 +143,7 @@ def opened(path: Path | None = None, *, create: bool = True) -> Iterator[sqlite3
         with contextlib.suppress(FileExistsError):
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     try:
-        connection = sqlite3.connect(path, timeout=10, isolation_level=None)
+        connection = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
     except sqlite3.Error as exc:
         raise _log_error(path, f"cannot be opened ({exc})") from None
     try:
@@ -125,7 +151,7 @@ def opened(path: Path | None = None, *, create: bool = True) -> Iterator[sqlite3
         _migrate(connection, path)
         yield connection
     except sqlite3.DatabaseError as exc:
-        raise _log_error(path, f"cannot be used ({exc})") from None
+        raise _database_error(path, exc) from None
     finally:
         connection.close()
 

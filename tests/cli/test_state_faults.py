@@ -123,6 +123,29 @@ def test_a_log_that_cannot_grow_says_why_and_keeps_what_it_had(
     assert result.stderr.startswith("aichat: error: the exchange was not logged: the log ")
     assert "(disk I/O error)" in result.stderr
     assert "rollback" not in result.stderr
+    assert result.stderr.endswith("free some space on its disk, or pass --no-log\n")
     assert log_file(home).read_bytes() == before
     with sqlite3.connect(log_file(home)) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+def test_a_log_locked_by_another_aichat_says_to_try_again(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # catches the advice for a damaged log ("move it away to start a new one") given for a log
+    # that is fine but busy: following it would set the whole history aside
+    monkeypatch.setattr(_logs, "BUSY_SECONDS", 0.2)
+    path = log_file(home)
+    record("abc111111111", "kept", path=path)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another aichat in the middle of its write
+    try:
+        with pytest.raises(_logs.errors.InvalidRequestError) as caught:
+            record("abc111111111", "more", path=path)
+    finally:
+        holder.close()
+    assert str(caught.value) == (
+        f"the log {str(path)!r} cannot be used (database is locked); another program (another "
+        "aichat?) is writing it: try again, or pass --no-log"
+    )
+    assert [e.prompt for e in _logs.exchanges("abc111111111", path)] == ["kept"]
