@@ -124,12 +124,28 @@ def load(path: Path | None = None) -> dict[str, Any]:
     """The config file's settings, checked; {} if there is none."""
     path = path or config_path()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
+    except OSError as exc:
+        raise ConfigError(
+            f"the config file {str(path)!r} cannot be read ({exc.strerror or exc}); make it a "
+            f"readable file, or point {ENV_CONFIG_FILE} at another one."
+        ) from None
+    return parse(text, path) if text is not None else {}
+
+
+def read_text(path: Path) -> str | None:
+    """The config file's text, None if there is none; a ConfigError if it is not UTF-8 (an
+    OSError if it cannot be read)."""
+    try:
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"the config file {str(path)!r} cannot be read ({exc}).") from None
-    return parse(text, path)
+        return None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"the config file {str(path)!r} cannot be read (not UTF-8 text: byte "
+            f"{exc.object[exc.start]:#04x} at offset {exc.start}); fix it with "
+            "'aichat config edit'."
+        ) from None
 
 
 def parse(text: str, path: Path) -> dict[str, Any]:
@@ -218,10 +234,7 @@ def write_key(key: str, value: object | None, path: Path | None = None) -> Path:
     """Set ``key`` (remove it if ``value`` is None) in the config file, keeping the rest of the
     file, comments included; the file is written whole, mode 0600 (it may hold a proxy)."""
     path = path or config_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = ""
+    text = read_text(path) or ""
     pattern = re.compile(_KEY_LINE.format(key=re.escape(key)))
     line = "" if value is None else f"{key} = {toml_value(value)}\n"
     if pattern.search(text):

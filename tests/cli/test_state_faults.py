@@ -149,3 +149,37 @@ def test_a_log_locked_by_another_aichat_says_to_try_again(
         "aichat?) is writing it: try again, or pass --no-log"
     )
     assert [e.prompt for e in _logs.exchanges("abc111111111", path)] == ["kept"]
+
+
+# --- the config file, as someone left it ---
+
+
+def config_file(home: Path) -> Path:
+    return home / ".config" / "aichat-provider" / "config.toml"
+
+
+def test_config_set_on_a_file_that_is_not_utf8_says_so_and_leaves_it(
+    home: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # catches the UnicodeDecodeError traceback of 'config set' (reading it for 'ask' was typed)
+    path = config_file(home)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b'model = "caf\xe9"\n')  # Latin-1, from another editor
+    assert main(["config", "set", "temperature", "0.2"]) == 2
+    err = capfd.readouterr().err
+    assert err.startswith(f"aichat: error: the config file {str(path)!r} cannot be read (")
+    assert "not UTF-8 text" in err
+    assert err.endswith("; fix it with 'aichat config edit'.\n")
+    assert path.read_bytes() == b'model = "caf\xe9"\n'
+
+
+def test_a_folder_where_the_config_file_should_be_stops_ask_before_any_request(
+    home: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    path = config_file(home)
+    path.mkdir(parents=True)
+    assert main(["hi", "--base-url", "http://127.0.0.1:9", "--no-log"]) == 2
+    assert capfd.readouterr().err == (
+        f"aichat: error: the config file {str(path)!r} cannot be read (Is a directory); make it "
+        "a readable file, or point AICHAT_CONFIG_FILE at another one.\n"
+    )
