@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -137,7 +138,7 @@ def read_text(path: Path) -> str | None:
     """The config file's text, None if there is none; a ConfigError if it is not UTF-8 (an
     OSError if it cannot be read)."""
     try:
-        return path.read_text(encoding="utf-8")
+        return _read_bytes(path).decode("utf-8")
     except FileNotFoundError:
         return None
     except UnicodeDecodeError as exc:
@@ -249,6 +250,27 @@ def write_key(key: str, value: object | None, path: Path | None = None) -> Path:
         file.write(text)
     os.replace(temporary, path)
     return path
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes. A named pipe is opened without waiting for a writer (an open that
+    waits would hang every command): one with no writer is refused, one with a writer, as
+    ``AICHAT_CONFIG_FILE=<(command)`` gives, is read to its end."""
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    non_blocking = getattr(os, "O_NONBLOCK", 0)  # Windows has no named pipes of this kind
+    descriptor = os.open(path, flags | non_blocking)
+    with os.fdopen(descriptor, "rb", buffering=0) as file:
+        first: bytes | None = b""
+        if stat.S_ISFIFO(os.fstat(descriptor).st_mode):
+            first = file.read(65536)  # None: a writer, with nothing written yet
+            if first == b"":
+                raise ConfigError(
+                    f"the config file {str(path)!r} is a named pipe (FIFO) that nothing "
+                    f"writes to; make it a file, or point {ENV_CONFIG_FILE} at one."
+                )
+        if non_blocking:
+            os.set_blocking(descriptor, True)
+        return (first or b"") + file.read()
 
 
 @dataclass(frozen=True)

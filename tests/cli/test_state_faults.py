@@ -3,9 +3,11 @@ a log that cannot take a write, a config file that is not text or not a file."""
 
 from __future__ import annotations
 
+import os
 import resource
 import signal
 import sqlite3
+import stat
 import subprocess
 from pathlib import Path
 
@@ -183,3 +185,52 @@ def test_a_folder_where_the_config_file_should_be_stops_ask_before_any_request(
         f"aichat: error: the config file {str(path)!r} cannot be read (Is a directory); make it "
         "a readable file, or point AICHAT_CONFIG_FILE at another one.\n"
     )
+
+
+def test_a_named_pipe_where_the_config_file_should_be_stops_ask_instead_of_hanging(
+    tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    # catches every command that reads the config waiting forever for a writer that never comes
+    path = config_file(home)
+    path.parent.mkdir(parents=True)
+    os.mkfifo(path)
+    result = subprocess.run(
+        [
+            *AICHAT,
+            "hi",
+            "--base-url",
+            service.base_url,
+            "--cookies-file",
+            str(cookies_file(tmp_path)),
+        ],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(home),
+        timeout=20,
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"aichat: error: the config file {str(path)!r} is a named pipe (FIFO) that nothing "
+        "writes to; make it a file, or point AICHAT_CONFIG_FILE at one.\n"
+    )
+    assert service.requests == []
+    assert stat.S_ISFIFO(path.lstat().st_mode)
+
+
+def test_a_config_from_a_pipe_that_has_a_writer_is_read(home: Path) -> None:
+    # AICHAT_CONFIG_FILE=<(command), as a shell's process substitution passes it: the writer
+    # may not have written yet when aichat opens it
+    read_end, write_end = os.pipe()
+    with subprocess.Popen(
+        [*AICHAT, "config", "get", "temperature"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**subprocess_env(home), "AICHAT_CONFIG_FILE": f"/dev/fd/{read_end}"},
+        pass_fds=(read_end,),
+    ) as child:
+        os.close(read_end)
+        os.write(write_end, b"temperature = 0.2\n")
+        os.close(write_end)
+        out, err = child.communicate(timeout=20)
+    assert (child.returncode, out, err) == (0, "0.2\n", "")
