@@ -1506,8 +1506,8 @@ MUTATIONS: tuple[tuple[str, str, str, str, str], ...] = (
         "logs-file-world-readable",
         LOGS,
         "the log (prompts and answers) is created 0644",
-        "os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600",
-        "os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644",
+        "os.close(os.open(path, flags, 0o600))",
+        "os.close(os.open(path, flags, 0o644))",
     ),
     (
         "logs-continue-oldest",

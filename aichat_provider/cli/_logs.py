@@ -140,8 +140,7 @@ def opened(path: Path | None = None, *, create: bool = True) -> Iterator[sqlite3
         yield None
         return
     if create:  # made 0600 before SQLite writes a byte (the journal copies its mode)
-        with contextlib.suppress(FileExistsError):
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        _create_private(path)
     try:
         connection = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
     except sqlite3.Error as exc:
@@ -154,6 +153,17 @@ def opened(path: Path | None = None, *, create: bool = True) -> Iterator[sqlite3
         raise _database_error(path, exc) from None
     finally:
         connection.close()
+
+
+def _create_private(path: Path) -> None:
+    """Make the log file 0600 if it does not exist, following a symbolic link to where it is
+    (SQLite would follow it too, and make the file with the umask's mode); an existing file,
+    even a read-only one or a named pipe, is left as it is."""
+    flags = os.O_RDONLY | os.O_CREAT | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        os.close(os.open(path, flags, 0o600))
+    except OSError as exc:
+        raise _log_error(path, f"cannot be opened ({exc.strerror or exc})") from None
 
 
 def _migrate(connection: sqlite3.Connection, path: Path) -> None:

@@ -153,6 +153,38 @@ def test_a_log_locked_by_another_aichat_says_to_try_again(
     assert [e.prompt for e in _logs.exchanges("abc111111111", path)] == ["kept"]
 
 
+def test_a_log_made_through_a_symbolic_link_is_private_too(tmp_path: Path) -> None:
+    # catches SQLite creating the file a dangling link names with the umask's mode (0644): the
+    # check that made the log 0600 first did not follow links
+    folder = tmp_path / "data"
+    folder.mkdir(mode=0o700)
+    target = tmp_path / "synced" / "logs.db"
+    target.parent.mkdir()
+    (folder / "logs.db").symlink_to(target)
+    old_umask = os.umask(0o022)
+    try:
+        record("abc111111111", "private", path=folder / "logs.db")
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert [e.prompt for e in _logs.exchanges("abc111111111", folder / "logs.db")] == ["private"]
+
+
+@pytest.mark.parametrize("kind", ["folder", "named pipe"])
+def test_a_log_that_is_not_a_file_is_a_typed_error(tmp_path: Path, kind: str) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir(mode=0o700)
+    path = folder / "logs.db"
+    if kind == "folder":
+        path.mkdir()
+    else:
+        os.mkfifo(path)
+    with pytest.raises(_logs.errors.InvalidRequestError) as caught:
+        record("abc111111111", "hi", path=path)
+    assert str(caught.value).startswith(f"the log {str(path)!r} cannot be ")
+    assert str(caught.value).endswith("move it away to start a new one, or pass --no-log")
+
+
 # --- the config file, as someone left it ---
 
 
