@@ -334,6 +334,19 @@ def add_question_flags(parser: argparse.ArgumentParser) -> None:
     add_verbose_flag(parser)
 
 
+def command_line_text(text: str, what: str) -> str:
+    """``text`` from the command line, or InvalidRequestError if it held bytes that are not
+    UTF-8 (Python keeps each as a lone surrogate, which no request can carry)."""
+    for index, char in enumerate(text):
+        if "\udc80" <= char <= "\udcff":
+            offset = len(text[:index].encode("utf-8", "surrogateescape"))
+            raise errors.InvalidRequestError(
+                f"{what} is not UTF-8 text (byte {ord(char) - 0xDC00:#04x} at offset {offset}); "
+                "give it as UTF-8 text (is the terminal set to UTF-8?)."
+            )
+    return text
+
+
 def settle(args: argparse.Namespace) -> int | None:
     """Fill absent flags from the config file; an exit code if it cannot be used."""
     from . import _config

@@ -266,3 +266,61 @@ def test_a_config_from_a_pipe_that_has_a_writer_is_read(home: Path) -> None:
         os.close(write_end)
         out, err = child.communicate(timeout=20)
     assert (child.returncode, out, err) == (0, "0.2\n", "")
+
+
+# --- what the command line gives: bytes of another encoding ---
+
+
+def run_bytes(
+    home: Path, tmp_path: Path, service: StandInService, *args: bytes
+) -> subprocess.CompletedProcess[str]:
+    """``aichat *args`` given as bytes, as a shell passes a Latin-1 file name or word."""
+    base = ["--base-url", service.base_url, "--cookies-file", str(cookies_file(tmp_path))]
+    return subprocess.run(
+        [os.fsencode(AICHAT[0]), *args, *map(os.fsencode, base)],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(home),
+        timeout=60,
+        cwd=tmp_path,
+    )
+
+
+def test_a_file_whose_name_is_not_utf8_is_sent_under_a_readable_name(
+    tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    # catches the name's undecodable byte going into the prompt, where the provider refused it
+    # as "messages[0].content has an invalid character ... half of an emoji"
+    (tmp_path / os.fsdecode(b"caf\xe9.txt")).write_text("menu\n")
+    result = run_bytes(home, tmp_path, service, b"-f", b"caf\xe9.txt", b"summarise")
+    assert result.returncode == 0, result.stderr
+    assert service.requests[0].prompt == "caf\ufffd.txt:\n```\nmenu\n```\n\nsummarise"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([b"caf\xe9"], "the prompt is not UTF-8 text"),
+        ([b"-s", b"caf\xe9", b"hi"], "--system is not UTF-8 text"),
+    ],
+)
+def test_words_that_are_not_utf8_are_refused_in_the_command_line_s_words(
+    tmp_path: Path, home: Path, service: StandInService, args: list[bytes], message: str
+) -> None:
+    result = run_bytes(home, tmp_path, service, *args)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"aichat: error: {message} (byte 0xe9 at offset 3); give it as UTF-8 text (is the "
+        "terminal set to UTF-8?).\n"
+    )
+    assert service.requests == []
+
+
+def test_chat_refuses_a_system_message_that_is_not_utf8_before_it_starts(
+    home: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # catches every turn of the chat failing in the provider's words instead
+    assert main(["chat", "-s", os.fsdecode(b"caf\xe9"), "--base-url", "http://127.0.0.1:9"]) == 2
+    assert capfd.readouterr().err.startswith(
+        "aichat: error: --system is not UTF-8 text (byte 0xe9 at offset 3); "
+    )
