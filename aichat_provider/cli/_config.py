@@ -21,7 +21,8 @@ from .. import _constants, errors
 from .._dirs import user_dir
 
 ENV_CONFIG_FILE = "AICHAT_CONFIG_FILE"
-_KEY_LINE = r"(?m)^[ \t]*{key}[ \t]*=.*(?:\n|\Z)"
+#: Where a key's assignment may start: the key bare or quoted, at the start of a line.
+_KEY_START = r"[ \t]*(?:{key}|\"{key}\"|'{key}')[ \t]*="
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def read_text(path: Path) -> str | None:
         ) from None
 
 
-def parse(text: str, path: Path) -> dict[str, Any]:
+def _toml_data(text: str, path: Path) -> dict[str, Any]:
     tomllib = _toml()
     try:
         data: dict[str, Any] = tomllib.loads(text)
@@ -158,6 +159,11 @@ def parse(text: str, path: Path) -> dict[str, Any]:
             f"the config file {str(path)!r} is not valid TOML ({exc}); fix it with "
             "'aichat config edit'."
         ) from None
+    return data
+
+
+def parse(text: str, path: Path) -> dict[str, Any]:
+    data = _toml_data(text, path)
     known = settings()
     for key, value in data.items():
         if key not in known:
@@ -236,10 +242,10 @@ def write_key(key: str, value: object | None, path: Path | None = None) -> Path:
     file, comments included; the file is written whole, mode 0600 (it may hold a proxy)."""
     path = path or config_path()
     text = read_text(path) or ""
-    pattern = re.compile(_KEY_LINE.format(key=re.escape(key)))
     line = "" if value is None else f"{key} = {toml_value(value)}\n"
-    if pattern.search(text):
-        text = pattern.sub(lambda _: line, text, count=1)
+    if key in _toml_data(text, path):
+        lines, at = _without(key, text, path)
+        text = "".join([*lines[:at], line, *lines[at:]])
     elif value is not None:
         text = text + ("" if not text or text.endswith("\n") else "\n") + line
     parse(text, path)  # never write a file that would not load
@@ -250,6 +256,29 @@ def write_key(key: str, value: object | None, path: Path | None = None) -> Path:
         file.write(text)
     os.replace(temporary, path)
     return path
+
+
+def _without(key: str, text: str, path: Path) -> tuple[list[str], int]:
+    """The file's lines without the assignment of ``key`` (which may span lines: a multi-line
+    string or array), and where it was; the rest of the file is kept as it is."""
+    expected = {k: v for k, v in _toml_data(text, path).items() if k != key}
+    lines = text.splitlines(keepends=True)
+    start = re.compile(_KEY_START.format(key=re.escape(key)))
+    tomllib = _toml()
+    for first, line in enumerate(lines):
+        if not start.match(line):
+            continue
+        for last in range(first, len(lines)):  # the shortest span whose removal leaves the rest
+            rest = lines[:first] + lines[last + 1 :]
+            try:
+                if tomllib.loads("".join(rest)) == expected:
+                    return rest, first
+            except tomllib.TOMLDecodeError:
+                continue
+    raise ConfigError(
+        f"'aichat config' cannot tell where the config file {str(path)!r} sets {key}; change it "
+        "with 'aichat config edit'."
+    )
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -324,3 +324,54 @@ def test_chat_refuses_a_system_message_that_is_not_utf8_before_it_starts(
     assert capfd.readouterr().err.startswith(
         "aichat: error: --system is not UTF-8 text (byte 0xe9 at offset 3); "
     )
+
+
+@pytest.mark.parametrize(
+    ("before", "key", "value", "after"),
+    [
+        (  # a multi-line string, with a line in it that looks like a key
+            '# mine\nsystem = """\nBe brief.\nmodel = "x"\n"""\nmodel = "gpt-3.5-turbo"\n',
+            "system",
+            "Be kind.",
+            '# mine\nsystem = "Be kind."\nmodel = "gpt-3.5-turbo"\n',
+        ),
+        (  # an array over several lines
+            'browser = [\n  "firefox",\n  "chrome",\n]\ntemperature = 0.5\n',
+            "browser",
+            "chrome",
+            'browser = ["chrome"]\ntemperature = 0.5\n',
+        ),
+        ('"model" = "gpt-3.5-turbo"\n', "model", "gpt-4", 'model = "gpt-4"\n'),  # quoted key
+        ("'top_p' = 0.5\nlog = true\n", "top_p", None, "log = true\n"),  # unset, literal quotes
+    ],
+)
+def test_config_set_changes_a_hand_written_value_of_any_shape(
+    home: Path,
+    capfd: pytest.CaptureFixture[str],
+    before: str,
+    key: str,
+    value: str | None,
+    after: str,
+) -> None:
+    # catches the line-based edit leaving the rest of a multi-line value (or the quoted key)
+    # behind, then refusing with "the config file ... is not valid TOML": a file that was valid
+    path = config_file(home)
+    path.parent.mkdir(parents=True)
+    path.write_text(before)
+    command = ["config", "set", key, value] if value is not None else ["config", "unset", key]
+    assert main(command) == 0, capfd.readouterr().err
+    assert path.read_text() == after
+
+
+def test_config_set_on_a_key_it_cannot_find_says_to_edit_the_file(
+    home: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    path = config_file(home)
+    path.parent.mkdir(parents=True)
+    path.write_text("model.name = 1\n")  # a dotted key: a table, where a string belongs
+    assert main(["config", "set", "model", "gpt-4"]) == 2
+    assert capfd.readouterr().err == (
+        f"aichat: error: 'aichat config' cannot tell where the config file {str(path)!r} sets "
+        "model; change it with 'aichat config edit'.\n"
+    )
+    assert path.read_text() == "model.name = 1\n"
