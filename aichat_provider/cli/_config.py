@@ -249,6 +249,8 @@ def write_key(key: str, value: object | None, path: Path | None = None) -> Path:
     elif value is not None:
         text = text + ("" if not text or text.endswith("\n") else "\n") + line
     parse(text, path)  # never write a file that would not load
+    # through a symbolic link (a dotfiles manager's) to the file it names, keeping the link
+    path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.saving")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -375,3 +375,21 @@ def test_config_set_on_a_key_it_cannot_find_says_to_edit_the_file(
         "model; change it with 'aichat config edit'.\n"
     )
     assert path.read_text() == "model.name = 1\n"
+
+
+def test_config_set_writes_through_a_symbolic_link_and_keeps_it(
+    tmp_path: Path, home: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # catches the link (a dotfiles manager's) being replaced by a file of its own: the dotfiles
+    # copy then silently stopped getting the changes
+    dotfiles = tmp_path / "dotfiles" / "aichat.toml"
+    dotfiles.parent.mkdir()
+    dotfiles.write_text('# shared\nmodel = "gpt-3.5-turbo"\n')
+    path = config_file(home)
+    path.parent.mkdir(parents=True)
+    path.symlink_to(dotfiles)
+    assert main(["config", "set", "temperature", "0.2"]) == 0, capfd.readouterr().err
+    assert path.is_symlink()
+    assert dotfiles.read_text() == '# shared\nmodel = "gpt-3.5-turbo"\ntemperature = 0.2\n'
+    assert stat.S_IMODE(dotfiles.stat().st_mode) == 0o600
+    assert sorted(p.name for p in dotfiles.parent.iterdir()) == ["aichat.toml"]
