@@ -1565,8 +1565,9 @@ MUTATIONS: tuple[tuple[str, str, str, str, str], ...] = (
         "config-file-world-readable",
         CONFIG,
         "the config file (it may hold a proxy password) is written 0644",
-        "os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600",
-        "os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644",
+        '    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)\n',
+        '    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)\n'
+        "    os.chmod(temporary, 0o644)\n",
     ),
     (
         "config-get-key-shows-password",

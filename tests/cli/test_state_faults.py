@@ -393,3 +393,27 @@ def test_config_set_writes_through_a_symbolic_link_and_keeps_it(
     assert dotfiles.read_text() == '# shared\nmodel = "gpt-3.5-turbo"\ntemperature = 0.2\n'
     assert stat.S_IMODE(dotfiles.stat().st_mode) == 0o600
     assert sorted(p.name for p in dotfiles.parent.iterdir()) == ["aichat.toml"]
+
+
+def test_a_left_over_temporary_file_cannot_make_the_config_readable_by_others(
+    tmp_path: Path, home: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # catches the fixed temporary name: a left-over one (an interrupted run, or another user's
+    # in a shared folder) kept its mode 0644, or a link there sent the proxy's password elsewhere
+    path = config_file(home)
+    path.parent.mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("not yours\n")
+    (path.parent / ".config.toml.saving").symlink_to(elsewhere)
+    assert main(["config", "set", "proxy", "http://user:pw-9d1c@127.0.0.1:3128"]) == 0
+    assert capfd.readouterr().err == ""
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert "pw-9d1c" in path.read_text()
+    assert elsewhere.read_text() == "not yours\n"
+    left_over = path.parent / ".config.toml.saving"
+    left_over.unlink()
+    left_over.write_text("stale\n")
+    left_over.chmod(0o644)
+    assert main(["config", "set", "proxy", "http://user:pw-9d1c@127.0.0.1:3129"]) == 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert sorted(p.name for p in path.parent.iterdir()) == [".config.toml.saving", "config.toml"]
