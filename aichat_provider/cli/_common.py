@@ -187,6 +187,8 @@ def cli_words(message: str) -> str:
         if option.flag is None:
             continue
         name = re.escape(option.name)
+        # "name=value" is "--flag value": the '=' becomes the space a command line has
+        message = re.sub(rf"(?<![\w\-.'\"/]){name}=(?=[^\s),;])", f"{option.flag} ", message)
         message = re.sub(rf"(?<![\w\-.'\"/])({name}=|{name}(?= must))", option.flag, message)
     return message
 

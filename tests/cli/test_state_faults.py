@@ -417,3 +417,17 @@ def test_a_left_over_temporary_file_cannot_make_the_config_readable_by_others(
     assert main(["config", "set", "proxy", "http://user:pw-9d1c@127.0.0.1:3129"]) == 0
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert sorted(p.name for p in path.parent.iterdir()) == [".config.toml.saving", "config.toml"]
+
+
+def test_an_impersonate_target_curl_does_not_know_is_named_apart_from_its_flag(
+    tmp_path: Path, home: Path, capfd: pytest.CaptureFixture[str], service: StandInService
+) -> None:
+    # catches "--impersonate'chrome1'": the library's "impersonate='chrome1'" lost its '='
+    # and gained no space
+    base = ["--base-url", service.base_url, "--cookies-file", str(cookies_file(tmp_path))]
+    assert main(["hi", "--impersonate", "chrome1", "--no-log", *base]) == 2
+    assert capfd.readouterr().err == (
+        "aichat: error: --impersonate 'chrome1' is not a browser target this curl_cffi knows; "
+        "use 'chrome' or a versioned target such as 'chrome131'.\n"
+    )
+    assert service.requests == []
