@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .. import errors
 from .._messages import repair_text
@@ -97,6 +97,48 @@ class Conversation:
 
 def _iso(when: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
+
+
+_Row = TypeVar("_Row", Exchange, Conversation)
+#: What each column must hold; SQLite stores any type in any column, so a log another program
+#: wrote into may hold text where a time belongs, or bytes where text does.
+_TYPES: dict[str, tuple[type, ...]] = {
+    "id": (int, str),
+    "conversation_id": (str,),
+    "at": (int, float),
+    "started": (int, float),
+    "last": (int, float),
+    "model": (str,),
+    "system": (str, type(None)),
+    "prompt": (str,),
+    "answer": (str,),
+    "title": (str,),
+    "base_url": (str,),
+    "elapsed": (int, float),
+    "attempts": (int,),
+    "exchanges": (int,),
+}
+
+
+def _checked(kind: type[_Row], row: sqlite3.Row, path: Path | None) -> _Row:
+    """The row as ``kind``, or InvalidRequestError if a value is not of its column's type (or
+    is a time no calendar can show)."""
+    values = dict(row)
+    for name, value in values.items():
+        wrong = not isinstance(value, _TYPES[name])
+        if not wrong and name in ("at", "started", "last"):
+            try:
+                _iso(value)
+            except (OverflowError, OSError, ValueError):
+                wrong = True
+        if wrong:
+            what = "exchange" if kind is Exchange else "conversation"
+            raise errors.InvalidRequestError(
+                f"the log {str(path or log_path())!r} holds a damaged {what} "
+                f"({values.get('id')}: {name} is {type(value).__name__} {str(value)[:40]!r}); "
+                f"{_DAMAGED}."
+            )
+    return kind(**values)
 
 
 _DAMAGED = "move it away to start a new one"
@@ -267,7 +309,7 @@ def conversations(count: int, path: Path | None = None) -> list[Conversation]:
             _CONVERSATIONS + " GROUP BY c.id ORDER BY MAX(e.id) DESC LIMIT ?",
             (min(count, _MAX_COUNT),),
         ).fetchall()
-    return [Conversation(**dict(row)) for row in reversed(rows)]
+    return [_checked(Conversation, row, path) for row in reversed(rows)]
 
 
 def search(text: str, count: int, path: Path | None = None) -> list[Exchange]:
@@ -287,7 +329,7 @@ def search(text: str, count: int, path: Path | None = None) -> list[Exchange]:
             "ORDER BY id DESC LIMIT ?2",
             (text, min(count, _MAX_COUNT)),
         ).fetchall()
-    return [Exchange(**dict(row)) for row in reversed(rows)]
+    return [_checked(Exchange, row, path) for row in reversed(rows)]
 
 
 def latest_conversation_id(path: Path | None = None) -> str | None:
@@ -337,7 +379,7 @@ def exchanges(conversation_id: str, path: Path | None = None) -> list[Exchange]:
         rows = connection.execute(
             "SELECT * FROM exchanges WHERE conversation_id = ? ORDER BY id", (conversation_id,)
         ).fetchall()
-    return [Exchange(**dict(row)) for row in rows]
+    return [_checked(Exchange, row, path) for row in rows]
 
 
 def history(exchanges: Sequence[Exchange]) -> list[dict[str, str]]:

@@ -153,6 +153,36 @@ def test_a_log_locked_by_another_aichat_says_to_try_again(
     assert [e.prompt for e in _logs.exchanges("abc111111111", path)] == ["kept"]
 
 
+@pytest.mark.parametrize(
+    "damage",
+    ["at = 1e300", "at = 'yesterday'", "prompt = x'ff00'", "attempts = 'many'", "elapsed = 'slow'"],
+)
+@pytest.mark.parametrize(
+    "command",
+    [["logs"], ["logs", "--json"], ["logs", "-q", "topic"], ["logs", "show", "abc1"], ["-c", "hi"]],
+)
+def test_a_log_row_of_the_wrong_type_is_a_damaged_log_not_a_traceback(
+    home: Path, capfd: pytest.CaptureFixture[str], damage: str, command: list[str]
+) -> None:
+    # catches OverflowError/TypeError tracebacks from a log another program wrote into (SQLite
+    # stores any type in any column); -c fails before any request (nothing listens on port 9)
+    path = log_file(home)
+    record("abc111111111", "topic", path=path)
+    with sqlite3.connect(path) as connection:
+        connection.execute(f"UPDATE exchanges SET {damage}")  # noqa: S608  # the test's own
+    args = [*command, "--base-url", "http://127.0.0.1:9"] if command[0] == "-c" else command
+    listing = command[-1] in ("logs", "--json")
+    if listing and not damage.startswith("at "):  # the list shows no prompt, time or attempts
+        assert main(args) == 0
+        assert capfd.readouterr().err == ""
+        return
+    assert main(args) == 2
+    err = capfd.readouterr().err
+    which = "conversation (abc111111111: last" if listing else "exchange (1: " + damage.split()[0]
+    assert err.startswith(f"aichat: error: the log {str(path)!r} holds a damaged {which} is ")
+    assert err.endswith("); move it away to start a new one.\n")
+
+
 def test_a_log_made_through_a_symbolic_link_is_private_too(tmp_path: Path) -> None:
     # catches SQLite creating the file a dangling link names with the umask's mode (0644): the
     # check that made the log 0600 first did not follow links
