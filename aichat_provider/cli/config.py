@@ -12,7 +12,14 @@ from .. import errors
 from .._redact import redact_url
 from . import _config
 from ._commands import SUMMARIES
-from ._common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, report_error, shown
+from ._common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    command_line_text,
+    report_error,
+    shown,
+)
 
 __all__ = ["NAME", "SUMMARY", "configure", "run"]
 
@@ -76,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         setting = known[args.key]
         value = None
         if args.action == "set":
+            command_line_text(args.value, args.key)
             value = _config.value_from_text(setting, args.value)
             _config.check_value(setting, value)
         _config.write_key(args.key, value, path)

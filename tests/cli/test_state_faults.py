@@ -461,3 +461,20 @@ def test_an_impersonate_target_curl_does_not_know_is_named_apart_from_its_flag(
         "use 'chrome' or a versioned target such as 'chrome131'.\n"
     )
     assert service.requests == []
+
+
+def test_config_set_refuses_a_value_that_is_not_utf8(
+    home: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # catches a UnicodeEncodeError traceback while writing the file (TOML checks a str, which
+    # holds the byte as a lone surrogate)
+    path = config_file(home)
+    path.parent.mkdir(parents=True)
+    path.write_text("log = true\n")
+    assert main(["config", "set", "system", os.fsdecode(b"caf\xe9")]) == 2
+    assert capfd.readouterr().err == (
+        "aichat: error: system is not UTF-8 text (byte 0xe9 at offset 3); give it as UTF-8 text "
+        "(is the terminal set to UTF-8?).\n"
+    )
+    assert sorted(p.name for p in path.parent.iterdir()) == ["config.toml"]
+    assert path.read_text() == "log = true\n"
