@@ -124,7 +124,7 @@ def _get(args: argparse.Namespace, config: dict[str, object]) -> int:
 
 
 def _edit(path: Path) -> int:
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    editor = os.environ.get("VISUAL", "").strip() or os.environ.get("EDITOR", "").strip() or "vi"
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
@@ -132,10 +132,9 @@ def _edit(path: Path) -> int:
         os.close(descriptor)
     try:
         subprocess.run([*shlex.split(editor), str(path)], check=False)  # noqa: S603
-    except OSError as exc:
-        report_error(
-            f"the editor {editor!r} cannot be started ({exc.strerror or exc}); set $EDITOR."
-        )
+    except (OSError, ValueError) as exc:  # ValueError: quotes the shell could not split
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        report_error(f"the editor {editor!r} cannot be started ({why}); set $EDITOR.")
         return EXIT_FAILURE
     try:
         _config.load(path)

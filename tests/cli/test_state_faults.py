@@ -478,3 +478,24 @@ def test_config_set_refuses_a_value_that_is_not_utf8(
     )
     assert sorted(p.name for p in path.parent.iterdir()) == ["config.toml"]
     assert path.read_text() == "log = true\n"
+
+
+def test_config_edit_with_an_editor_setting_the_shell_could_not_run_says_so(
+    tmp_path: Path,
+    home: Path,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # catches shlex's ValueError traceback
+    monkeypatch.setenv("VISUAL", 'vi "')
+    assert main(["config", "edit"]) == 1
+    assert capfd.readouterr().err == (
+        "aichat: error: the editor 'vi \"' cannot be started (No closing quotation); set $EDITOR.\n"
+    )
+    # a blank $VISUAL is not set: it ran the config file itself as the editor
+    monkeypatch.setenv("VISUAL", "  ")
+    monkeypatch.setenv("EDITOR", str(tmp_path / "no-such-editor"))
+    assert main(["config", "edit"]) == 1
+    assert f"the editor '{tmp_path / 'no-such-editor'}' cannot be started (No such file" in (
+        capfd.readouterr().err
+    )
