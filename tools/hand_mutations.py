@@ -1506,8 +1506,8 @@ MUTATIONS: tuple[tuple[str, str, str, str, str], ...] = (
         "logs-file-world-readable",
         LOGS,
         "the log (prompts and answers) is created 0644",
-        "os.close(os.open(path, flags, 0o600))",
-        "os.close(os.open(path, flags, 0o644))",
+        "descriptor = os.open(path, flags, 0o600)",
+        "descriptor = os.open(path, flags, 0o644)",
     ),
     (
         "logs-continue-oldest",

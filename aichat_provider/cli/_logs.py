@@ -16,6 +16,7 @@ import contextlib
 import os
 import secrets
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -148,7 +149,9 @@ _NEXT_STEPS = (
     ("SQLITE_BUSY", "another program (another aichat?) is writing it: try again"),
     ("SQLITE_LOCKED", "another program (another aichat?) is writing it: try again"),
     ("SQLITE_FULL", "free some space on its disk"),
-    ("SQLITE_IOERR", "free some space on its disk"),
+    ("SQLITE_IOERR", "check its disk (is it full?)"),
+    ("SQLITE_READONLY", "make it and its folder writable"),
+    ("SQLITE_CANTOPEN", "make it and its folder writable"),
 )
 #: Python 3.10's errors carry no code name: their messages name the common ones.
 _CODE_NAMES = {
@@ -156,6 +159,8 @@ _CODE_NAMES = {
     "database table is locked": "SQLITE_LOCKED",
     "database or disk is full": "SQLITE_FULL",
     "disk I/O error": "SQLITE_IOERR",
+    "attempt to write a readonly database": "SQLITE_READONLY",
+    "unable to open database file": "SQLITE_CANTOPEN",
 }
 
 
@@ -165,10 +170,12 @@ def _log_error(path: Path, what: str, next_step: str = _DAMAGED) -> errors.Inval
     )
 
 
-def _database_error(path: Path, exc: sqlite3.Error) -> errors.InvalidRequestError:
+def _database_error(
+    path: Path, exc: sqlite3.Error, what: str = "cannot be used"
+) -> errors.InvalidRequestError:
     name = getattr(exc, "sqlite_errorname", None) or _CODE_NAMES.get(str(exc), "")
     step = next((step for code, step in _NEXT_STEPS if name.startswith(code)), _DAMAGED)
-    return _log_error(path, f"cannot be used ({exc})", step)
+    return _log_error(path, f"{what} ({exc})", step)
 
 
 @contextlib.contextmanager
@@ -181,12 +188,11 @@ def opened(path: Path | None = None, *, create: bool = True) -> Iterator[sqlite3
     if not create and not path.exists():
         yield None
         return
-    if create:  # made 0600 before SQLite writes a byte (the journal copies its mode)
-        _create_private(path)
+    _check_file(path, create=create)
     try:
         connection = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
     except sqlite3.Error as exc:
-        raise _log_error(path, f"cannot be opened ({exc})") from None
+        raise _database_error(path, exc, "cannot be opened") from None
     try:
         connection.row_factory = sqlite3.Row
         _migrate(connection, path)
@@ -197,15 +203,29 @@ def opened(path: Path | None = None, *, create: bool = True) -> Iterator[sqlite3
         connection.close()
 
 
-def _create_private(path: Path) -> None:
-    """Make the log file 0600 if it does not exist, following a symbolic link to where it is
-    (SQLite would follow it too, and make the file with the umask's mode); an existing file,
-    even a read-only one or a named pipe, is left as it is."""
-    flags = os.O_RDONLY | os.O_CREAT | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+def _check_file(path: Path, *, create: bool) -> None:
+    """InvalidRequestError unless the log is a file; with ``create``, made 0600 before SQLite
+    writes a byte (the journal copies its mode) if it does not exist, following a symbolic link
+    to where it is (SQLite would follow it too, and make the file with the umask's mode)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags |= os.O_CREAT if create else 0
     try:
-        os.close(os.open(path, flags, 0o600))
+        descriptor = os.open(path, flags, 0o600)
+        try:
+            mode = os.fstat(descriptor).st_mode
+        finally:
+            os.close(descriptor)
     except OSError as exc:
         raise _log_error(path, f"cannot be opened ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(mode):
+        kind = (
+            "a folder"
+            if stat.S_ISDIR(mode)
+            else "a named pipe"
+            if stat.S_ISFIFO(mode)
+            else "a device or socket"
+        )
+        raise _log_error(path, f"is not a file ({kind})")
 
 
 def _migrate(connection: sqlite3.Connection, path: Path) -> None:

@@ -3,12 +3,15 @@ a log that cannot take a write, a config file that is not text or not a file."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
+import shutil
 import signal
 import sqlite3
 import stat
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -125,7 +128,7 @@ def test_a_log_that_cannot_grow_says_why_and_keeps_what_it_had(
     assert result.stderr.startswith("aichat: error: the exchange was not logged: the log ")
     assert "(disk I/O error)" in result.stderr
     assert "rollback" not in result.stderr
-    assert result.stderr.endswith("free some space on its disk, or pass --no-log\n")
+    assert result.stderr.endswith("check its disk (is it full?), or pass --no-log\n")
     assert log_file(home).read_bytes() == before
     with sqlite3.connect(log_file(home)) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
@@ -209,10 +212,15 @@ def test_a_log_that_is_not_a_file_is_a_typed_error(tmp_path: Path, kind: str) ->
         path.mkdir()
     else:
         os.mkfifo(path)
-    with pytest.raises(_logs.errors.InvalidRequestError) as caught:
-        record("abc111111111", "hi", path=path)
-    assert str(caught.value).startswith(f"the log {str(path)!r} cannot be ")
-    assert str(caught.value).endswith("move it away to start a new one, or pass --no-log")
+    writing = "cannot be opened (Is a directory)" if kind == "folder" else "is not a file"
+    for use, why in (
+        (lambda: record("abc111111111", "hi", path=path), writing),
+        (lambda: _logs.conversations(5, path), f"is not a file (a {kind})"),
+    ):
+        with pytest.raises(_logs.errors.InvalidRequestError) as caught:
+            use()
+        assert str(caught.value).startswith(f"the log {str(path)!r} {why}")
+        assert str(caught.value).endswith("move it away to start a new one, or pass --no-log")
 
 
 # --- the config file, as someone left it ---
@@ -499,3 +507,34 @@ def test_config_edit_with_an_editor_setting_the_shell_could_not_run_says_so(
     assert f"the editor '{tmp_path / 'no-such-editor'}' cannot be started (No such file" in (
         capfd.readouterr().err
     )
+
+
+@contextlib.contextmanager
+def immutable(path: Path) -> Iterator[None]:
+    """``path`` made immutable (chattr +i): not even root can write it, as a read-only disk."""
+    if shutil.which("chattr") is None:
+        pytest.skip("needs chattr")
+    made = subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False)
+    if made.returncode != 0:
+        pytest.skip(f"chattr +i needs root and ext4-like file systems: {made.stderr!r}")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+@pytest.mark.parametrize("what", ["file", "folder"])
+def test_a_log_that_cannot_be_written_says_to_make_it_writable(tmp_path: Path, what: str) -> None:
+    # catches the advice for a damaged log given for one that is only read-only
+    path = tmp_path / "data" / "logs.db"
+    path.parent.mkdir(mode=0o700)
+    record("abc111111111", "kept", path=path)
+    with (
+        immutable(path if what == "file" else path.parent),
+        pytest.raises(_logs.errors.InvalidRequestError) as caught,
+    ):
+        record("abc111111111", "more", path=path)
+    message = str(caught.value)
+    assert message.startswith(f"the log {str(path)!r} cannot be used (")
+    assert message.endswith("; make it and its folder writable, or pass --no-log")
+    assert [e.prompt for e in _logs.exchanges("abc111111111", path)] == ["kept"]
