@@ -538,3 +538,28 @@ def test_a_log_that_cannot_be_written_says_to_make_it_writable(tmp_path: Path, w
     assert message.startswith(f"the log {str(path)!r} cannot be used (")
     assert message.endswith("; make it and its folder writable, or pass --no-log")
     assert [e.prompt for e in _logs.exchanges("abc111111111", path)] == ["kept"]
+
+
+def test_config_set_on_a_full_disk_leaves_the_file_and_no_temporary_behind(home: Path) -> None:
+    path = config_file(home)
+    path.parent.mkdir(parents=True)
+    path.write_text("log = true\n")
+
+    def small_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+
+    result = subprocess.run(
+        [*AICHAT, "config", "set", "system", "x" * 5000],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(home),
+        timeout=60,
+        preexec_fn=small_disk,
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"aichat: error: the config file {path} cannot be written (File too large).\n"
+    )
+    assert path.read_text() == "log = true\n"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["config.toml"]
