@@ -23,6 +23,8 @@ from .. import _constants, errors
 from .._dirs import user_dir
 
 ENV_CONFIG_FILE = "AICHAT_CONFIG_FILE"
+#: A config file of flat keys is a few hundred bytes; past this it is not one.
+MAX_BYTES = 1 << 20
 #: Where a key's assignment may start: the key bare or quoted, at the start of a line.
 _KEY_START = r"[ \t]*(?:{key}|\"{key}\"|'{key}')[ \t]*="
 
@@ -309,7 +311,18 @@ def _read_bytes(path: Path) -> bytes:
                 )
         if non_blocking:
             os.set_blocking(descriptor, True)
-        return (first or b"") + file.read()
+        data = first or b""
+        while len(data) <= MAX_BYTES:  # raw reads may be short (a pipe): read to the end
+            chunk = file.read(MAX_BYTES + 1 - len(data))
+            if not chunk:
+                break
+            data += chunk
+    if len(data) > MAX_BYTES:  # /dev/zero, or a huge file named by mistake: not read whole
+        raise ConfigError(
+            f"the config file {str(path)!r} is larger than {MAX_BYTES >> 20} MiB; is it the right "
+            f"file? Point {ENV_CONFIG_FILE} at the config file."
+        )
+    return data
 
 
 @dataclass(frozen=True)

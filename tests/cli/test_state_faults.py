@@ -300,8 +300,9 @@ def test_a_config_from_a_pipe_that_has_a_writer_is_read(home: Path) -> None:
         pass_fds=(read_end,),
     ) as child:
         os.close(read_end)
-        os.write(write_end, b"temperature = 0.2\n")
-        os.close(write_end)
+        # more than a pipe holds (64 KiB): read in several short reads
+        with os.fdopen(write_end, "wb") as writer:
+            writer.write(b"# " + b"x" * 100_000 + b"\ntemperature = 0.2\n")
         out, err = child.communicate(timeout=20)
     assert (child.returncode, out, err) == (0, "0.2\n", "")
 
@@ -563,3 +564,27 @@ def test_config_set_on_a_full_disk_leaves_the_file_and_no_temporary_behind(home:
     )
     assert path.read_text() == "log = true\n"
     assert sorted(p.name for p in path.parent.iterdir()) == ["config.toml"]
+
+
+@pytest.mark.parametrize("command", [["hi"], ["config", "get"], ["config", "set", "log", "true"]])
+def test_a_config_file_without_end_is_refused_instead_of_filling_memory(
+    home: Path, command: list[str]
+) -> None:
+    # catches reading /dev/zero (or a multi-gigabyte file named by mistake) whole: memory ran
+    # out (bounded here, so that a regression fails instead of stalling the machine)
+    def bounded_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    result = subprocess.run(
+        [*AICHAT, *command] + (["--base-url", "http://127.0.0.1:9"] if command == ["hi"] else []),
+        capture_output=True,
+        text=True,
+        env={**subprocess_env(home), "AICHAT_CONFIG_FILE": "/dev/zero"},
+        timeout=60,
+        preexec_fn=bounded_memory,
+    )
+    assert result.returncode == 2, result.stderr[-300:]
+    assert result.stderr == (
+        "aichat: error: the config file '/dev/zero' is larger than 1 MiB; is it the right file? "
+        "Point AICHAT_CONFIG_FILE at the config file.\n"
+    )
