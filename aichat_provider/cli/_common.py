@@ -404,11 +404,11 @@ def log_exchange(
     prompt: str,
     answer: Answer,
     base_url: str,
-) -> None:
+) -> bool:
     """Add the exchange to the log unless ``--no-log`` or the config says not to; a log that
-    cannot be written is reported and the answer stands."""
+    cannot be written is reported and the answer stands. Whether it was logged."""
     if getattr(args, "log", None) is False:
-        return
+        return False
     import sqlite3
 
     from . import _logs
@@ -426,3 +426,5 @@ def log_exchange(
         )
     except (errors.InvalidRequestError, sqlite3.Error, OSError) as error:
         report_error(f"the exchange was not logged: {error}")
+        return False
+    return True

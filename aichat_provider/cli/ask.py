@@ -138,26 +138,30 @@ def run(args: argparse.Namespace) -> int:
         return fail(args, error)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+
+    def log() -> bool:
+        return log_exchange(
+            args, thread, system=system, prompt=prompt, answer=answer, base_url=base_url_of(kwargs)
+        )
+
     try:
-        if args.json:
+        if args.json:  # logged first: the id it gives must name a logged conversation
             text = json.dumps(
                 {
                     "model": answer.model,
                     "answer": answer.text,
                     "elapsed": round(answer.elapsed, 3),
                     "attempts": answer.attempts,
-                    "conversation_id": None if args.log is False else thread.id,
+                    "conversation_id": thread.id if log() else None,
                 },
                 ensure_ascii=False,
             )
             write_out(text, is_json=True)
         else:
             print_answer(answer.text, markdown=args.markdown)
+            log()
     except OutputClosedError as error:
         return report_output_closed(error)
-    log_exchange(
-        args, thread, system=system, prompt=prompt, answer=answer, base_url=base_url_of(kwargs)
-    )
     return EXIT_OK
 
 

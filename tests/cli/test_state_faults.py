@@ -4,6 +4,7 @@ a log that cannot take a write, a config file that is not text or not a file."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import resource
 import shutil
@@ -588,3 +589,21 @@ def test_a_config_file_without_end_is_refused_instead_of_filling_memory(
         "aichat: error: the config file '/dev/zero' is larger than 1 MiB; is it the right file? "
         "Point AICHAT_CONFIG_FILE at the config file.\n"
     )
+
+
+def test_json_names_no_conversation_when_the_exchange_could_not_be_logged(
+    tmp_path: Path, home: Path, service: StandInService
+) -> None:
+    # catches --json handing a script an id that names nothing: the exchange was printed
+    # first, with its conversation id, and the log write failed after
+    log_file(home).mkdir(parents=True)  # a folder where the log should be
+    result = subprocess.run(
+        [*AICHAT, "--json", "hi", "--base-url", service.base_url],
+        capture_output=True,
+        text=True,
+        env={**subprocess_env(home), "AICHAT_COOKIES_FILE": str(cookies_file(tmp_path))},
+        timeout=60,
+    )
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["conversation_id"] is None
+    assert result.stderr.startswith("aichat: error: the exchange was not logged: the log ")
