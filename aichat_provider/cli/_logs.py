@@ -100,6 +100,7 @@ def _iso(when: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
 
 
+_DAMAGED = "move it away to start a new one"
 _Row = TypeVar("_Row", Exchange, Conversation)
 #: What each column must hold; SQLite stores any type in any column, so a log another program
 #: wrote into may hold text where a time belongs, or bytes where text does.
@@ -142,7 +143,6 @@ def _checked(kind: type[_Row], row: sqlite3.Row, path: Path | None) -> _Row:
     return kind(**values)
 
 
-_DAMAGED = "move it away to start a new one"
 #: The next step for an SQLite error, by the start of its code's name: a log that is busy or on a
 #: full disk is fine, and setting it aside would only hide the history.
 _NEXT_STEPS = (
