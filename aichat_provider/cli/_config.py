@@ -143,7 +143,8 @@ def read_text(path: Path) -> str | None:
     """The config file's text, None if there is none; a ConfigError if it is not UTF-8 (an
     OSError if it cannot be read)."""
     try:
-        return _read_bytes(path).decode("utf-8")
+        # without the UTF-8 signature some editors (Notepad) save, which TOML does not take
+        return _read_bytes(path).decode("utf-8").removeprefix("\ufeff")
     except FileNotFoundError:
         return None
     except UnicodeDecodeError as exc:

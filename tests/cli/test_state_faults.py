@@ -607,3 +607,17 @@ def test_json_names_no_conversation_when_the_exchange_could_not_be_logged(
     assert result.returncode == 0
     assert json.loads(result.stdout)["conversation_id"] is None
     assert result.stderr.startswith("aichat: error: the exchange was not logged: the log ")
+
+
+def test_a_config_saved_with_a_byte_order_mark_is_read(
+    home: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # catches Notepad's UTF-8 signature (invisible in the editor) refused as "not valid TOML
+    # (Invalid statement (at line 1, column 1))"
+    path = config_file(home)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"\xef\xbb\xbftemperature = 0.2\r\n")
+    assert main(["config", "get", "temperature"]) == 0
+    assert capfd.readouterr() == ("0.2\n", "")
+    assert main(["config", "set", "log", "false"]) == 0
+    assert path.read_bytes() == b"temperature = 0.2\r\nlog = false\n"
