@@ -1506,8 +1506,8 @@ MUTATIONS: tuple[tuple[str, str, str, str, str], ...] = (
         "logs-file-world-readable",
         LOGS,
         "the log (prompts and answers) is created 0644",
-        "os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600",
-        "os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644",
+        "descriptor = os.open(path, flags, 0o600)",
+        "descriptor = os.open(path, flags, 0o644)",
     ),
     (
         "logs-continue-oldest",
@@ -1527,8 +1527,8 @@ MUTATIONS: tuple[tuple[str, str, str, str, str], ...] = (
         "logs-cid-prefix-ambiguous",
         LOGS,
         "--cid with the start of two conversations' ids goes on with one of them",
-        '"SELECT id FROM conversations WHERE id LIKE ? LIMIT 2"',
-        '"SELECT id FROM conversations WHERE id LIKE ? LIMIT 1"',
+        '"SELECT id FROM conversations WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2"',
+        '"SELECT id FROM conversations WHERE substr(id, 1, length(?1)) = ?1 LIMIT 1"',
     ),
     (
         "common-logged-address-environment-first",
@@ -1565,8 +1565,9 @@ MUTATIONS: tuple[tuple[str, str, str, str, str], ...] = (
         "config-file-world-readable",
         CONFIG,
         "the config file (it may hold a proxy password) is written 0644",
-        "os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600",
-        "os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644",
+        '    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)\n',
+        '    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)\n'
+        "    os.chmod(temporary, 0o644)\n",
     ),
     (
         "config-get-key-shows-password",

@@ -187,6 +187,8 @@ def cli_words(message: str) -> str:
         if option.flag is None:
             continue
         name = re.escape(option.name)
+        # "name=value" is "--flag value": the '=' becomes the space a command line has
+        message = re.sub(rf"(?<![\w\-.'\"/]){name}=(?=[^\s),;])", f"{option.flag} ", message)
         message = re.sub(rf"(?<![\w\-.'\"/])({name}=|{name}(?= must))", option.flag, message)
     return message
 
@@ -334,6 +336,19 @@ def add_question_flags(parser: argparse.ArgumentParser) -> None:
     add_verbose_flag(parser)
 
 
+def command_line_text(text: str, what: str) -> str:
+    """``text`` from the command line, or InvalidRequestError if it held bytes that are not
+    UTF-8 (Python keeps each as a lone surrogate, which no request can carry)."""
+    for index, char in enumerate(text):
+        if "\udc80" <= char <= "\udcff":
+            offset = len(text[:index].encode("utf-8", "surrogateescape"))
+            raise errors.InvalidRequestError(
+                f"{what} is not UTF-8 text (byte {ord(char) - 0xDC00:#04x} at offset {offset}); "
+                "give it as UTF-8 text (is the terminal set to UTF-8?)."
+            )
+    return text
+
+
 def settle(args: argparse.Namespace) -> int | None:
     """Fill absent flags from the config file; an exit code if it cannot be used."""
     from . import _config
@@ -389,11 +404,11 @@ def log_exchange(
     prompt: str,
     answer: Answer,
     base_url: str,
-) -> None:
+) -> bool:
     """Add the exchange to the log unless ``--no-log`` or the config says not to; a log that
-    cannot be written is reported and the answer stands."""
+    cannot be written is reported and the answer stands. Whether it was logged."""
     if getattr(args, "log", None) is False:
-        return
+        return False
     import sqlite3
 
     from . import _logs
@@ -411,3 +426,5 @@ def log_exchange(
         )
     except (errors.InvalidRequestError, sqlite3.Error, OSError) as error:
         report_error(f"the exchange was not logged: {error}")
+        return False
+    return True

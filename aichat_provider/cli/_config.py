@@ -7,10 +7,13 @@ config > built-in default. The file is read only by the commands that use it, on
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import stat
 import sys
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +23,10 @@ from .. import _constants, errors
 from .._dirs import user_dir
 
 ENV_CONFIG_FILE = "AICHAT_CONFIG_FILE"
-_KEY_LINE = r"(?m)^[ \t]*{key}[ \t]*=.*(?:\n|\Z)"
+#: A config file of flat keys is a few hundred bytes; past this it is not one.
+MAX_BYTES = 1 << 20
+#: Where a key's assignment may start: the key bare or quoted, at the start of a line.
+_KEY_START = r"[ \t]*(?:{key}|\"{key}\"|'{key}')[ \t]*="
 
 
 @dataclass(frozen=True)
@@ -124,15 +130,32 @@ def load(path: Path | None = None) -> dict[str, Any]:
     """The config file's settings, checked; {} if there is none."""
     path = path or config_path()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
+    except OSError as exc:
+        raise ConfigError(
+            f"the config file {str(path)!r} cannot be read ({exc.strerror or exc}); make it a "
+            f"readable file, or point {ENV_CONFIG_FILE} at another one."
+        ) from None
+    return parse(text, path) if text is not None else {}
+
+
+def read_text(path: Path) -> str | None:
+    """The config file's text, None if there is none; a ConfigError if it is not UTF-8 (an
+    OSError if it cannot be read)."""
+    try:
+        # without the UTF-8 signature some editors (Notepad) save, which TOML does not take
+        return _read_bytes(path).decode("utf-8").removeprefix("\ufeff")
     except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"the config file {str(path)!r} cannot be read ({exc}).") from None
-    return parse(text, path)
+        return None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"the config file {str(path)!r} cannot be read (not UTF-8 text: byte "
+            f"{exc.object[exc.start]:#04x} at offset {exc.start}); fix it with "
+            "'aichat config edit'."
+        ) from None
 
 
-def parse(text: str, path: Path) -> dict[str, Any]:
+def _toml_data(text: str, path: Path) -> dict[str, Any]:
     tomllib = _toml()
     try:
         data: dict[str, Any] = tomllib.loads(text)
@@ -141,6 +164,11 @@ def parse(text: str, path: Path) -> dict[str, Any]:
             f"the config file {str(path)!r} is not valid TOML ({exc}); fix it with "
             "'aichat config edit'."
         ) from None
+    return data
+
+
+def parse(text: str, path: Path) -> dict[str, Any]:
+    data = _toml_data(text, path)
     known = settings()
     for key, value in data.items():
         if key not in known:
@@ -218,24 +246,84 @@ def write_key(key: str, value: object | None, path: Path | None = None) -> Path:
     """Set ``key`` (remove it if ``value`` is None) in the config file, keeping the rest of the
     file, comments included; the file is written whole, mode 0600 (it may hold a proxy)."""
     path = path or config_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = ""
-    pattern = re.compile(_KEY_LINE.format(key=re.escape(key)))
+    text = read_text(path) or ""
     line = "" if value is None else f"{key} = {toml_value(value)}\n"
-    if pattern.search(text):
-        text = pattern.sub(lambda _: line, text, count=1)
+    if key in _toml_data(text, path):
+        lines, at = _without(key, text, path)
+        text = "".join([*lines[:at], line, *lines[at:]])
     elif value is not None:
         text = text + ("" if not text or text.endswith("\n") else "\n") + line
     parse(text, path)  # never write a file that would not load
+    # through a symbolic link (a dotfiles manager's) to the file it names, keeping the link
+    path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.saving")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-        file.write(text)
-    os.replace(temporary, path)
+    # a new file of a name no one else can have made (mkstemp: O_EXCL, 0600), never one that is
+    # there already, which could be a link or keep another mode
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
     return path
+
+
+def _without(key: str, text: str, path: Path) -> tuple[list[str], int]:
+    """The file's lines without the assignment of ``key`` (which may span lines: a multi-line
+    string or array), and where it was; the rest of the file is kept as it is."""
+    expected = {k: v for k, v in _toml_data(text, path).items() if k != key}
+    lines = text.splitlines(keepends=True)
+    start = re.compile(_KEY_START.format(key=re.escape(key)))
+    tomllib = _toml()
+    for first, line in enumerate(lines):
+        if not start.match(line):
+            continue
+        for last in range(first, len(lines)):  # the shortest span whose removal leaves the rest
+            rest = lines[:first] + lines[last + 1 :]
+            try:
+                if tomllib.loads("".join(rest)) == expected:
+                    return rest, first
+            except tomllib.TOMLDecodeError:
+                continue
+    raise ConfigError(
+        f"'aichat config' cannot tell where the config file {str(path)!r} sets {key}; change it "
+        "with 'aichat config edit'."
+    )
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes. A named pipe is opened without waiting for a writer (an open that
+    waits would hang every command): one with no writer is refused, one with a writer, as
+    ``AICHAT_CONFIG_FILE=<(command)`` gives, is read to its end."""
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    non_blocking = getattr(os, "O_NONBLOCK", 0)  # Windows has no named pipes of this kind
+    descriptor = os.open(path, flags | non_blocking)
+    with os.fdopen(descriptor, "rb", buffering=0) as file:
+        first: bytes | None = b""
+        if stat.S_ISFIFO(os.fstat(descriptor).st_mode):
+            first = file.read(65536)  # None: a writer, with nothing written yet
+            if first == b"":
+                raise ConfigError(
+                    f"the config file {str(path)!r} is a named pipe (FIFO) that nothing "
+                    f"writes to; make it a file, or point {ENV_CONFIG_FILE} at one."
+                )
+        if non_blocking:
+            os.set_blocking(descriptor, True)
+        data = first or b""
+        while len(data) <= MAX_BYTES:  # raw reads may be short (a pipe): read to the end
+            chunk = file.read(MAX_BYTES + 1 - len(data))
+            if not chunk:
+                break
+            data += chunk
+    if len(data) > MAX_BYTES:  # /dev/zero, or a huge file named by mistake: not read whole
+        raise ConfigError(
+            f"the config file {str(path)!r} is larger than {MAX_BYTES >> 20} MiB; is it the right "
+            f"file? Point {ENV_CONFIG_FILE} at the config file."
+        )
+    return data
 
 
 @dataclass(frozen=True)

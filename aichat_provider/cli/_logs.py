@@ -16,11 +16,12 @@ import contextlib
 import os
 import secrets
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .. import errors
 from .._messages import repair_text
@@ -53,6 +54,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TITLE_CHARS = 60
+#: How long a write waits for another process's write to the log to end.
+BUSY_SECONDS = 10.0
+#: The largest LIMIT SQLite takes (a 64-bit integer); any count beyond it means "all".
+_MAX_COUNT = 2**63 - 1
 
 
 def log_path() -> Path:
@@ -95,10 +100,82 @@ def _iso(when: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
 
 
-def _log_error(path: Path, what: str) -> errors.InvalidRequestError:
+_DAMAGED = "move it away to start a new one"
+_Row = TypeVar("_Row", Exchange, Conversation)
+#: What each column must hold; SQLite stores any type in any column, so a log another program
+#: wrote into may hold text where a time belongs, or bytes where text does.
+_TYPES: dict[str, tuple[type, ...]] = {
+    "id": (int, str),
+    "conversation_id": (str,),
+    "at": (int, float),
+    "started": (int, float),
+    "last": (int, float),
+    "model": (str,),
+    "system": (str, type(None)),
+    "prompt": (str,),
+    "answer": (str,),
+    "title": (str,),
+    "base_url": (str,),
+    "elapsed": (int, float),
+    "attempts": (int,),
+    "exchanges": (int,),
+}
+
+
+def _checked(kind: type[_Row], row: sqlite3.Row, path: Path | None) -> _Row:
+    """The row as ``kind``, or InvalidRequestError if a value is not of its column's type (or
+    is a time no calendar can show)."""
+    values = dict(row)
+    for name, value in values.items():
+        wrong = not isinstance(value, _TYPES[name])
+        if not wrong and name in ("at", "started", "last"):
+            try:
+                _iso(value)
+            except (OverflowError, OSError, ValueError):
+                wrong = True
+        if wrong:
+            what = "exchange" if kind is Exchange else "conversation"
+            raise errors.InvalidRequestError(
+                f"the log {str(path or log_path())!r} holds a damaged {what} "
+                f"({values.get('id')}: {name} is {type(value).__name__} {str(value)[:40]!r}); "
+                f"{_DAMAGED}."
+            )
+    return kind(**values)
+
+
+#: The next step for an SQLite error, by the start of its code's name: a log that is busy or on a
+#: full disk is fine, and setting it aside would only hide the history.
+_NEXT_STEPS = (
+    ("SQLITE_BUSY", "another program (another aichat?) is writing it: try again"),
+    ("SQLITE_LOCKED", "another program (another aichat?) is writing it: try again"),
+    ("SQLITE_FULL", "free some space on its disk"),
+    ("SQLITE_IOERR", "check its disk (is it full?)"),
+    ("SQLITE_READONLY", "make it and its folder writable"),
+    ("SQLITE_CANTOPEN", "make it and its folder writable"),
+)
+#: Python 3.10's errors carry no code name: their messages name the common ones.
+_CODE_NAMES = {
+    "database is locked": "SQLITE_BUSY",
+    "database table is locked": "SQLITE_LOCKED",
+    "database or disk is full": "SQLITE_FULL",
+    "disk I/O error": "SQLITE_IOERR",
+    "attempt to write a readonly database": "SQLITE_READONLY",
+    "unable to open database file": "SQLITE_CANTOPEN",
+}
+
+
+def _log_error(path: Path, what: str, next_step: str = _DAMAGED) -> errors.InvalidRequestError:
     return errors.InvalidRequestError(
-        f"the log {str(path)!r} {what}; move it away to start a new one, or pass --no-log"
+        f"the log {str(path)!r} {what}; {next_step}, or pass --no-log"
     )
+
+
+def _database_error(
+    path: Path, exc: sqlite3.Error, what: str = "cannot be used"
+) -> errors.InvalidRequestError:
+    name = getattr(exc, "sqlite_errorname", None) or _CODE_NAMES.get(str(exc), "")
+    step = next((step for code, step in _NEXT_STEPS if name.startswith(code)), _DAMAGED)
+    return _log_error(path, f"{what} ({exc})", step)
 
 
 @contextlib.contextmanager
@@ -111,21 +188,44 @@ def opened(path: Path | None = None, *, create: bool = True) -> Iterator[sqlite3
     if not create and not path.exists():
         yield None
         return
-    if create:  # made 0600 before SQLite writes a byte (the journal copies its mode)
-        with contextlib.suppress(FileExistsError):
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    _check_file(path, create=create)
     try:
-        connection = sqlite3.connect(path, timeout=10, isolation_level=None)
+        connection = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
     except sqlite3.Error as exc:
-        raise _log_error(path, f"cannot be opened ({exc})") from None
+        raise _database_error(path, exc, "cannot be opened") from None
     try:
         connection.row_factory = sqlite3.Row
         _migrate(connection, path)
         yield connection
     except sqlite3.DatabaseError as exc:
-        raise _log_error(path, f"cannot be used ({exc})") from None
+        raise _database_error(path, exc) from None
     finally:
         connection.close()
+
+
+def _check_file(path: Path, *, create: bool) -> None:
+    """InvalidRequestError unless the log is a file; with ``create``, made 0600 before SQLite
+    writes a byte (the journal copies its mode) if it does not exist, following a symbolic link
+    to where it is (SQLite would follow it too, and make the file with the umask's mode)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags |= os.O_CREAT if create else 0
+    try:
+        descriptor = os.open(path, flags, 0o600)
+        try:
+            mode = os.fstat(descriptor).st_mode
+        finally:
+            os.close(descriptor)
+    except OSError as exc:
+        raise _log_error(path, f"cannot be opened ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(mode):
+        kind = (
+            "a folder"
+            if stat.S_ISDIR(mode)
+            else "a named pipe"
+            if stat.S_ISFIFO(mode)
+            else "a device or socket"
+        )
+        raise _log_error(path, f"is not a file ({kind})")
 
 
 def _migrate(connection: sqlite3.Connection, path: Path) -> None:
@@ -144,8 +244,16 @@ def _migrate(connection: sqlite3.Connection, path: Path) -> None:
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
         connection.execute("COMMIT")
     except BaseException:
-        connection.execute("ROLLBACK")
+        _roll_back(connection)
         raise
+
+
+def _roll_back(connection: sqlite3.Connection) -> None:
+    """Undo the open transaction, if SQLite has not already: after a failed write (a full disk,
+    an I/O error) it rolls back itself, and a second ROLLBACK's error would hide the cause."""
+    if connection.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            connection.execute("ROLLBACK")
 
 
 def new_conversation_id() -> str:
@@ -194,7 +302,7 @@ def record(
             )
             connection.execute("COMMIT")
         except BaseException:
-            connection.execute("ROLLBACK")
+            _roll_back(connection)
             raise
 
 
@@ -218,9 +326,10 @@ def conversations(count: int, path: Path | None = None) -> list[Conversation]:
         if connection is None:
             return []
         rows = connection.execute(
-            _CONVERSATIONS + " GROUP BY c.id ORDER BY MAX(e.id) DESC LIMIT ?", (count,)
+            _CONVERSATIONS + " GROUP BY c.id ORDER BY MAX(e.id) DESC LIMIT ?",
+            (min(count, _MAX_COUNT),),
         ).fetchall()
-    return [Conversation(**dict(row)) for row in reversed(rows)]
+    return [_checked(Conversation, row, path) for row in reversed(rows)]
 
 
 def search(text: str, count: int, path: Path | None = None) -> list[Exchange]:
@@ -229,16 +338,18 @@ def search(text: str, count: int, path: Path | None = None) -> list[Exchange]:
     not UTF-8, from the command line) matches nothing: the log holds only well-formed text."""
     if repair_text(text) != text:
         return []
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    # instr, not LIKE: no wildcard to escape, and no limit on the pattern's length (LIKE takes
+    # 50,000 bytes); SQLite's lower() folds ASCII only, as LIKE does
     with opened(path, create=False) as connection:
         if connection is None:
             return []
         rows = connection.execute(
-            "SELECT * FROM exchanges WHERE prompt LIKE ?1 ESCAPE '\\' OR answer LIKE ?1 "
-            "ESCAPE '\\' OR system LIKE ?1 ESCAPE '\\' ORDER BY id DESC LIMIT ?2",
-            (pattern, count),
+            "SELECT * FROM exchanges WHERE instr(lower(prompt), lower(?1)) "
+            "OR instr(lower(answer), lower(?1)) OR instr(lower(system), lower(?1)) "
+            "ORDER BY id DESC LIMIT ?2",
+            (text, min(count, _MAX_COUNT)),
         ).fetchall()
-    return [Exchange(**dict(row)) for row in reversed(rows)]
+    return [_checked(Exchange, row, path) for row in reversed(rows)]
 
 
 def latest_conversation_id(path: Path | None = None) -> str | None:
@@ -257,7 +368,6 @@ def find_conversation(given: str, path: Path | None = None) -> str:
         raise errors.InvalidRequestError(
             f"{given!r} is not a conversation id; 'aichat logs' lists them."
         )
-    pattern = given.lower() + "%"
     with opened(path, create=False) as connection:
         ids = (
             []
@@ -265,7 +375,8 @@ def find_conversation(given: str, path: Path | None = None) -> str:
             else [
                 str(row[0])
                 for row in connection.execute(
-                    "SELECT id FROM conversations WHERE id LIKE ? LIMIT 2", (pattern,)
+                    "SELECT id FROM conversations WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2",
+                    (given.lower(),),
                 )
             ]
         )
@@ -288,7 +399,7 @@ def exchanges(conversation_id: str, path: Path | None = None) -> list[Exchange]:
         rows = connection.execute(
             "SELECT * FROM exchanges WHERE conversation_id = ? ORDER BY id", (conversation_id,)
         ).fetchall()
-    return [Exchange(**dict(row)) for row in rows]
+    return [_checked(Exchange, row, path) for row in rows]
 
 
 def history(exchanges: Sequence[Exchange]) -> list[dict[str, str]]:

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from .. import errors
+from .._messages import repair_text
 from . import _config, chat
 from ._commands import SUMMARIES
 from ._common import (
@@ -24,6 +25,7 @@ from ._common import (
     ask,
     base_url_of,
     cli_words,
+    command_line_text,
     configure_logging,
     conversation,
     exit_code_for,
@@ -101,7 +103,8 @@ def with_files(prompt: str, files: list[str]) -> str:
         fence = "```"
         while fence in text:
             fence += "`"
-        parts.append(f"{name}:\n{fence}\n{text.rstrip(chr(10))}\n{fence}")
+        # a name in another encoding is shown with U+FFFD, as a file manager would
+        parts.append(f"{repair_text(name)}:\n{fence}\n{text.rstrip(chr(10))}\n{fence}")
     return "\n\n".join([*parts, prompt])
 
 
@@ -115,7 +118,9 @@ def run(args: argparse.Namespace) -> int:
         _config.apply(args, _config.load())
         if words is None and on_terminal:
             raise errors.InvalidRequestError("give a prompt with the files: aichat -f FILE PROMPT")
-        prompt = read_prompt(words)
+        if args.system is not None:
+            command_line_text(args.system, "--system")
+        prompt = read_prompt(None if words is None else command_line_text(words, "the prompt"))
         if not prompt.strip():
             raise errors.InvalidRequestError(
                 "the prompt is empty: give it as words (aichat 'your question') or on stdin."
@@ -133,26 +138,30 @@ def run(args: argparse.Namespace) -> int:
         return fail(args, error)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+
+    def log() -> bool:
+        return log_exchange(
+            args, thread, system=system, prompt=prompt, answer=answer, base_url=base_url_of(kwargs)
+        )
+
     try:
-        if args.json:
+        if args.json:  # logged first: the id it gives must name a logged conversation
             text = json.dumps(
                 {
                     "model": answer.model,
                     "answer": answer.text,
                     "elapsed": round(answer.elapsed, 3),
                     "attempts": answer.attempts,
-                    "conversation_id": None if args.log is False else thread.id,
+                    "conversation_id": thread.id if log() else None,
                 },
                 ensure_ascii=False,
             )
             write_out(text, is_json=True)
         else:
             print_answer(answer.text, markdown=args.markdown)
+            log()
     except OutputClosedError as error:
         return report_output_closed(error)
-    log_exchange(
-        args, thread, system=system, prompt=prompt, answer=answer, base_url=base_url_of(kwargs)
-    )
     return EXIT_OK
 
 

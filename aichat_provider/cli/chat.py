@@ -26,6 +26,7 @@ from ._common import (
     add_question_flags,
     ask,
     base_url_of,
+    command_line_text,
     configure_logging,
     conversation,
     log_exchange,
@@ -85,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
             models=Aichat.models,
             default_model=Aichat.default_model,
         )
+        if args.system is not None:
+            command_line_text(args.system, "--system")
         thread = resume(args)
     except errors.InvalidRequestError as error:
         report_error(error)

@@ -12,7 +12,14 @@ from .. import errors
 from .._redact import redact_url
 from . import _config
 from ._commands import SUMMARIES
-from ._common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, report_error, shown
+from ._common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    command_line_text,
+    report_error,
+    shown,
+)
 
 __all__ = ["NAME", "SUMMARY", "configure", "run"]
 
@@ -76,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         setting = known[args.key]
         value = None
         if args.action == "set":
+            command_line_text(args.value, args.key)
             value = _config.value_from_text(setting, args.value)
             _config.check_value(setting, value)
         _config.write_key(args.key, value, path)
@@ -116,7 +124,7 @@ def _get(args: argparse.Namespace, config: dict[str, object]) -> int:
 
 
 def _edit(path: Path) -> int:
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    editor = os.environ.get("VISUAL", "").strip() or os.environ.get("EDITOR", "").strip() or "vi"
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
@@ -124,10 +132,9 @@ def _edit(path: Path) -> int:
         os.close(descriptor)
     try:
         subprocess.run([*shlex.split(editor), str(path)], check=False)  # noqa: S603
-    except OSError as exc:
-        report_error(
-            f"the editor {editor!r} cannot be started ({exc.strerror or exc}); set $EDITOR."
-        )
+    except (OSError, ValueError) as exc:  # ValueError: quotes the shell could not split
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        report_error(f"the editor {editor!r} cannot be started ({why}); set $EDITOR.")
         return EXIT_FAILURE
     try:
         _config.load(path)
