@@ -47,6 +47,9 @@ def test_the_floors_known_to_break_are_left_behind() -> None:
     assert "uvicorn[standard]==0.53" in pins  # older ones lose an upgrade request's body
     assert "shtab==1.10" in pins  # older ones have no fish completion: a traceback
     assert "tomli==2; python_version < '3.11'" in pins  # the marker is kept
+    adapters = [*TOOL.floor_pins("langchain"), *TOOL.floor_pins("g4f")]
+    assert "langchain-core==1.6" in adapters  # 1.0-1.5 lack the error kinds: import fails
+    assert "g4f[api,gui]==8.8.2" in adapters
 
 
 def test_a_requirement_without_a_floor_is_an_error(tmp_path: Path) -> None:
