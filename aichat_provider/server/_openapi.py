@@ -57,6 +57,14 @@ DESCRIBED: dict[str, tuple[str, type[BaseModel] | None, type[BaseModel] | None, 
     "/": ("The chat page", None, None, False),
     "/static/{name}": ("The chat page's files", None, None, False),
 }
+#: Query parameters of a route: Anthropic's paging of the model list (with anthropic-version).
+QUERY: dict[str, list[tuple[str, str, str]]] = {
+    "/v1/models": [
+        ("limit", "integer", "Models a page (Anthropic's SDKs; 20 unless given, 1 to 1000)."),
+        ("after_id", "string", "The page after this model id (Anthropic's SDKs)."),
+        ("before_id", "string", "The page before this model id (Anthropic's SDKs)."),
+    ]
+}
 MODELS = (
     ChatCompletionRequest,
     ChatCompletion,
@@ -125,11 +133,17 @@ def _operation(template: str, method: str, info: RouteInfo) -> dict[str, Any]:
         "operationId": f"{method.lower()}_{template.strip('/').replace('/', '_') or 'page'}",
         "responses": {"200": ok, "default": {"description": "An error", **error}},
     }
+    parameters: list[dict[str, Any]] = [
+        {"name": name, "in": "query", "schema": {"type": kind}, "description": about}
+        for name, kind, about in QUERY.get(template, [])
+    ]
     if "{" in template:
         name = template.rpartition("{")[2].rstrip("}")
-        operation["parameters"] = [
+        parameters.append(
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        ]
+        )
+    if parameters:
+        operation["parameters"] = parameters
     if request is not None:
         operation["requestBody"] = {
             "required": True,

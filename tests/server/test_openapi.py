@@ -72,6 +72,12 @@ async def test_the_description_is_valid_and_lists_every_route(
     assert chat["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ChatCompletionRequest"
     }
+    paging = spec["paths"]["/v1/models"]["get"]["parameters"]
+    assert [(p["name"], p["in"]) for p in paging] == [
+        ("limit", "query"),
+        ("after_id", "query"),
+        ("before_id", "query"),
+    ]
     assert "security" not in spec["paths"]["/health"]["get"]
     assert "security" in spec["paths"]["/metrics"]["get"]
 
