@@ -77,4 +77,4 @@ def test_without_shtab_the_hint_names_the_extra(tmp_path: Path, home: Path) -> N
     assert result.returncode == 6
     assert "completion scripts need the cli extra" in result.stderr
     assert "-m pip install" in result.stderr
-    assert "shtab>=1.7" in result.stderr
+    assert "'shtab>=" in result.stderr  # the floor pyproject.toml declares, whatever it is
