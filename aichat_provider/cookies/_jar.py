@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING
 
 from ._values import check_cookie
@@ -132,6 +133,12 @@ class Selected:
             )
         if skipped.get(OTHER_PATH):
             return f"its cookies for {host} belong to other paths than /api/text"
+        if skipped.get(TOO_WIDE):
+            domains = ", .".join(sorted(set(skipped[TOO_WIDE]))[:3])
+            return (
+                f"its cookies for {host} are set for all of .{domains}, which a browser never "
+                f"sends; export them again from a browser logged in to {host}"
+            )
         if skipped.get(OTHER_HOST):
             domains = ", ".join(sorted(set(skipped[OTHER_HOST]))[:3])
             return f"it has cookies only for {domains}, not for {host}; check base_url"
@@ -140,6 +147,8 @@ class Selected:
 
 #: Why a cookie was not sent (the keys of ``Selected.skipped``).
 EXPIRED, HTTPS_ONLY, OTHER_PATH, OTHER_HOST = "expired", "https", "path", "host"
+#: Set for a whole top-level domain or public suffix (``.org``), so for other sites too.
+TOO_WIDE = "suffix"
 
 
 def _policy() -> DefaultCookiePolicy:
@@ -169,6 +178,7 @@ def select_cookies(
     numeric = _is_ip(host)
     jar = CookieJar(_policy())
     originals: list[Cookie] = []
+    too_wide: set[int] = set()
     for cookie in cookies:
         if cookie.value is None:
             continue
@@ -182,6 +192,9 @@ def select_cookies(
             domain = jar_host if domain == bare else "." + jar_host
         elif numeric:
             domain = "!" + bare  # no domain cookie ever goes to an IP address
+        elif _too_wide(cookie, bare, jar_host, request):
+            domain = "!" + bare
+            too_wide.add(len(originals))
         jar.set_cookie(_stand_in(cookie, domain, f"c{len(originals)}", any_path))
         originals.append(cookie)
     if not originals:
@@ -204,10 +217,33 @@ def select_cookies(
         expiries[name] = _expiry(cookie)
     skipped: dict[str, list[str]] = {}
     for index, cookie in enumerate(originals):
-        if index not in sent:
+        if index in too_wide:
+            skipped.setdefault(TOO_WIDE, []).append(cookie.domain.lstrip(".").lower())
+        elif index not in sent:
             reason, label = _why_not_sent(cookie, request, host)
             skipped.setdefault(reason, []).append(label)
     return Selected(values, expiries, skipped)
+
+
+def _too_wide(cookie: Cookie, bare: str, jar_host: str, request: urllib.request.Request) -> bool:
+    """Whether a domain cookie that is not the host's own would reach it only through a rule no
+    browser has: one for a whole top-level domain (``.org``) or a ``co.uk``-style suffix, which
+    the standard library's strict policy would never have stored, or, for a dotless host (which
+    http.cookiejar calls ``localhost.local``), one for ``.local`` or a name under it."""
+    domain_cookie = cookie.domain.startswith(".") or bool(cookie.domain_specified)
+    if not domain_cookie or not ("." + jar_host).endswith("." + bare):
+        return False  # a host-only cookie, or another site's: the policy keeps it back
+    if "." not in jar_host.removesuffix(".local"):
+        return True  # a dotless host has no parent domain
+    probe = make_cookie("n", "", domain=bare, host_only=False)
+    return not _strict_policy().set_ok_domain(probe, request)
+
+
+@cache
+def _strict_policy() -> DefaultCookiePolicy:
+    from http.cookiejar import DefaultCookiePolicy
+
+    return DefaultCookiePolicy(strict_domain=True)
 
 
 def _why_not_sent(cookie: Cookie, request: urllib.request.Request, host: str) -> tuple[str, str]:

@@ -186,3 +186,26 @@ async def test_a_file_that_changed_is_read_again(
     cookies_file_cache.recheck(path)
     assert await sent_with(path, service) == {"session": "second-value"}
     assert file_parses.calls == 2
+
+
+async def test_a_cookie_for_a_whole_top_level_domain_does_not_reach_the_service(
+    tmp_path: Path, service: StandInService
+) -> None:
+    """curl resolves ``chat.localhost`` to 127.0.0.1: a ``.localhost`` cookie (every site under
+    that top-level domain) stays behind there, and a ``.local`` one for the dotless
+    ``localhost`` (which is the ``.localhost`` cookie's own host)."""
+    path = tmp_path / "cookies.txt"
+    path.write_text(
+        ".localhost\tTRUE\t/\tFALSE\t0\twide\tw\n"
+        "chat.localhost\tFALSE\t/\tFALSE\t0\tsession\ts\n"
+        ".local\tTRUE\t/\tFALSE\t0\tmdns\tm\n"
+        "localhost\tFALSE\t/\tFALSE\t0\tlocal_session\tl\n"
+    )
+    for base_url, expected in [
+        (f"http://chat.localhost:{service.port}", {"session": "s"}),
+        (f"http://localhost:{service.port}", {"wide": "w", "local_session": "l"}),
+    ]:
+        await Aichat.create_async(
+            "", USER, cookies_file=path, base_url=base_url, browser=[], max_retries=0
+        )
+        assert service.requests[-1].cookies == expected
