@@ -256,7 +256,7 @@ def _why_not_sent(cookie: Cookie, request: urllib.request.Request, host: str) ->
     expiry = _expiry(cookie)
     if expiry is not None and expiry <= time.time():
         return EXPIRED, str(cookie.name)
-    if cookie.secure and request.type != "https":
+    if _secure(cookie) and request.type != "https":
         return HTTPS_ONLY, str(cookie.name)
     return OTHER_PATH, str(cookie.name)
 
@@ -280,6 +280,13 @@ def _expiry(cookie: Cookie) -> float | None:
         return None
 
 
+def _secure(cookie: Cookie) -> bool:
+    """Whether ``cookie`` goes over https only: its Secure flag, or a ``__Secure-`` or ``__Host-``
+    name (RFC 6265bis: a browser stores those only with the flag, whatever an export wrote)."""
+    name = cookie.name.lower() if isinstance(cookie.name, str) else ""
+    return bool(cookie.secure) or name.startswith(("__secure-", "__host-"))
+
+
 def _stand_in(cookie: Cookie, domain: str, value: str, any_path: bool) -> Cookie:
     from http.cookiejar import Cookie
 
@@ -295,7 +302,7 @@ def _stand_in(cookie: Cookie, domain: str, value: str, any_path: bool) -> Cookie
         cookie.domain_initial_dot,
         "/" if any_path else cookie.path or "/",
         cookie.path_specified,
-        bool(cookie.secure),
+        _secure(cookie),
         None if expires is None else int(expires),
         cookie.discard,
         None,

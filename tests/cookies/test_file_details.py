@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from aichat_provider import Aichat
+from aichat_provider import Aichat, errors
 from aichat_provider.cookies._store import data_dir, load_login, save_login, store_path
 from aichat_provider.testing import StandInService
 from support.secrets import SECRET_COOKIE, USER
@@ -320,3 +320,21 @@ def test_a_store_folder_others_can_read_is_closed_before_the_login_is_written(
         browser=None,
     )
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize(
+    "name", ["__Secure-next-auth.session-token", "__Host-session", "__secure-x"]
+)
+async def test_a_cookie_whose_name_says_secure_never_goes_over_plain_http(
+    name: str, tmp_path: Path, service: StandInService, tls_service: StandInService
+) -> None:
+    """A ``__Secure-`` or ``__Host-`` cookie exists only with the Secure flag (browsers match the
+    prefix in any case): a hand-written export that left the flag out must not send it in clear."""
+    path = tmp_path / "cookies.json"
+    path.write_text(json.dumps([{"name": name, "value": SECRET_COOKIE, "domain": "127.0.0.1"}]))
+    with pytest.raises(errors.MissingCookiesError) as caught:
+        await sent(service, service.base_url, cookies_file=path)
+    assert service.requests == []
+    assert SECRET_COOKIE not in str(caught.value)
+    await sent(tls_service, tls_service.base_url, cookies_file=path, verify=tls_service.ca_path)
+    assert tls_service.requests[-1].cookies == {name: SECRET_COOKIE}

@@ -277,3 +277,20 @@ def test_a_hand_built_jar_cookie_for_a_top_level_domain_is_never_sent() -> None:
     assert selected.skipped == {"suffix": ["org"], "host": ["other.example"]}
     local = select_cookies([other], "http://localhost:8/api/text")
     assert local.skipped == {"host": ["other.example"]}
+
+
+def test_a_secure_or_host_prefix_makes_a_cookie_secure() -> None:
+    """RFC 6265bis: ``__Secure-`` and ``__Host-`` cookies (the prefix in any case) are Secure."""
+    cookies = [
+        make_cookie("__Secure-a", "1", domain="h.example"),
+        make_cookie("__HOST-b", "2", domain="h.example"),
+        make_cookie("plain", "3", domain="h.example"),
+    ]
+    over_http = select_cookies(cookies, "http://h.example/api/text")
+    assert over_http.values == {"plain": "3"}
+    assert over_http.skipped == {"https": ["__Secure-a", "__HOST-b"]}
+    assert sent("https://h.example/api/text", *cookies) == {
+        "__Secure-a": "1",
+        "__HOST-b": "2",
+        "plain": "3",
+    }
