@@ -477,3 +477,39 @@ async def test_browser_cookies_are_read_again_once_the_cache_time_is_up(
     await Aichat.create_async("", USER, **call)  # after it: the profile is read again
     assert [r.cookies["session"] for r in local_service.requests] == ["first", "first", "second"]
     assert browser_reads.calls == 2
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (
+            "127.0.0.1\tFALSE\t/\tFALSE\t1000000\tsession\t{secret}",
+            "its cookies for 127.0.0.1 have expired (session); export them again while logged in "
+            "to 127.0.0.1",
+        ),
+        (
+            "127.0.0.1\tFALSE\t/\tTRUE\t0\tsession\t{secret}",
+            "its cookies for 127.0.0.1 are Secure (sent over https only) and base_url uses http; "
+            "use the https:// address",
+        ),
+        (
+            "elsewhere.example\tFALSE\t/\tFALSE\t0\tsession\t{secret}",
+            "it has cookies only for elsewhere.example, not for 127.0.0.1; check base_url",
+        ),
+    ],
+    ids=["expired", "secure", "other-host"],
+)
+async def test_a_cookies_file_says_why_its_cookies_stay_behind(
+    line: str, reason: str, tmp_path: Path, service: StandInService
+) -> None:
+    """As the store and the browsers do: "has no cookies" would send the user looking for a
+    file that does hold them, expired, Secure or for another host."""
+    path = tmp_path / "cookies.txt"
+    path.write_text(line.format(secret=SECRET_COOKIE) + "\n")
+    with pytest.raises(errors.MissingCookiesError) as caught:
+        await Aichat.create_async(
+            "", USER, cookies_file=path, base_url=service.base_url, browser=[], max_retries=0
+        )
+    assert caught.value.reasons == {"cookies_file": f"{str(path)!r}: {reason}"}
+    assert_no_secrets(exposed_text(caught.value))
+    assert service.requests == []
