@@ -209,3 +209,35 @@ async def test_a_cookie_for_a_whole_top_level_domain_does_not_reach_the_service(
             "", USER, cookies_file=path, base_url=base_url, browser=[], max_retries=0
         )
         assert service.requests[-1].cookies == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "shown"),
+    [("session", 4097 - len("session"), "'session'"), ("n" * 5000, 1, "a name of 5000 characters")],
+    ids=["long-value", "long-name"],
+)
+async def test_a_cookie_longer_than_a_browser_keeps_is_refused_before_sending(
+    name: str, size: int, shown: str, tmp_path: Path, service: StandInService
+) -> None:
+    """Browsers keep a cookie's name and value up to 4096 bytes: a longer one (a value pasted
+    twice, a broken export) failed only at the server, as 'curl error 52: Empty reply from
+    server ... check the network'."""
+    path = tmp_path / "cookies.json"
+    path.write_text(json.dumps([{"name": name, "value": "v" * size, "domain": "127.0.0.1"}]))
+    with pytest.raises(errors.InvalidRequestError) as caught:
+        await sent_with(path, service)
+    assert str(caught.value) == (
+        f"cookies file {str(path)!r}: cookie {shown} is {len(name) + size} bytes long (name and "
+        "value), over the 4096 a browser keeps; export the cookies again."
+    )
+    assert service.requests == []
+    for cookies in ({name: "v" * size}, f"{name}={'v' * size}"):
+        with pytest.raises(errors.InvalidRequestError, match="over the 4096 a browser keeps"):
+            await Aichat.create_async("", USER, cookies=cookies, base_url=service.base_url)
+    assert service.requests == []
+
+
+async def test_a_cookie_of_4096_bytes_is_sent(tmp_path: Path, service: StandInService) -> None:
+    path = tmp_path / "cookies.json"
+    path.write_text(json.dumps([{"name": "s", "value": "v" * 4095, "domain": "127.0.0.1"}]))
+    assert await sent_with(path, service) == {"s": "v" * 4095}
