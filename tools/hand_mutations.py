@@ -313,8 +313,8 @@ MUTATIONS: tuple[tuple[str, str, str, str, str], ...] = (
         "files-har-request-not-secure",
         FILES,
         "cookies a HAR saw sent over https are kept as not Secure",
-        'secure = isinstance(url, str) and url.lower().startswith("https:")',
-        "secure = False",
+        "host_only=True, secure=request.https)",
+        "host_only=True, secure=False)",
     ),
     # --- cookies/_store.py ---------------------------------------------------------------------
     (
