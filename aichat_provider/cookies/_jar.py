@@ -203,15 +203,18 @@ def select_cookies(
     header = request.get_header("Cookie") or ""
     values: dict[str, str] = {}
     expiries: dict[str, float | None] = {}
-    sent: set[int] = set()
-    for part in header.split("; "):
-        placeholder = part.rpartition("=")[2]
-        if not placeholder.startswith("c"):
-            continue
-        sent.add(int(placeholder[1:]))
-        cookie = originals[int(placeholder[1:])]
+    sent = {
+        int(placeholder[1:])
+        for part in header.split("; ")
+        if (placeholder := part.rpartition("=")[2]).startswith("c")
+    }
+    # A browser sends the longer path first, then the older cookie, which an export lists
+    # first (the jar would order by the first domain it saw instead).
+    paths = {index: "/" if any_path else originals[index].path or "/" for index in sent}
+    for index in sorted(sent, key=lambda index: (-len(paths[index]), index)):
+        cookie = originals[index]
         if cookie.name in values:
-            continue  # the same name for a shorter path: the longest path is sent first
+            continue  # the same name, sent after the one a server reads
         name, value = check_cookie(cookie.name, cookie.value, where=where)
         values[name] = value
         expiries[name] = _expiry(cookie)

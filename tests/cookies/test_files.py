@@ -241,3 +241,19 @@ async def test_a_cookie_of_4096_bytes_is_sent(tmp_path: Path, service: StandInSe
     path = tmp_path / "cookies.json"
     path.write_text(json.dumps([{"name": "s", "value": "v" * 4095, "domain": "127.0.0.1"}]))
     assert await sent_with(path, service) == {"s": "v" * 4095}
+
+
+async def test_of_two_cookies_of_one_name_the_first_listed_reaches_the_service(
+    tmp_path: Path, service: StandInService
+) -> None:
+    """An export lists the older cookie first, as the browser sends it first; the order of the
+    domains in the file does not change that."""
+    path = tmp_path / "cookies.txt"
+    path.write_text(
+        ".chat.localhost\tTRUE\t/\tFALSE\t0\ttheme\tdark\n"
+        "chat.localhost\tFALSE\t/\tFALSE\t0\tsession\tfirst\n"
+        ".chat.localhost\tTRUE\t/\tFALSE\t0\tsession\tsecond\n"
+    )
+    base_url = f"http://chat.localhost:{service.port}"
+    await Aichat.create_async("", USER, cookies_file=path, base_url=base_url, browser=[])
+    assert service.requests[-1].cookies == {"theme": "dark", "session": "first"}

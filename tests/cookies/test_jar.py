@@ -294,3 +294,27 @@ def test_a_secure_or_host_prefix_makes_a_cookie_secure() -> None:
         "__HOST-b": "2",
         "plain": "3",
     }
+
+
+def test_of_two_cookies_of_one_name_the_longer_path_then_the_first_listed_is_sent() -> None:
+    """As a browser orders them (and chrome.cookies.getAll lists them): the longer path first,
+    then the older, which an export lists first; whichever domain the file names first."""
+    theme = make_cookie("theme", "dark", domain=".h.example")
+    first = make_cookie("session", "first", domain="h.example")
+    second = make_cookie("session", "second", domain=".h.example")
+    longer = make_cookie("session", "longer", domain=".h.example", path="/api")
+    assert sent("http://h.example/api/text", theme, first, second) == {
+        "theme": "dark",
+        "session": "first",
+    }
+    assert sent("http://h.example/api/text", second, first) == {"session": "second"}
+    # the same domain, path and name: the later one replaces the earlier, as in a browser
+    replaced = make_cookie("session", "replaced", domain=".h.example")
+    assert sent("http://h.example/api/text", theme, replaced, second) == {
+        "theme": "dark",
+        "session": "second",
+    }
+    assert sent("http://h.example/api/text", theme, first, second, longer) == {
+        "session": "longer",
+        "theme": "dark",
+    }
