@@ -208,8 +208,8 @@ MUTATIONS: tuple[tuple[str, str, str, str, str], ...] = (
         "files-bom-kept",
         FILES,
         "a cookies file saved with a UTF-8 BOM loses its first line",
-        'return data.decode("utf-8-sig")',
-        'return data.decode("utf-8")',
+        'else "utf-8-sig"',
+        'else "utf-8"',
     ),
     (
         "files-subdomains-inverted",

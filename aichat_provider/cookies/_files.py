@@ -65,10 +65,14 @@ def read_text_file(path: Path, *, what: str, limit: int = MAX_COOKIES_FILE_BYTES
         raise InvalidRequestError(
             f"{where} is over {limit // (1024 * 1024)} MiB; a cookies file is far smaller."
         )
+    # UTF-16 with its byte order mark is what Windows PowerShell 5 redirects a command into.
+    encoding = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
     try:
-        return data.decode("utf-8-sig")
+        return data.decode(encoding)
     except UnicodeDecodeError:
-        raise InvalidRequestError(f"{where} is not UTF-8 text.") from None
+        raise InvalidRequestError(
+            f"{where} is not UTF-8 text; save it as UTF-8 (or export the cookies again)."
+        ) from None
 
 
 def _read_at_most(descriptor: int, size: int) -> bytes:

@@ -143,7 +143,7 @@ async def test_an_export_whose_value_lost_its_tab(tmp_path: Path, service: Stand
 
 @pytest.mark.parametrize(
     ("content", "phrase"),
-    [(b"\xff\xfe\x00garbage", "not UTF-8 text"), (b"{not json", "neither valid JSON")],
+    [(b"\xc3\x28\x00garbage", "not UTF-8 text"), (b"{not json", "neither valid JSON")],
 )
 async def test_a_file_that_is_not_text_or_not_json(
     content: bytes, phrase: str, tmp_path: Path, service: StandInService
@@ -257,3 +257,30 @@ async def test_of_two_cookies_of_one_name_the_first_listed_reaches_the_service(
     base_url = f"http://chat.localhost:{service.port}"
     await Aichat.create_async("", USER, cookies_file=path, base_url=base_url, browser=[])
     assert service.requests[-1].cookies == {"theme": "dark", "session": "first"}
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+async def test_a_file_saved_as_utf16_with_its_byte_order_mark_is_read(
+    encoding: str, tmp_path: Path, service: StandInService
+) -> None:
+    """Windows PowerShell 5 writes ``>`` and ``Out-File`` as UTF-16 with a byte order mark and
+    CRLF line ends: the file was refused as 'not UTF-8 text', with no way out named."""
+    path = tmp_path / "cookies.txt"
+    text = "# Netscape HTTP Cookie File\r\n127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\ts\r\n"
+    bom = "" if encoding == "utf-16" else "\ufeff"  # the plain codec writes its own
+    path.write_bytes((bom + text).encode(encoding))
+    assert await sent_with(path, service) == {"session": "s"}
+
+
+async def test_a_file_in_another_encoding_says_to_save_it_as_utf8(
+    tmp_path: Path, service: StandInService
+) -> None:
+    path = tmp_path / "cookies.txt"
+    path.write_bytes("127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tcaf\u00e9\n".encode("latin-1"))
+    with pytest.raises(errors.InvalidRequestError) as caught:
+        await sent_with(path, service)
+    assert str(caught.value) == (
+        f"cookies file {str(path)!r} is not UTF-8 text; save it as UTF-8 (or export the cookies "
+        "again)."
+    )
+    assert service.requests == []
