@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from aichat_provider import Aichat, errors
-from aichat_provider.testing import StandInService
+from aichat_provider.testing import Reply, StandInService
 from support.calls import Counted
-from support.secrets import USER
+from support.secrets import SECRET_COOKIE, USER, assert_no_secrets, exposed_text
 
 API = "http://127.0.0.1/api/text"
 
@@ -284,3 +284,38 @@ async def test_a_file_in_another_encoding_says_to_save_it_as_utf8(
         "again)."
     )
     assert service.requests == []
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+async def test_cookies_from_a_file_never_follow_a_redirect_to_another_server(
+    status: int, tmp_path: Path, tls_service: StandInService
+) -> None:
+    """The service over https redirects to another host, over https (its CA trusted too, so a
+    followed redirect would arrive) and over http: neither sees a request."""
+    path = tmp_path / "cookies.txt"
+    path.write_text(f"127.0.0.1\tFALSE\t/\tTRUE\t0\tsession\t{SECRET_COOKIE}\n")
+    with StandInService(tls=True) as other_tls, StandInService() as other_plain:
+        both = tmp_path / "both-cas.pem"
+        assert tls_service.ca_path
+        assert other_tls.ca_path
+        both.write_text(Path(tls_service.ca_path).read_text() + Path(other_tls.ca_path).read_text())
+        for target in (
+            f"https://localhost:{other_tls.port}/api/text",
+            f"http://localhost:{other_plain.port}/api/text",
+        ):
+            tls_service.push(Reply.redirect(target, status))
+            with pytest.raises(errors.ResponseStatusError) as caught:
+                await Aichat.create_async(
+                    "",
+                    USER,
+                    cookies_file=path,
+                    base_url=tls_service.base_url,
+                    verify=str(both),
+                    browser=[],
+                    max_retries=0,
+                )
+            assert caught.value.status_code == status
+            assert_no_secrets(exposed_text(caught.value))
+            assert tls_service.requests[-1].cookies == {"session": SECRET_COOKIE}
+        assert other_tls.requests == []
+        assert other_plain.requests == []
