@@ -12,6 +12,7 @@ import errno
 import json
 import math
 import os
+import re
 import stat
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
@@ -27,6 +28,7 @@ if TYPE_CHECKING:  # imported when a file is read: see _jar
     from http.cookiejar import Cookie, DefaultCookiePolicy
 
 MAX_COOKIES_FILE_BYTES = 10 * 1024 * 1024
+_IPV6_LINE = re.compile(r"\[[0-9A-Fa-f:.]*\]\s")
 
 
 def read_text_file(path: Path, *, what: str, limit: int = MAX_COOKIES_FILE_BYTES) -> str:
@@ -102,7 +104,9 @@ def parse_cookies_text(
 ) -> list[Cookie]:
     """Every cookie in a cookies file's text, whatever its format (``url``: the API URL the
     cookies are read for, which a HAR recording's later entries are followed for)."""
-    if text.lstrip().startswith(("[", "{")):
+    start = text.lstrip()
+    # A cookies.txt line for an IPv6 address starts with "[" too: "[::1]<tab>FALSE<tab>...".
+    if start.startswith("{") or (start.startswith("[") and not _IPV6_LINE.match(start)):
         return list(parse_json_cookies(text, where=where, url=url))
     return list(parse_netscape_cookies(text, where=where))
 

@@ -188,8 +188,9 @@ def select_cookies(
         if not domain.strip("."):
             domain = host  # a cookie that names no domain is meant for the host asked about
         bare = domain.lstrip(".").strip("[]").lower()
+        # The host's own cookie, however written ("[::1]" as Chrome keeps an IPv6 host).
         if bare == host:
-            domain = jar_host if domain == bare else "." + jar_host
+            domain = "." + jar_host if domain.startswith(".") else jar_host
         elif numeric:
             domain = "!" + bare  # no domain cookie ever goes to an IP address
         elif _too_wide(cookie, bare, jar_host, request):

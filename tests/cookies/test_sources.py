@@ -513,3 +513,25 @@ async def test_a_cookies_file_says_why_its_cookies_stay_behind(
     assert caught.value.reasons == {"cookies_file": f"{str(path)!r}: {reason}"}
     assert_no_secrets(exposed_text(caught.value))
     assert service.requests == []
+
+
+async def test_chrome_cookies_of_an_ipv6_address_reach_it(
+    home: Path, without_dbus: None, tmp_path: Path
+) -> None:
+    """Chrome keeps the cookies of ``http://[::1]:port`` under ``[::1]``, brackets and all (as its
+    exports name them): they were taken for another host's ("only for [::1], not for ::1; check
+    base_url"), and a cookies.txt starting with "[::1]" for a broken JSON file."""
+    build_chrome_profile(home, [Cookie("[::1]", "session", SECRET_COOKIE)])
+    export = tmp_path / "cookies.json"
+    export.write_text(json.dumps([{"name": "from_file", "value": "f", "domain": "[::1]"}]))
+    with StandInService(host="::1") as service:
+        base_url = f"http://[::1]:{service.port}"
+        await Aichat.create_async("", USER, browser="chrome", base_url=base_url, max_retries=0)
+        assert service.requests[-1].cookies == {"session": SECRET_COOKIE}
+        await Aichat.create_async("", USER, cookies_file=export, base_url=base_url, browser=[])
+        assert service.requests[-1].cookies == {"from_file": "f"}
+        # a cookies.txt written from such an export starts with "[": it is no JSON list
+        netscape = tmp_path / "cookies.txt"
+        netscape.write_text("[::1]\tFALSE\t/\tFALSE\t0\tfrom_txt\tt\n")
+        await Aichat.create_async("", USER, cookies_file=netscape, base_url=base_url, browser=[])
+        assert service.requests[-1].cookies == {"from_txt": "t"}
