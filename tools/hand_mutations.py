@@ -208,8 +208,8 @@ MUTATIONS: tuple[tuple[str, str, str, str, str], ...] = (
         "files-bom-kept",
         FILES,
         "a cookies file saved with a UTF-8 BOM loses its first line",
-        'return data.decode("utf-8-sig")',
-        'return data.decode("utf-8")',
+        'else "utf-8-sig"',
+        'else "utf-8"',
     ),
     (
         "files-subdomains-inverted",
@@ -313,8 +313,8 @@ MUTATIONS: tuple[tuple[str, str, str, str, str], ...] = (
         "files-har-request-not-secure",
         FILES,
         "cookies a HAR saw sent over https are kept as not Secure",
-        'secure = isinstance(url, str) and url.lower().startswith("https:")',
-        "secure = False",
+        "host_only=True, secure=request.https)",
+        "host_only=True, secure=False)",
     ),
     # --- cookies/_store.py ---------------------------------------------------------------------
     (

@@ -12,11 +12,12 @@ import errno
 import json
 import math
 import os
+import re
 import stat
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit
 
 from ..errors import InvalidRequestError
@@ -27,6 +28,7 @@ if TYPE_CHECKING:  # imported when a file is read: see _jar
     from http.cookiejar import Cookie, DefaultCookiePolicy
 
 MAX_COOKIES_FILE_BYTES = 10 * 1024 * 1024
+_IPV6_LINE = re.compile(r"\[[0-9A-Fa-f:.]*\]\s")
 
 
 def read_text_file(path: Path, *, what: str, limit: int = MAX_COOKIES_FILE_BYTES) -> str:
@@ -65,10 +67,14 @@ def read_text_file(path: Path, *, what: str, limit: int = MAX_COOKIES_FILE_BYTES
         raise InvalidRequestError(
             f"{where} is over {limit // (1024 * 1024)} MiB; a cookies file is far smaller."
         )
+    # UTF-16 with its byte order mark is what Windows PowerShell 5 redirects a command into.
+    encoding = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
     try:
-        return data.decode("utf-8-sig")
+        return data.decode(encoding)
     except UnicodeDecodeError:
-        raise InvalidRequestError(f"{where} is not UTF-8 text.") from None
+        raise InvalidRequestError(
+            f"{where} is not UTF-8 text; save it as UTF-8 (or export the cookies again)."
+        ) from None
 
 
 def _read_at_most(descriptor: int, size: int) -> bytes:
@@ -90,13 +96,18 @@ def read_cookies_file(path: Path, url: str) -> Selected:
     """Read any supported cookies file and keep the cookies a browser would send to ``url``."""
     where = f"cookies file {str(path)!r}"
     text = read_text_file(path, what="cookies file")
-    return select_cookies(parse_cookies_text(text, where=where), url, where=where)
+    return select_cookies(parse_cookies_text(text, where=where, url=url), url, where=where)
 
 
-def parse_cookies_text(text: str, *, where: str = "cookies file") -> list[Cookie]:
-    """Every cookie in a cookies file's text, whatever its format."""
-    if text.lstrip().startswith(("[", "{")):
-        return list(parse_json_cookies(text, where=where))
+def parse_cookies_text(
+    text: str, *, where: str = "cookies file", url: str | None = None
+) -> list[Cookie]:
+    """Every cookie in a cookies file's text, whatever its format (``url``: the API URL the
+    cookies are read for, which a HAR recording's later entries are followed for)."""
+    start = text.lstrip()
+    # A cookies.txt line for an IPv6 address starts with "[" too: "[::1]<tab>FALSE<tab>...".
+    if start.startswith("{") or (start.startswith("[") and not _IPV6_LINE.match(start)):
+        return list(parse_json_cookies(text, where=where, url=url))
     return list(parse_netscape_cookies(text, where=where))
 
 
@@ -131,7 +142,9 @@ def parse_netscape_cookies(text: str, *, where: str = "cookies file") -> Iterato
         )
 
 
-def parse_json_cookies(text: str, *, where: str = "cookies file") -> Iterator[Cookie]:
+def parse_json_cookies(
+    text: str, *, where: str = "cookies file", url: str | None = None
+) -> Iterator[Cookie]:
     """A JSON cookie export: a list of ``{"name", "value", "domain", ...}`` objects (browser
     add-ons, Selenium), Playwright's storage state (``{"cookies": [...]}``) or a HAR file."""
     try:
@@ -141,7 +154,7 @@ def parse_json_cookies(text: str, *, where: str = "cookies file") -> Iterator[Co
             f"{where} is neither valid JSON nor a cookies.txt file."
         ) from None
     if isinstance(data, dict) and isinstance(data.get("log"), dict):
-        yield from _har_cookies(data["log"], where)
+        yield from _har_cookies(data["log"], where, url)
         return
     if isinstance(data, dict) and isinstance(data.get("cookies"), list):
         data = data["cookies"]
@@ -218,9 +231,12 @@ def _iso_expiry(raw: str, at: str, key: str) -> float | None:
     return normalise_expiry(seconds) if math.isfinite(seconds) else None
 
 
-def _har_cookies(log: Mapping[str, object], where: str) -> Iterator[Cookie]:
+def _har_cookies(log: Mapping[str, object], where: str, target: str | None) -> Iterator[Cookie]:
     """Cookies a HAR recording saw: those each request sent (for its own host, path /) and
-    those each response set, stored as a browser would have stored them. Later entries win.
+    those each response set, stored as a browser would have stored them. Later entries win:
+    of the cookies that go to ``target`` (the API URL), one that a later request would have
+    sent but did not (it sent another value under the name) is gone, and one a request sent is
+    replaced by a later response's cookie of its name that would have gone with that request.
 
     A HAR holds every site a page talked to: a response from another site must not choose the
     API host's cookies (session fixation), so each entry counts only for its own host.
@@ -228,6 +244,7 @@ def _har_cookies(log: Mapping[str, object], where: str) -> Iterator[Cookie]:
     entries = log.get("entries")
     if not isinstance(entries, list):
         raise InvalidRequestError(f"{where}: a HAR file needs a 'log.entries' list.")
+    held = _HeldCookies(target)
     for index, entry in enumerate(entries):
         at = f"{where}, entry {index}"
         if not isinstance(entry, dict):
@@ -240,14 +257,104 @@ def _har_cookies(log: Mapping[str, object], where: str) -> Iterator[Cookie]:
         host = _host(url) if isinstance(url, str) else ""
         if not host:
             continue
-        secure = isinstance(url, str) and url.lower().startswith("https:")
-        for name, value in _request_cookies(request, at):
-            yield make_cookie(name, value, domain=host, host_only=True, secure=secure)
+        assert isinstance(url, str)  # _host found a host in it
+        held.sent(url, host, list(_request_cookies(request, at)))
         if isinstance(response, dict):
             for item in _list(response.get("cookies")):
-                cookie = _response_cookie(item, f"{at}, response cookie", str(url), host)
+                cookie = _response_cookie(item, f"{at}, response cookie", url, host)
                 if cookie is not None:
-                    yield cookie
+                    held.set(cookie)
+    return held.cookies()
+
+
+class _Request(NamedTuple):
+    """Where a request went: what decides which cookies a browser sends with it."""
+
+    host: str
+    path: str
+    https: bool
+
+    @classmethod
+    def of(cls, url: str) -> _Request:
+        parts = urlsplit(url)
+        https = parts.scheme.lower() in ("https", "wss")
+        return cls((parts.hostname or "").lower(), parts.path or "/", https)
+
+    def gets(self, cookie: Cookie) -> bool:
+        """Whether a browser holding ``cookie`` sends it with this request (RFC 6265 5.4:
+        domain, path and Secure)."""
+        if cookie.secure and not self.https:
+            return False
+        bare = cookie.domain.lstrip(".")
+        if self.host != bare and not (
+            cookie.domain.startswith(".") and self.host.endswith("." + bare)
+        ):
+            return False
+        own = cookie.path or "/"
+        return self.path == own or self.path.startswith(own if own.endswith("/") else own + "/")
+
+
+class _HeldCookies:
+    """The cookies a browser holds while a HAR recording goes on, in the order they came.
+
+    Only those that go to the target URL are followed (name -> domain and path -> where they
+    sit and the request that sent them): a few per name, so a recording is read in linear time.
+    """
+
+    def __init__(self, target: str | None) -> None:
+        self._held: list[Cookie | None] = []  # None once gone
+        self._target = None if target is None else _Request.of(target)
+        self._live: dict[str, dict[tuple[str, str], tuple[int, _Request | None]]] = {}
+
+    def sent(self, url: str, host: str, cookies: list[tuple[str, str]]) -> None:
+        """A request to ``url`` sent ``cookies``: what the browser held for it under their names."""
+        if not cookies:
+            return
+        request = _Request.of(url)
+        values: dict[str, set[str]] = {}
+        for name, value in cookies:
+            values.setdefault(name, set()).add(value)
+        for name, sent in values.items():
+            for key, (cookie, _) in self._following(name):
+                if request.gets(cookie) and cookie.value not in sent:
+                    self._forget(name, key)
+        for name, value in cookies:
+            cookie = make_cookie(name, value, domain=host, host_only=True, secure=request.https)
+            self._add(cookie, request)
+
+    def set(self, cookie: Cookie) -> None:
+        """A response set ``cookie``: it replaces what earlier requests it would have gone with
+        sent under its name."""
+        name = str(cookie.name)
+        for key, (_, sent_by) in self._following(name):
+            if sent_by is not None and sent_by.gets(cookie):
+                self._forget(name, key)
+        self._add(cookie, None)
+
+    def _following(self, name: str) -> list[tuple[tuple[str, str], tuple[Cookie, _Request | None]]]:
+        """The followed cookies ``name`` (by domain and path) and the request that sent each."""
+        held = self._held
+        return [
+            (key, (cookie, sent_by))
+            for key, (index, sent_by) in self._live.get(name, {}).items()
+            if (cookie := held[index]) is not None
+        ]
+
+    def _forget(self, name: str, key: tuple[str, str]) -> None:
+        index, _ = self._live[name].pop(key)
+        self._held[index] = None
+
+    def _add(self, cookie: Cookie, by: _Request | None) -> None:
+        if self._target is not None and self._target.gets(cookie):
+            live = self._live.setdefault(str(cookie.name), {})
+            key = (cookie.domain, cookie.path)
+            if key in live:  # the same domain, path and name: it replaces the earlier cookie
+                self._held[live[key][0]] = None
+            live[key] = (len(self._held), by)
+        self._held.append(cookie)
+
+    def cookies(self) -> Iterator[Cookie]:
+        return (cookie for cookie in self._held if cookie is not None)
 
 
 def _response_cookie(item: object, at: str, url: str, host: str) -> Cookie | None:

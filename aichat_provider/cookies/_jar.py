@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING
 
 from ._values import check_cookie
@@ -132,6 +133,12 @@ class Selected:
             )
         if skipped.get(OTHER_PATH):
             return f"its cookies for {host} belong to other paths than /api/text"
+        if skipped.get(TOO_WIDE):
+            domains = ", .".join(sorted(set(skipped[TOO_WIDE]))[:3])
+            return (
+                f"its cookies for {host} are set for all of .{domains}, which a browser never "
+                f"sends; export them again from a browser logged in to {host}"
+            )
         if skipped.get(OTHER_HOST):
             domains = ", ".join(sorted(set(skipped[OTHER_HOST]))[:3])
             return f"it has cookies only for {domains}, not for {host}; check base_url"
@@ -140,6 +147,8 @@ class Selected:
 
 #: Why a cookie was not sent (the keys of ``Selected.skipped``).
 EXPIRED, HTTPS_ONLY, OTHER_PATH, OTHER_HOST = "expired", "https", "path", "host"
+#: Set for a whole top-level domain or public suffix (``.org``), so for other sites too.
+TOO_WIDE = "suffix"
 
 
 def _policy() -> DefaultCookiePolicy:
@@ -169,6 +178,7 @@ def select_cookies(
     numeric = _is_ip(host)
     jar = CookieJar(_policy())
     originals: list[Cookie] = []
+    too_wide: set[int] = set()
     for cookie in cookies:
         if cookie.value is None:
             continue
@@ -178,10 +188,14 @@ def select_cookies(
         if not domain.strip("."):
             domain = host  # a cookie that names no domain is meant for the host asked about
         bare = domain.lstrip(".").strip("[]").lower()
+        # The host's own cookie, however written ("[::1]" as Chrome keeps an IPv6 host).
         if bare == host:
-            domain = jar_host if domain == bare else "." + jar_host
+            domain = "." + jar_host if domain.startswith(".") else jar_host
         elif numeric:
             domain = "!" + bare  # no domain cookie ever goes to an IP address
+        elif _too_wide(cookie, bare, jar_host, request):
+            domain = "!" + bare
+            too_wide.add(len(originals))
         jar.set_cookie(_stand_in(cookie, domain, f"c{len(originals)}", any_path))
         originals.append(cookie)
     if not originals:
@@ -190,24 +204,50 @@ def select_cookies(
     header = request.get_header("Cookie") or ""
     values: dict[str, str] = {}
     expiries: dict[str, float | None] = {}
-    sent: set[int] = set()
-    for part in header.split("; "):
-        placeholder = part.rpartition("=")[2]
-        if not placeholder.startswith("c"):
-            continue
-        sent.add(int(placeholder[1:]))
-        cookie = originals[int(placeholder[1:])]
+    sent = {
+        int(placeholder[1:])
+        for part in header.split("; ")
+        if (placeholder := part.rpartition("=")[2]).startswith("c")
+    }
+    # A browser sends the longer path first, then the older cookie, which an export lists
+    # first (the jar would order by the first domain it saw instead).
+    paths = {index: "/" if any_path else originals[index].path or "/" for index in sent}
+    for index in sorted(sent, key=lambda index: (-len(paths[index]), index)):
+        cookie = originals[index]
         if cookie.name in values:
-            continue  # the same name for a shorter path: the longest path is sent first
+            continue  # the same name, sent after the one a server reads
         name, value = check_cookie(cookie.name, cookie.value, where=where)
         values[name] = value
         expiries[name] = _expiry(cookie)
     skipped: dict[str, list[str]] = {}
     for index, cookie in enumerate(originals):
-        if index not in sent:
+        if index in too_wide:
+            skipped.setdefault(TOO_WIDE, []).append(cookie.domain.lstrip(".").lower())
+        elif index not in sent:
             reason, label = _why_not_sent(cookie, request, host)
             skipped.setdefault(reason, []).append(label)
     return Selected(values, expiries, skipped)
+
+
+def _too_wide(cookie: Cookie, bare: str, jar_host: str, request: urllib.request.Request) -> bool:
+    """Whether a domain cookie that is not the host's own would reach it only through a rule no
+    browser has: one for a whole top-level domain (``.org``) or a ``co.uk``-style suffix, which
+    the standard library's strict policy would never have stored, or, for a dotless host (which
+    http.cookiejar calls ``localhost.local``), one for ``.local`` or a name under it."""
+    domain_cookie = cookie.domain.startswith(".") or bool(cookie.domain_specified)
+    if not domain_cookie or not ("." + jar_host).endswith("." + bare):
+        return False  # a host-only cookie, or another site's: the policy keeps it back
+    if "." not in jar_host.removesuffix(".local"):
+        return True  # a dotless host has no parent domain
+    probe = make_cookie("n", "", domain=bare, host_only=False)
+    return not _strict_policy().set_ok_domain(probe, request)
+
+
+@cache
+def _strict_policy() -> DefaultCookiePolicy:
+    from http.cookiejar import DefaultCookiePolicy
+
+    return DefaultCookiePolicy(strict_domain=True)
 
 
 def _why_not_sent(cookie: Cookie, request: urllib.request.Request, host: str) -> tuple[str, str]:
@@ -220,7 +260,7 @@ def _why_not_sent(cookie: Cookie, request: urllib.request.Request, host: str) ->
     expiry = _expiry(cookie)
     if expiry is not None and expiry <= time.time():
         return EXPIRED, str(cookie.name)
-    if cookie.secure and request.type != "https":
+    if _secure(cookie) and request.type != "https":
         return HTTPS_ONLY, str(cookie.name)
     return OTHER_PATH, str(cookie.name)
 
@@ -244,6 +284,13 @@ def _expiry(cookie: Cookie) -> float | None:
         return None
 
 
+def _secure(cookie: Cookie) -> bool:
+    """Whether ``cookie`` goes over https only: its Secure flag, or a ``__Secure-`` or ``__Host-``
+    name (RFC 6265bis: a browser stores those only with the flag, whatever an export wrote)."""
+    name = cookie.name.lower() if isinstance(cookie.name, str) else ""
+    return bool(cookie.secure) or name.startswith(("__secure-", "__host-"))
+
+
 def _stand_in(cookie: Cookie, domain: str, value: str, any_path: bool) -> Cookie:
     from http.cookiejar import Cookie
 
@@ -259,7 +306,7 @@ def _stand_in(cookie: Cookie, domain: str, value: str, any_path: bool) -> Cookie
         cookie.domain_initial_dot,
         "/" if any_path else cookie.path or "/",
         cookie.path_specified,
-        bool(cookie.secure),
+        _secure(cookie),
         None if expires is None else int(expires),
         cookie.discard,
         None,

@@ -323,9 +323,12 @@ def _firefox_profiles(browser: str, root: Path) -> Iterator[Profile]:
     seen: set[Path] = set()
     for folder in [*_listed_firefox_profiles(root), *sorted(root.glob("*/"))]:
         cookie_file = folder / "cookies.sqlite"
-        if folder.resolve() in seen or not cookie_file.is_file():
+        try:
+            if not cookie_file.is_file() or folder.resolve() in seen:
+                continue
+            seen.add(folder.resolve())
+        except (OSError, ValueError, RuntimeError):  # a symlink loop, a NUL in profiles.ini
             continue
-        seen.add(folder.resolve())
         yield Profile(browser, folder, cookie_file)
 
 

@@ -128,7 +128,7 @@ class CookiesFile(CookieSource):
         selected = await cookies_file_cache.get(query.cookies_file, query.url)
         if selected.values:
             return ResolvedCookies(selected.values, self.name, found_by=self)
-        return {self.name: f"{os.fspath(query.cookies_file)!r} has no cookies for {query.host}"}
+        return {self.name: _why_none_in_file(query.cookies_file, selected, query.host)}
 
     def examine(self, query: CookieQuery) -> Iterator[Finding]:
         check, host = "cookies file", query.host
@@ -151,12 +151,16 @@ class CookiesFile(CookieSource):
                 place=check,
             )
         else:
-            yield Finding(
-                "warn",
-                check,
-                f"{os.fspath(query.cookies_file)!r} has no cookies for {host}; export them "
-                f"again while logged in to {host}",
-            )
+            yield Finding("warn", check, _why_none_in_file(query.cookies_file, selected, host))
+
+
+def _why_none_in_file(path: Path, selected: Selected, host: str) -> str:
+    """Why a cookies file sends nothing to ``host``: it holds none for it, or why those it holds
+    stay behind (expired, Secure over http, another host), with the next step."""
+    export = f"export them again while logged in to {host}"
+    if not selected.skipped:
+        return f"{os.fspath(path)!r} has no cookies for {host}; {export}"
+    return f"{os.fspath(path)!r}: {selected.why_none(host, again=export)}"
 
 
 def _read_store(path: Path, url: str) -> tuple[Selected, StoredLogin] | None:

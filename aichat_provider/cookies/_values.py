@@ -15,6 +15,8 @@ _TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghi
 #: What may travel in a header value: tab and printable ASCII.
 _SENDABLE = frozenset("\t" + "".join(chr(code) for code in range(0x20, 0x7F)))
 _COOKIE_VALUE = _SENDABLE - {";"}
+#: The longest cookie (name and value) a browser keeps (RFC 6265bis 5.7): a longer one is damage.
+MAX_COOKIE_BYTES = 4096
 
 
 def is_token(text: str) -> bool:
@@ -40,6 +42,11 @@ def check_cookie(name: object, value: object, *, where: str) -> tuple[str, str]:
         raise InvalidRequestError(
             f"{where}: cookie {name!r} has a control character, a non-ASCII character or ';' "
             "in its value."
+        )
+    if len(name) + len(value) > MAX_COOKIE_BYTES:  # ASCII by now: characters are bytes
+        raise InvalidRequestError(
+            f"{where}: cookie {_shown_name(name)} is {len(name) + len(value)} bytes long (name "
+            f"and value), over the {MAX_COOKIE_BYTES} a browser keeps; export the cookies again."
         )
     return name, value
 
@@ -81,6 +88,7 @@ def checked_mapping(value: Mapping[object, object], *, where: str = "cookies") -
             and type(item) is str
             and is_token(name)
             and _COOKIE_VALUE.issuperset(item)
+            and len(name) + len(item) <= MAX_COOKIE_BYTES
         ):
             checked[name] = item
             continue

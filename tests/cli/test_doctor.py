@@ -109,7 +109,10 @@ def test_a_cookies_file_with_nothing_for_the_host(
         home, "--base-url", service.base_url, "--cookies-file", str(path), "--browser", "firefox"
     )
     assert "[warn] cookies file:" in result.stdout
-    assert "has no cookies for 127.0.0.1" in result.stdout
+    assert (
+        "it has cookies only for elsewhere.example, not for 127.0.0.1; check base_url"
+        in result.stdout
+    )
     assert result.returncode == 3
 
 

@@ -12,6 +12,7 @@ import lz4.block  # type: ignore[import-untyped]  # installed with browser_cooki
 import pytest
 
 from aichat_provider import Aichat, errors
+from aichat_provider.cookies._sources import browser_cookie_cache
 from aichat_provider.testing import StandInService
 from support.profiles import Cookie, build_firefox_profile
 from support.secrets import USER
@@ -140,3 +141,25 @@ async def test_a_firefox_profile_with_the_write_ahead_log_only(
     finally:
         writer.close()
     assert local_service.requests[0].cookies == {"fresh": "in-the-log"}
+
+
+async def test_a_profile_folder_that_is_a_symlink_loop_is_passed_over(
+    home: Path, local_service: StandInService
+) -> None:
+    """profiles.ini names a profile whose folder is a symbolic link to itself (or a path with a
+    NUL byte): the call ended in a raw ``RuntimeError: Symlink loop`` (``ValueError: embedded
+    null byte``) traceback instead of reading the other profiles."""
+    build_firefox_profile(home, [Cookie("localhost", "session", "from-the-good-profile")])
+    root = home / ".mozilla" / "firefox"
+    (root / "loop").symlink_to("loop")
+    (root / "profiles.ini").write_text(
+        "[Profile1]\nName=broken\nIsRelative=1\nPath=loop\nDefault=1\n\n"
+        "[Profile2]\nName=damaged\nIsRelative=1\nPath=nul\x00byte\n\n"
+        "[Profile0]\nName=default-release\nIsRelative=1\nPath=t3st.default-release\n"
+    )
+    await Aichat.create_async("", USER, browser="firefox", base_url=local(local_service))
+    assert local_service.requests[0].cookies == {"session": "from-the-good-profile"}
+    (root / "t3st.default-release" / "cookies.sqlite").unlink()
+    browser_cookie_cache.clear()  # the read above is reused for a minute otherwise
+    error = await missing(local_service, "firefox")
+    assert "broken, damaged, default-release" in error.reasons["firefox"]

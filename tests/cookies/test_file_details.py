@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from aichat_provider import Aichat
+from aichat_provider import Aichat, errors
 from aichat_provider.cookies._store import data_dir, load_login, save_login, store_path
 from aichat_provider.testing import StandInService
 from support.secrets import SECRET_COOKIE, USER
@@ -22,9 +22,10 @@ EARLIER = int(time.time()) - 3600
 
 
 def subdomain_url(service: StandInService) -> str:
-    """The stand-in under a subdomain of ``localhost`` (curl resolves ``*.localhost`` to
-    loopback), so domain cookies for ``localhost`` can be told from host-only ones."""
-    return f"http://api.localhost:{service.port}"
+    """The stand-in under a subdomain of ``chat.localhost`` (curl resolves ``*.localhost`` to
+    loopback), so domain cookies for ``chat.localhost`` can be told from host-only ones (a
+    cookie for all of ``.localhost`` would be one for a whole top-level domain)."""
+    return f"http://api.chat.localhost:{service.port}"
 
 
 async def sent(service: StandInService, base_url: str, **kwargs: object) -> dict[str, str]:
@@ -37,9 +38,9 @@ async def test_the_include_subdomains_column_of_cookies_txt_decides_who_gets_a_c
 ) -> None:
     path = tmp_path / "cookies.txt"
     path.write_text(
-        f"localhost\tTRUE\t/\tFALSE\t{LATER}\tparent\tfor-every-subdomain\n"
-        f"localhost\tFALSE\t/\tFALSE\t{LATER}\tparent_only\tfor-localhost-alone\n"
-        f"api.localhost\tFALSE\t/\tFALSE\t{LATER}\tsession\t{SECRET_COOKIE}\n"
+        f"chat.localhost\tTRUE\t/\tFALSE\t{LATER}\tparent\tfor-every-subdomain\n"
+        f"chat.localhost\tFALSE\t/\tFALSE\t{LATER}\tparent_only\tfor-the-parent-alone\n"
+        f"api.chat.localhost\tFALSE\t/\tFALSE\t{LATER}\tsession\t{SECRET_COOKIE}\n"
     )
     assert await sent(service, subdomain_url(service), cookies_file=path) == {
         "parent": "for-every-subdomain",
@@ -134,15 +135,16 @@ async def test_save_login_keeps_each_cookies_expiry(home: Path, service: StandIn
 async def test_a_stored_host_only_cookie_of_the_parent_domain_is_not_sent(
     home: Path, service: StandInService
 ) -> None:
-    """A login on ``api.localhost`` saw a host-only cookie of ``localhost`` and a domain cookie
-    of ``.localhost``: only the domain cookie (and the host's own) belong to the API host."""
+    """A login on ``api.chat.localhost`` saw a host-only cookie of ``chat.localhost`` and a
+    domain cookie of ``.chat.localhost``: only the domain cookie (and the host's own) belong to
+    the API host."""
     save_login(
-        host="api.localhost",
+        host="api.chat.localhost",
         base_url=subdomain_url(service),
         cookies=[
-            {"name": "session", "value": SECRET_COOKIE, "domain": "api.localhost"},
-            {"name": "parent", "value": "for-every-subdomain", "domain": ".localhost"},
-            {"name": "parent_only", "value": "for-localhost-alone", "domain": "localhost"},
+            {"name": "session", "value": SECRET_COOKIE, "domain": "api.chat.localhost"},
+            {"name": "parent", "value": "for-every-subdomain", "domain": ".chat.localhost"},
+            {"name": "parent_only", "value": "for-the-parent-alone", "domain": "chat.localhost"},
         ],
         user_agent=None,
         browser=None,
@@ -225,8 +227,18 @@ async def test_a_json_exports_host_only_flag_decides_over_the_domains_dot(
     path.write_text(
         json.dumps(
             [
-                {"name": "parent", "value": "shared", "domain": "localhost", "hostOnly": False},
-                {"name": "alone", "value": "not-shared", "domain": ".localhost", "hostOnly": True},
+                {
+                    "name": "parent",
+                    "value": "shared",
+                    "domain": "chat.localhost",
+                    "hostOnly": False,
+                },
+                {
+                    "name": "alone",
+                    "value": "not-shared",
+                    "domain": ".chat.localhost",
+                    "hostOnly": True,
+                },
             ]
         )
     )
@@ -308,3 +320,21 @@ def test_a_store_folder_others_can_read_is_closed_before_the_login_is_written(
         browser=None,
     )
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize(
+    "name", ["__Secure-next-auth.session-token", "__Host-session", "__secure-x"]
+)
+async def test_a_cookie_whose_name_says_secure_never_goes_over_plain_http(
+    name: str, tmp_path: Path, service: StandInService, tls_service: StandInService
+) -> None:
+    """A ``__Secure-`` or ``__Host-`` cookie exists only with the Secure flag (browsers match the
+    prefix in any case): a hand-written export that left the flag out must not send it in clear."""
+    path = tmp_path / "cookies.json"
+    path.write_text(json.dumps([{"name": name, "value": SECRET_COOKIE, "domain": "127.0.0.1"}]))
+    with pytest.raises(errors.MissingCookiesError) as caught:
+        await sent(service, service.base_url, cookies_file=path)
+    assert service.requests == []
+    assert SECRET_COOKIE not in str(caught.value)
+    await sent(tls_service, tls_service.base_url, cookies_file=path, verify=tls_service.ca_path)
+    assert tls_service.requests[-1].cookies == {name: SECRET_COOKIE}

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from aichat_provider import Aichat, errors
-from aichat_provider.testing import StandInService
+from aichat_provider.testing import Reply, StandInService
 from support.calls import Counted
-from support.secrets import USER
+from support.secrets import SECRET_COOKIE, USER, assert_no_secrets, exposed_text
 
 API = "http://127.0.0.1/api/text"
 
@@ -143,7 +143,7 @@ async def test_an_export_whose_value_lost_its_tab(tmp_path: Path, service: Stand
 
 @pytest.mark.parametrize(
     ("content", "phrase"),
-    [(b"\xff\xfe\x00garbage", "not UTF-8 text"), (b"{not json", "neither valid JSON")],
+    [(b"\xc3\x28\x00garbage", "not UTF-8 text"), (b"{not json", "neither valid JSON")],
 )
 async def test_a_file_that_is_not_text_or_not_json(
     content: bytes, phrase: str, tmp_path: Path, service: StandInService
@@ -186,3 +186,136 @@ async def test_a_file_that_changed_is_read_again(
     cookies_file_cache.recheck(path)
     assert await sent_with(path, service) == {"session": "second-value"}
     assert file_parses.calls == 2
+
+
+async def test_a_cookie_for_a_whole_top_level_domain_does_not_reach_the_service(
+    tmp_path: Path, service: StandInService
+) -> None:
+    """curl resolves ``chat.localhost`` to 127.0.0.1: a ``.localhost`` cookie (every site under
+    that top-level domain) stays behind there, and a ``.local`` one for the dotless
+    ``localhost`` (which is the ``.localhost`` cookie's own host)."""
+    path = tmp_path / "cookies.txt"
+    path.write_text(
+        ".localhost\tTRUE\t/\tFALSE\t0\twide\tw\n"
+        "chat.localhost\tFALSE\t/\tFALSE\t0\tsession\ts\n"
+        ".local\tTRUE\t/\tFALSE\t0\tmdns\tm\n"
+        "localhost\tFALSE\t/\tFALSE\t0\tlocal_session\tl\n"
+    )
+    for base_url, expected in [
+        (f"http://chat.localhost:{service.port}", {"session": "s"}),
+        (f"http://localhost:{service.port}", {"wide": "w", "local_session": "l"}),
+    ]:
+        await Aichat.create_async(
+            "", USER, cookies_file=path, base_url=base_url, browser=[], max_retries=0
+        )
+        assert service.requests[-1].cookies == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "shown"),
+    [("session", 4097 - len("session"), "'session'"), ("n" * 5000, 1, "a name of 5000 characters")],
+    ids=["long-value", "long-name"],
+)
+async def test_a_cookie_longer_than_a_browser_keeps_is_refused_before_sending(
+    name: str, size: int, shown: str, tmp_path: Path, service: StandInService
+) -> None:
+    """Browsers keep a cookie's name and value up to 4096 bytes: a longer one (a value pasted
+    twice, a broken export) failed only at the server, as 'curl error 52: Empty reply from
+    server ... check the network'."""
+    path = tmp_path / "cookies.json"
+    path.write_text(json.dumps([{"name": name, "value": "v" * size, "domain": "127.0.0.1"}]))
+    with pytest.raises(errors.InvalidRequestError) as caught:
+        await sent_with(path, service)
+    assert str(caught.value) == (
+        f"cookies file {str(path)!r}: cookie {shown} is {len(name) + size} bytes long (name and "
+        "value), over the 4096 a browser keeps; export the cookies again."
+    )
+    assert service.requests == []
+    for cookies in ({name: "v" * size}, f"{name}={'v' * size}"):
+        with pytest.raises(errors.InvalidRequestError, match="over the 4096 a browser keeps"):
+            await Aichat.create_async("", USER, cookies=cookies, base_url=service.base_url)
+    assert service.requests == []
+
+
+async def test_a_cookie_of_4096_bytes_is_sent(tmp_path: Path, service: StandInService) -> None:
+    path = tmp_path / "cookies.json"
+    path.write_text(json.dumps([{"name": "s", "value": "v" * 4095, "domain": "127.0.0.1"}]))
+    assert await sent_with(path, service) == {"s": "v" * 4095}
+
+
+async def test_of_two_cookies_of_one_name_the_first_listed_reaches_the_service(
+    tmp_path: Path, service: StandInService
+) -> None:
+    """An export lists the older cookie first, as the browser sends it first; the order of the
+    domains in the file does not change that."""
+    path = tmp_path / "cookies.txt"
+    path.write_text(
+        ".chat.localhost\tTRUE\t/\tFALSE\t0\ttheme\tdark\n"
+        "chat.localhost\tFALSE\t/\tFALSE\t0\tsession\tfirst\n"
+        ".chat.localhost\tTRUE\t/\tFALSE\t0\tsession\tsecond\n"
+    )
+    base_url = f"http://chat.localhost:{service.port}"
+    await Aichat.create_async("", USER, cookies_file=path, base_url=base_url, browser=[])
+    assert service.requests[-1].cookies == {"theme": "dark", "session": "first"}
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+async def test_a_file_saved_as_utf16_with_its_byte_order_mark_is_read(
+    encoding: str, tmp_path: Path, service: StandInService
+) -> None:
+    """Windows PowerShell 5 writes ``>`` and ``Out-File`` as UTF-16 with a byte order mark and
+    CRLF line ends: the file was refused as 'not UTF-8 text', with no way out named."""
+    path = tmp_path / "cookies.txt"
+    text = "# Netscape HTTP Cookie File\r\n127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\ts\r\n"
+    bom = "" if encoding == "utf-16" else "\ufeff"  # the plain codec writes its own
+    path.write_bytes((bom + text).encode(encoding))
+    assert await sent_with(path, service) == {"session": "s"}
+
+
+async def test_a_file_in_another_encoding_says_to_save_it_as_utf8(
+    tmp_path: Path, service: StandInService
+) -> None:
+    path = tmp_path / "cookies.txt"
+    path.write_bytes("127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tcaf\u00e9\n".encode("latin-1"))
+    with pytest.raises(errors.InvalidRequestError) as caught:
+        await sent_with(path, service)
+    assert str(caught.value) == (
+        f"cookies file {str(path)!r} is not UTF-8 text; save it as UTF-8 (or export the cookies "
+        "again)."
+    )
+    assert service.requests == []
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+async def test_cookies_from_a_file_never_follow_a_redirect_to_another_server(
+    status: int, tmp_path: Path, tls_service: StandInService
+) -> None:
+    """The service over https redirects to another host, over https (its CA trusted too, so a
+    followed redirect would arrive) and over http: neither sees a request."""
+    path = tmp_path / "cookies.txt"
+    path.write_text(f"127.0.0.1\tFALSE\t/\tTRUE\t0\tsession\t{SECRET_COOKIE}\n")
+    with StandInService(tls=True) as other_tls, StandInService() as other_plain:
+        both = tmp_path / "both-cas.pem"
+        assert tls_service.ca_path
+        assert other_tls.ca_path
+        both.write_text(Path(tls_service.ca_path).read_text() + Path(other_tls.ca_path).read_text())
+        for target in (
+            f"https://localhost:{other_tls.port}/api/text",
+            f"http://localhost:{other_plain.port}/api/text",
+        ):
+            tls_service.push(Reply.redirect(target, status))
+            with pytest.raises(errors.ResponseStatusError) as caught:
+                await Aichat.create_async(
+                    "",
+                    USER,
+                    cookies_file=path,
+                    base_url=tls_service.base_url,
+                    verify=str(both),
+                    browser=[],
+                    max_retries=0,
+                )
+            assert caught.value.status_code == status
+            assert_no_secrets(exposed_text(caught.value))
+            assert tls_service.requests[-1].cookies == {"session": SECRET_COOKIE}
+        assert other_tls.requests == []
+        assert other_plain.requests == []

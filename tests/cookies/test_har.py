@@ -229,3 +229,69 @@ def test_an_entry_without_a_scheme_sets_no_domain_cookie(tmp_path: Path) -> None
         entry("//chat-gpt.org/", set_=[{"name": "n", "value": "v", "domain": "chat-gpt.org"}])
     )
     assert chosen(text, tmp_path) == {}
+
+
+async def test_a_login_recorded_after_the_old_session_was_sent_gives_the_new_one(
+    tmp_path: Path, service: StandInService
+) -> None:
+    """A HAR of a sign-in: the page sent the old ``session``, then the login's response set a
+    new one for the whole domain. The browser now holds the new one; the old went out before
+    (and the service refused it)."""
+    base = f"http://chat.localhost:{service.port}"
+    path = tmp_path / "login.har"
+    path.write_text(
+        har(
+            entry(f"{base}/chat", sent={"session": "old"}),
+            entry(
+                f"{base}/login",
+                set_=[{"name": "session", "value": OWN, "domain": "chat.localhost", "path": "/"}],
+            ),
+        )
+    )
+    await Aichat.create_async("", USER, cookies_file=path, base_url=base, browser=[], max_retries=0)
+    assert service.requests[-1].cookies == {"session": OWN}
+
+
+def test_a_later_set_cookie_replaces_what_earlier_requests_sent_where_it_would_go(
+    tmp_path: Path,
+) -> None:
+    old = entry("https://chat-gpt.org/api/text", sent={"session": "old"})
+    new = {"name": "session", "value": OWN, "domain": "chat-gpt.org", "path": "/"}
+    # the site's own response, or a sibling's for the parent domain (as browsers accept)
+    for setter in ("https://chat-gpt.org/login", "https://www.chat-gpt.org/login"):
+        assert chosen(har(old, entry(setter, set_=[new])), tmp_path) == {"session": OWN}
+    # a cookie for /chat would not have gone with the request to /api/text: both are kept
+    chat_only = dict(new, path="/chat")
+    text = har(old, entry("https://chat-gpt.org/login", set_=[chat_only]))
+    assert chosen(text, tmp_path) == {"session": "old"}
+    # a logout that expires the cookie leaves none
+    gone = dict(new, value="", expires="2001-01-01T00:00:00Z")
+    assert chosen(har(old, entry("https://chat-gpt.org/logout", set_=[gone])), tmp_path) == {}
+    # and a later request that sent another value wins over an earlier Set-Cookie
+    again = entry("https://chat-gpt.org/api/text", sent={"session": "newest"})
+    text = har(old, entry("https://chat-gpt.org/login", set_=[new]), again)
+    assert chosen(text, tmp_path) == {"session": "newest"}
+
+
+def test_a_request_shows_which_cookies_the_browser_still_held(tmp_path: Path) -> None:
+    """A request that sent a name twice (a domain cookie and the subdomain's own) keeps both; an
+    http request's cookie says nothing of a Secure one, which would not have gone with it."""
+    login = entry(
+        "https://chat-gpt.org/login",
+        set_=[{"name": "session", "value": OWN, "domain": "chat-gpt.org", "path": "/"}],
+    )
+    both = entry("https://www.chat-gpt.org/")
+    both["request"]["cookies"] = [
+        {"name": "session", "value": OWN},
+        {"name": "session", "value": "www-own"},
+    ]
+    assert chosen(har(login, both), tmp_path) == {"session": OWN}
+    assert chosen(har(login, both), tmp_path, "https://www.chat-gpt.org/api/text") == {
+        "session": OWN
+    }
+    secure_login = entry(
+        "https://chat-gpt.org/login",
+        set_=[{"name": "session", "value": OWN, "domain": "chat-gpt.org", "secure": True}],
+    )
+    plain = entry("http://chat-gpt.org/", sent={"session": "plain"})
+    assert chosen(har(secure_login, plain), tmp_path) == {"session": OWN}

@@ -30,16 +30,17 @@ def test_expiry_normalisation() -> None:
 
 
 def test_host_only_and_domain_cookies() -> None:
-    own = make_cookie("own", "o", domain="chat.example")
-    parent = make_cookie("parent", "p", domain=".example")
-    sibling = make_cookie("sibling", "s", domain="other.example")
-    assert sent("https://chat.example/api/text", own, parent, sibling) == {
+    own = make_cookie("own", "o", domain="chat.site.example")
+    parent = make_cookie("parent", "p", domain=".site.example")
+    sibling = make_cookie("sibling", "s", domain="other.site.example")
+    assert sent("https://chat.site.example/api/text", own, parent, sibling) == {
         "own": "o",
         "parent": "p",
     }
-    assert sent("https://sub.chat.example/api/text", own, parent) == {"parent": "p"}
-    assert sent("https://example/api/text", parent) == {"parent": "p"}
-    assert sent("https://notexample/api/text", parent) == {}
+    assert sent("https://sub.chat.site.example/api/text", own, parent) == {"parent": "p"}
+    assert sent("https://site.example/api/text", parent) == {"parent": "p"}
+    assert sent("https://example/api/text", make_cookie("p", "1", domain=".example")) == {"p": "1"}
+    assert sent("https://notsite.example/api/text", parent) == {}
     forced = make_cookie("forced", "f", domain="chat.example", host_only=False)
     assert sent("https://a.chat.example/x", forced) == {"forced": "f"}
 
@@ -215,3 +216,105 @@ def test_an_expiry_that_is_no_date_makes_a_session_cookie(expires: object) -> No
     selected = select_cookies([cookie], "http://h.example/api/text")
     assert selected.values == {"odd": "v"}
     assert selected.expiries == {"odd": None}
+
+
+@pytest.mark.parametrize(
+    ("url", "domain"),
+    [
+        ("https://chat-gpt.org/api/text", ".org"),
+        ("https://chat-gpt.org/api/text", ".ORG"),
+        ("https://chat.co.uk/api/text", ".co.uk"),
+        ("http://localhost:8/api/text", ".local"),
+        ("http://localhost:8/api/text", ".localhost.local"),
+        ("http://aichat:8/api/text", ".aichat.local"),
+    ],
+)
+def test_a_cookie_for_a_whole_top_level_domain_or_suffix_is_never_sent(
+    url: str, domain: str
+) -> None:
+    """No browser keeps a cookie for ``.org`` (or sends ``.local`` ones to ``localhost``, which
+    http.cookiejar calls ``localhost.local``): such a cookie in a file is another site's."""
+    wide = make_cookie("wide", "w", domain=domain)
+    own = make_cookie("own", "o", domain=url.split("/")[2].split(":")[0])
+    selected = select_cookies([wide, own], url)
+    assert selected.values == {"own": "o"}
+    bare = domain.lstrip(".").lower()
+    assert selected.skipped == {"suffix": [bare]}
+    host = url.split("/")[2].split(":")[0]
+    assert select_cookies([wide], url).why_none(host) == (
+        f"its cookies for {host} are set for all of .{bare}, which a browser never sends; "
+        f"export them again from a browser logged in to {host}"
+    )
+
+
+def test_a_parent_domain_and_the_standard_librarys_own_name_for_a_dotless_host_still_count() -> (
+    None
+):
+    """``.chat-gpt.org`` reaches ``api.chat-gpt.org``; a CookieJar filled by urllib keeps the
+    cookies of ``localhost`` as ``localhost.local``."""
+    parent = make_cookie("parent", "p", domain=".chat-gpt.org")
+    assert sent("https://api.chat-gpt.org/api/text", parent) == {"parent": "p"}
+    assert sent("https://chat.example.co.uk/x", make_cookie("p", "1", domain=".example.co.uk")) == {
+        "p": "1"
+    }
+    jar_name = make_cookie("jar", "j", domain="localhost.local")
+    assert sent("http://localhost:8/api/text", jar_name) == {"jar": "j"}
+    dotted = make_cookie("dotted", "d", domain=".localhost")
+    assert sent("http://localhost:8/api/text", dotted) == {"dotted": "d"}
+
+
+def test_a_hand_built_jar_cookie_for_a_top_level_domain_is_never_sent() -> None:
+    """A CookieJar built by hand may say ``domain_specified`` without the leading dot."""
+    from http.cookiejar import Cookie
+
+    wide = Cookie(
+        0, "wide", "w", None, False, "org", True, False, "/", True, False, None, False, None,
+        None, {},
+    )  # fmt: skip
+    other = make_cookie("other", "x", domain="other.example")
+    selected = select_cookies([wide, other], "https://chat-gpt.org/api/text")
+    assert selected.values == {}
+    assert selected.skipped == {"suffix": ["org"], "host": ["other.example"]}
+    local = select_cookies([other], "http://localhost:8/api/text")
+    assert local.skipped == {"host": ["other.example"]}
+
+
+def test_a_secure_or_host_prefix_makes_a_cookie_secure() -> None:
+    """RFC 6265bis: ``__Secure-`` and ``__Host-`` cookies (the prefix in any case) are Secure."""
+    cookies = [
+        make_cookie("__Secure-a", "1", domain="h.example"),
+        make_cookie("__HOST-b", "2", domain="h.example"),
+        make_cookie("plain", "3", domain="h.example"),
+    ]
+    over_http = select_cookies(cookies, "http://h.example/api/text")
+    assert over_http.values == {"plain": "3"}
+    assert over_http.skipped == {"https": ["__Secure-a", "__HOST-b"]}
+    assert sent("https://h.example/api/text", *cookies) == {
+        "__Secure-a": "1",
+        "__HOST-b": "2",
+        "plain": "3",
+    }
+
+
+def test_of_two_cookies_of_one_name_the_longer_path_then_the_first_listed_is_sent() -> None:
+    """As a browser orders them (and chrome.cookies.getAll lists them): the longer path first,
+    then the older, which an export lists first; whichever domain the file names first."""
+    theme = make_cookie("theme", "dark", domain=".h.example")
+    first = make_cookie("session", "first", domain="h.example")
+    second = make_cookie("session", "second", domain=".h.example")
+    longer = make_cookie("session", "longer", domain=".h.example", path="/api")
+    assert sent("http://h.example/api/text", theme, first, second) == {
+        "theme": "dark",
+        "session": "first",
+    }
+    assert sent("http://h.example/api/text", second, first) == {"session": "second"}
+    # the same domain, path and name: the later one replaces the earlier, as in a browser
+    replaced = make_cookie("session", "replaced", domain=".h.example")
+    assert sent("http://h.example/api/text", theme, replaced, second) == {
+        "theme": "dark",
+        "session": "second",
+    }
+    assert sent("http://h.example/api/text", theme, first, second, longer) == {
+        "session": "longer",
+        "theme": "dark",
+    }

@@ -477,3 +477,61 @@ async def test_browser_cookies_are_read_again_once_the_cache_time_is_up(
     await Aichat.create_async("", USER, **call)  # after it: the profile is read again
     assert [r.cookies["session"] for r in local_service.requests] == ["first", "first", "second"]
     assert browser_reads.calls == 2
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (
+            "127.0.0.1\tFALSE\t/\tFALSE\t1000000\tsession\t{secret}",
+            "its cookies for 127.0.0.1 have expired (session); export them again while logged in "
+            "to 127.0.0.1",
+        ),
+        (
+            "127.0.0.1\tFALSE\t/\tTRUE\t0\tsession\t{secret}",
+            "its cookies for 127.0.0.1 are Secure (sent over https only) and base_url uses http; "
+            "use the https:// address",
+        ),
+        (
+            "elsewhere.example\tFALSE\t/\tFALSE\t0\tsession\t{secret}",
+            "it has cookies only for elsewhere.example, not for 127.0.0.1; check base_url",
+        ),
+    ],
+    ids=["expired", "secure", "other-host"],
+)
+async def test_a_cookies_file_says_why_its_cookies_stay_behind(
+    line: str, reason: str, tmp_path: Path, service: StandInService
+) -> None:
+    """As the store and the browsers do: "has no cookies" would send the user looking for a
+    file that does hold them, expired, Secure or for another host."""
+    path = tmp_path / "cookies.txt"
+    path.write_text(line.format(secret=SECRET_COOKIE) + "\n")
+    with pytest.raises(errors.MissingCookiesError) as caught:
+        await Aichat.create_async(
+            "", USER, cookies_file=path, base_url=service.base_url, browser=[], max_retries=0
+        )
+    assert caught.value.reasons == {"cookies_file": f"{str(path)!r}: {reason}"}
+    assert_no_secrets(exposed_text(caught.value))
+    assert service.requests == []
+
+
+async def test_chrome_cookies_of_an_ipv6_address_reach_it(
+    home: Path, without_dbus: None, tmp_path: Path
+) -> None:
+    """Chrome keeps the cookies of ``http://[::1]:port`` under ``[::1]``, brackets and all (as its
+    exports name them): they were taken for another host's ("only for [::1], not for ::1; check
+    base_url"), and a cookies.txt starting with "[::1]" for a broken JSON file."""
+    build_chrome_profile(home, [Cookie("[::1]", "session", SECRET_COOKIE)])
+    export = tmp_path / "cookies.json"
+    export.write_text(json.dumps([{"name": "from_file", "value": "f", "domain": "[::1]"}]))
+    with StandInService(host="::1") as service:
+        base_url = f"http://[::1]:{service.port}"
+        await Aichat.create_async("", USER, browser="chrome", base_url=base_url, max_retries=0)
+        assert service.requests[-1].cookies == {"session": SECRET_COOKIE}
+        await Aichat.create_async("", USER, cookies_file=export, base_url=base_url, browser=[])
+        assert service.requests[-1].cookies == {"from_file": "f"}
+        # a cookies.txt written from such an export starts with "[": it is no JSON list
+        netscape = tmp_path / "cookies.txt"
+        netscape.write_text("[::1]\tFALSE\t/\tFALSE\t0\tfrom_txt\tt\n")
+        await Aichat.create_async("", USER, cookies_file=netscape, base_url=base_url, browser=[])
+        assert service.requests[-1].cookies == {"from_txt": "t"}
