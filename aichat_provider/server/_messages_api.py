@@ -30,6 +30,8 @@ class MessagesRequest:
     model: str
     stream: bool
     stop_sequences: tuple[str, ...]
+    #: The start of the answer a last assistant message gave (Anthropic's prefill), or "".
+    prefill: str = ""
 
 
 def to_chat(data: Mapping[str, Any], *, counting: bool = False) -> MessagesRequest:
@@ -63,6 +65,7 @@ def to_chat(data: Mapping[str, Any], *, counting: bool = False) -> MessagesReque
         if text:
             messages.append({"role": "system", "content": text})
     messages += _messages(data.get("messages"))
+    prefill = _prefill(messages)
 
     chat: dict[str, Any] = {"model": data.get("model"), "messages": messages}
     max_tokens = data.get("max_tokens")
@@ -82,9 +85,31 @@ def to_chat(data: Mapping[str, Any], *, counting: bool = False) -> MessagesReque
                 "'output_config' may hold 'format' (and 'effort', a hint).", "output_config"
             )
         chat.update(_output_format(output.get("format")))
-    return MessagesRequest(
-        chat, str(data.get("model")), bool(stream), _stop_sequences(data.get("stop_sequences"))
-    )
+    stops = _stop_sequences(data.get("stop_sequences"))
+    return MessagesRequest(chat, str(data.get("model")), bool(stream), stops, prefill)
+
+
+def _prefill(messages: list[dict[str, Any]]) -> str:
+    """A last assistant message of text is the answer's start: the model is asked to begin with
+    it (a web chat answers a new turn; it does not continue one), and the answer is given
+    without it (``_messages_render``)."""
+    last = messages[-1] if messages else None
+    if last is None or last["role"] != "assistant" or last.get("tool_calls"):
+        return ""
+    text = str(last["content"] or "")
+    if not text:
+        return ""
+    if text != text.rstrip():
+        raise invalid(
+            "The last assistant message (the answer's start) may not end in trailing white "
+            "space, as in Anthropic's API: remove it.",
+            "messages",
+        )
+    messages[-1] = {
+        "role": "system",
+        "content": f"Begin your answer with exactly this text: {text}",
+    }
+    return text
 
 
 def _context_management(value: object) -> None:

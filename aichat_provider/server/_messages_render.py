@@ -50,6 +50,8 @@ def render(request: MessagesRequest, choice: Choice, prompt_tokens: int) -> dict
         output_tokens = choice.tokens
     else:
         text = choice.text or ""
+        if request.prefill and text.lstrip().startswith(request.prefill):
+            text = text.lstrip()[len(request.prefill) :]  # the client has it already
         if choice.reason == "length":
             stop_reason = "max_tokens"
         found = [(text.find(s), s) for s in request.stop_sequences if s in text]

@@ -77,6 +77,40 @@ def test_stop_sequences_and_max_tokens(
     assert message.content[0].text == "a" * 20  # type: ignore[union-attr]
 
 
+def test_a_prefilled_answer_continues_from_the_prefill(
+    client: anthropic.Anthropic, upstream: StandInService
+) -> None:
+    """Anthropic's prefill: a last assistant message is the answer's start, and the answer is
+    given without it, so prefill + answer is the whole (as clients join them)."""
+    prefill = '{"city":'
+    messages: Any = [
+        {"role": "user", "content": "The weather in Paris as JSON"},
+        {"role": "assistant", "content": prefill},
+    ]
+    upstream.push(Reply.answer('{"city": "Paris", "sky": "clear"}'))
+    message = client.messages.create(model=MODEL, max_tokens=100, messages=messages)
+    text = message.content[0].text  # type: ignore[union-attr]
+    assert prefill + text == '{"city": "Paris", "sky": "clear"}'
+    prompt = upstream.requests[0].prompt
+    assert prompt.endswith(f"Begin your answer with exactly this text: {prefill}\nAssistant:")
+    assert f"Assistant: {prefill}" not in prompt  # not a finished turn before a new one
+
+    # A model that did not begin with it: its answer is given whole.
+    upstream.push(Reply.answer("Paris is clear today."))
+    message = client.messages.create(model=MODEL, max_tokens=100, messages=messages)
+    assert message.content[0].text == "Paris is clear today."  # type: ignore[union-attr]
+
+    # As Anthropic's API: a prefill may not end in white space.
+    with pytest.raises(anthropic.BadRequestError) as refused:
+        client.messages.create(
+            model=MODEL,
+            max_tokens=100,
+            messages=[messages[0], {"role": "assistant", "content": "Sure: "}],
+        )
+    assert "trailing white space" in refused.value.message
+    assert len(upstream.requests) == 2
+
+
 def test_streamed(client: anthropic.Anthropic, upstream: StandInService) -> None:
     upstream.push(Reply.answer("Hello there"))
     events = list(
