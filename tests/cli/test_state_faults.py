@@ -560,9 +560,10 @@ def test_config_set_on_a_full_disk_leaves_the_file_and_no_temporary_behind(home:
         preexec_fn=small_disk,
     )
     assert result.returncode == 1
-    assert result.stderr == (
-        f"aichat: error: the config file {path} cannot be written (File too large).\n"
-    )
+    # Under CI's coverage the child's own data file meets the same limit as it exits: what
+    # coverage then prints is not aichat's.
+    ours = result.stderr.partition("Exception ignored in atexit callback: <bound method Coverage")
+    assert ours[0] == f"aichat: error: the config file {path} cannot be written (File too large).\n"
     assert path.read_text() == "log = true\n"
     assert sorted(p.name for p in path.parent.iterdir()) == ["config.toml"]
 
