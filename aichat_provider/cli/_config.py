@@ -173,8 +173,8 @@ def parse(text: str, path: Path) -> dict[str, Any]:
     for key, value in data.items():
         if key not in known:
             raise ConfigError(
-                f"the config file {str(path)!r} has an unknown key {key!r}; the keys are: "
-                f"{', '.join(known)}."
+                f"the config file {str(path)!r} has an unknown key {key!r} (the keys are: "
+                f"{', '.join(known)}); fix it with 'aichat config edit'."
             )
         check_value(known[key], value, where=f"the config file {str(path)!r}")
     return data
@@ -204,6 +204,8 @@ def check_value(setting: Setting, value: object, *, where: str | None = None) ->
             message = str(exc)
             if not message.startswith(setting.key):
                 message = f"{setting.key}: {message}"
+            if where is not None:  # a value typed at `config set` is fixed by typing it again
+                message = message.rstrip(".") + "; fix it with 'aichat config edit'."
             raise ConfigError(prefix + message) from None
 
 

@@ -137,8 +137,8 @@ def check_cookie_sources(
         report.line(
             "fail",
             "cookies",
-            f"no cookies for {host} anywhere; log in to {host} in a "
-            f"browser here, or export cookies.txt and set {_constants.ENV_COOKIES_FILE}",
+            f"no cookies for {host} anywhere; log in to {host} in a browser here, run "
+            f"'aichat login', or export cookies.txt and set {_constants.ENV_COOKIES_FILE}",
         )
     return found_any
 

@@ -103,7 +103,14 @@ def run(args: argparse.Namespace) -> int:
 
 async def _login(args: argparse.Namespace, page: str) -> StoredLogin:
     interactive = not args.headless and not args.wait_for and _stdin_is_a_terminal()
-    if not args.headless:
+    if args.headless:  # no window to watch: say what it waits for, or the wait looks like a hang
+        print(
+            f"Opening {page} without a window; waiting up to {args.timeout:g} s for the site to "
+            "set its cookies. A sign-in needs a window: run 'aichat login' without --headless.",
+            file=sys.stderr,
+            flush=True,
+        )
+    else:
         how = "press Enter here (or close the window)" if interactive else "close the window"
         if args.wait_for:
             how = f"this ends by itself once {', '.join(args.wait_for)} is set"

@@ -102,6 +102,16 @@ def test_a_broken_config_file_is_a_usage_error_that_names_the_fix(
     result = run(AICHAT, "hi", home=home)
     assert result.returncode == 2
     assert "temperature must be a number" in result.stderr
+    # every fault in the file names the command that fixes it, as docs/cli-conversations.md says
+    for text, fault in [
+        ("foo = 1\n", "has an unknown key 'foo'"),
+        ("temperature = 9\n", "temperature must be between 0 and 2; got 9.0"),
+    ]:
+        path.write_text(text)
+        result = run(AICHAT, "hi", home=home)
+        assert result.returncode == 2
+        assert fault in result.stderr
+        assert result.stderr.endswith("; fix it with 'aichat config edit'.\n"), result.stderr
 
 
 def test_the_config_file_can_be_named_by_the_environment(tmp_path: Path, home: Path) -> None:
@@ -119,4 +129,4 @@ def test_edit_opens_the_editor_and_checks_the_result(tmp_path: Path, home: Path)
     env.pop("VISUAL", None)
     result = run(AICHAT, "config", "edit", home=home, env=env)
     assert result.returncode == 2
-    assert ": top_p must be between 0 and 1; got 5.0." in result.stderr  # the file's key
+    assert ": top_p must be between 0 and 1; got 5.0" in result.stderr  # the file's key

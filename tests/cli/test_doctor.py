@@ -114,6 +114,11 @@ def test_a_cookies_file_with_nothing_for_the_host(
         in result.stdout
     )
     assert result.returncode == 3
+    # the three ways in that Getting started offers, 'aichat login' among them
+    assert (
+        "[FAIL] cookies: no cookies for 127.0.0.1 anywhere; log in to 127.0.0.1 in a browser"
+        " here, run 'aichat login', or export cookies.txt and set AICHAT_COOKIES_FILE\n"
+    ) in result.stdout
 
 
 @pytest.mark.slow

@@ -380,6 +380,23 @@ def test_store_location_is_platformdirs_user_data_dir(home: Path) -> None:
 
 
 @pytest.mark.slow
+def test_headless_login_says_at_once_what_it_waits_for_and_what_to_do_else(home: Path) -> None:
+    # a site that sets no cookie by itself: --headless can only wait, so it says so first
+    # (it used to print nothing until its 300 s were up)
+    with StandInService() as plain:
+        result = run(
+            AICHAT, "login", "--headless", "--timeout", "2", "--base-url", plain.base_url, home=home
+        )
+    assert result.returncode == 3
+    first, *rest = result.stderr.splitlines()
+    assert first == (
+        f"Opening {plain.base_url}/chat without a window; waiting up to 2 s for the site to set"
+        " its cookies. A sign-in needs a window: run 'aichat login' without --headless."
+    )
+    assert rest == ["aichat: error: no usable cookies within 2 s"]
+
+
+@pytest.mark.slow
 async def test_a_check_that_does_not_pass_in_time_is_a_login_error(home: Path) -> None:
     with StandInService(challenge=Challenge(delay=30)) as slow:
         started = time.monotonic()
