@@ -59,16 +59,23 @@ def invalid(message: str, param: str | None = None, code: str | None = None) -> 
     return APIError(400, message, "invalid_request_error", code, param=param)
 
 
-def refuse_unknown(data: Mapping[str, object], known: frozenset[str], where: str) -> None:
+def refuse_unknown(data: Mapping[str, object], known: frozenset[str]) -> None:
     """A 400 naming the first few fields of ``data`` (a request's JSON object) that are not
-    ``known``; ``where`` (the docs page and route) lists what is."""
+    ``known``."""
     unknown = sorted(name for name in data if name not in known)
     if unknown:
-        shown = ", ".join(repr(name[:40]) for name in unknown[:5])
-        raise invalid(
-            f"Unrecognized request argument(s): {shown}. {where} lists what it accepts.",
-            unknown[0][:40],
-        )
+        raise unrecognized(unknown)
+
+
+def unrecognized(names: list[str]) -> APIError:
+    """A 400 for fields no route takes, naming the first few, and where the fields are listed:
+    the server's own description, which every client can fetch."""
+    shown = ", ".join(repr(name[:40]) for name in names[:5])
+    return invalid(
+        f"Unrecognized request argument(s): {shown}. GET /openapi.json lists the fields each "
+        "route accepts.",
+        names[0][:40],
+    )
 
 
 def error_for(exc: errors.ProviderError) -> APIError:

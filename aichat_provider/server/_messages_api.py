@@ -37,7 +37,7 @@ class MessagesRequest:
 def to_chat(data: Mapping[str, Any], *, counting: bool = False) -> MessagesRequest:
     """``data`` (a Messages request; ``counting``: one to count_tokens, which has no
     ``max_tokens``) as a chat completion request, or a 400 naming the field."""
-    refuse_unknown(data, MESSAGES_FIELDS, "docs/server-apis.md, for /v1/messages,")
+    refuse_unknown(data, MESSAGES_FIELDS)
     for name, what in (
         ("top_k", "top_k sampling"),
         ("container", "code execution containers"),

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ._emulation import ForcedToolCall, Plan, Structured, provider_messages
-from ._errors import APIError, invalid
+from ._errors import APIError, invalid, unrecognized
 from ._http import loads
 from ._models import ChatCompletionRequest, CompletionRequest, OpenAIRequest
 from ._schema import SchemaBudget, schema_text
@@ -51,11 +51,7 @@ def validation_error(exc: ValidationError) -> APIError:
         str(p["loc"][0]) for p in problems if p["type"] == "extra_forbidden" and len(p["loc"]) == 1
     ]
     if unknown:
-        shown = ", ".join(repr(name[:40]) for name in unknown[:5])
-        return invalid(
-            f"Unrecognized request argument(s): {shown}. docs/server.md lists what it accepts.",
-            unknown[0][:40],
-        )
+        return unrecognized(unknown)
     # Of a union's members, the one whose type the value has says what is wrong with it.
     first = next((p for p in problems if not p["type"].endswith("_type")), problems[0])
     place = [str(part)[:40] for part in first["loc"] if not _is_type_tag(part)]

@@ -56,7 +56,7 @@ class ResponsesRequest:
 
 def to_chat(data: Mapping[str, Any], store: ResponseStore) -> ResponsesRequest:
     """``data`` (a Responses request) as a chat completion request, or a 400 naming the field."""
-    refuse_unknown(data, RESPONSES_FIELDS, "docs/server-apis.md, for /v1/responses,")
+    refuse_unknown(data, RESPONSES_FIELDS)
     include = data.get("include")
     if include is not None and (
         not isinstance(include, list) or not set(include) <= VACUOUS_INCLUDES

@@ -12,7 +12,6 @@ import pytest
 from pydantic import BaseModel
 
 from aichat_provider.testing import Reply, StandInService
-from support.docs import DOCS
 from support.server import Server, serve_stand_in
 
 USER = [{"role": "user", "content": "Hi"}]
@@ -457,19 +456,34 @@ def test_fields_that_cannot_be_honoured_are_refused(
     assert upstream.requests == []
 
 
-def test_an_unknown_field_names_the_page_that_lists_the_fields(client: openai.OpenAI) -> None:
-    """As the Responses and Messages routes do: the next step is a page that exists."""
+def test_an_unknown_field_names_where_the_fields_are_listed(
+    client: openai.OpenAI, server: Server
+) -> None:
+    """On every route: the next step is the server's own description, which a client has (a
+    path in the project's repository is not on a pip user's machine)."""
     unknown = {"no_such_field": 1}
     for call in (
         lambda: client.chat.completions.create(
             model="gpt-3.5-turbo", messages=USER, extra_body=unknown
         ),
         lambda: client.completions.create(model="gpt-3.5-turbo", prompt="Hi", extra_body=unknown),
+        lambda: client.responses.create(model="gpt-3.5-turbo", input="Hi", extra_body=unknown),
+        lambda: client.post(
+            "/messages",
+            cast_to=object,
+            body={"model": "gpt-3.5-turbo", "max_tokens": 5, "messages": [], **unknown},
+        ),
     ):
         with pytest.raises(openai.BadRequestError) as caught:
             call()
-        assert "docs/server.md lists what it accepts" in caught.value.message
-    assert (DOCS / "server.md").is_file()
+        assert "'no_such_field'" in str(caught.value)
+        assert "GET /openapi.json lists the fields each route accepts" in str(caught.value)
+    described = client.get(server.origin + "/openapi.json", cast_to=object)
+    assert isinstance(described, dict)
+    schemas = described["components"]["schemas"]
+    for request in ("ChatCompletionRequest", "CompletionRequest", "CreateResponseRequest"):
+        assert "temperature" in schemas[request]["properties"]
+    assert "max_tokens" in schemas["CreateMessageRequest"]["properties"]
 
 
 def test_hints_are_accepted(client: openai.OpenAI) -> None:
