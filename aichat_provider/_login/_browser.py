@@ -190,7 +190,11 @@ async def visit(
                 continue
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise LoginError(f"no usable cookies within {timeout:g} s")
+                raise LoginError(
+                    f"no usable cookies within {timeout:g} s: sign in and pass the site's check "
+                    "in the browser's window sooner, or allow longer (aichat login --timeout "
+                    "SECONDS; the timeout argument of login() in Python)"
+                )
             waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(closed.wait())]
             if interrupted is not None:
                 waiters.append(interrupted)

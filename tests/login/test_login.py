@@ -393,15 +393,20 @@ def test_headless_login_says_at_once_what_it_waits_for_and_what_to_do_else(home:
         f"Opening {plain.base_url}/chat without a window; waiting up to 2 s for the site to set"
         " its cookies. A sign-in needs a window: run 'aichat login' without --headless."
     )
-    assert rest == ["aichat: error: no usable cookies within 2 s"]
+    assert rest == [
+        "aichat: error: no usable cookies within 2 s: sign in and pass the site's check in the "
+        "browser's window sooner, or allow longer (aichat login --timeout SECONDS; "
+        "the timeout argument of login() in Python)"
+    ]
 
 
 @pytest.mark.slow
 async def test_a_check_that_does_not_pass_in_time_is_a_login_error(home: Path) -> None:
     with StandInService(challenge=Challenge(delay=30)) as slow:
         started = time.monotonic()
-        with pytest.raises(errors.LoginError, match="no usable cookies within 2 s"):
+        with pytest.raises(errors.LoginError, match="no usable cookies within 2 s") as caught:
             await login(slow.base_url, headless=True, timeout=2)
+        assert "allow longer (aichat login --timeout SECONDS" in str(caught.value)
         assert time.monotonic() - started < 2 + 20  # the browser's start and close included
 
 
