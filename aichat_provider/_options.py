@@ -575,8 +575,13 @@ class RequestOptions:
 
     @property
     def secrets(self) -> list[str]:
-        """The strings of this call that must never be shown."""
-        return [*(self.cookies or {}).values(), *url_secrets(self.proxy)]
+        """The strings of this call that must never be shown: cookie values, the proxy's
+        credentials and every extra header's value, also without a scheme such as ``Bearer``
+        (an Authorization header, an API key)."""
+        found = [*(self.cookies or {}).values(), *url_secrets(self.proxy)]
+        for value in self.headers.values():
+            found += (value, value.partition(" ")[2].strip())
+        return found
 
 
 #: Each option's parser, and the value it gives for an absent argument (options read from the

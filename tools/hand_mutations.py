@@ -998,8 +998,8 @@ MUTATIONS: tuple[tuple[str, str, str, str, str], ...] = (
         "options-secrets-no-proxy",
         OPTIONS,
         "the proxy password is left out of the call's secrets",
-        "return [*(self.cookies or {}).values(), *url_secrets(self.proxy)]",
-        "return [*(self.cookies or {}).values()]",
+        "found = [*(self.cookies or {}).values(), *url_secrets(self.proxy)]",
+        "found = [*(self.cookies or {}).values()]",
     ),
     (
         "options-proxy-in-repr",

@@ -241,3 +241,35 @@ async def test_a_cookie_name_or_value_that_would_break_the_header_is_refused(
     cookies: object, service: StandInService
 ) -> None:
     await refused(service, cookies=cookies)
+
+
+API_KEY = "sk-header-api-key-5e1f0a"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply.raw(f"Bad request; you sent Authorization: Bearer {API_KEY}".encode(), status=400),
+        Reply.rejected(f"token {API_KEY} is not allowed here"),
+    ],
+    ids=["error page", "refusal"],
+)
+async def test_a_header_value_echoed_by_the_service_is_scrubbed(
+    reply: Reply, service: StandInService
+) -> None:
+    """``headers`` is a secret option (an Authorization header): the service echoing it in an
+    error page or a refusal must not put it in the error's message or fields."""
+    service.push(reply)
+    with pytest.raises(errors.ReplyError) as caught:
+        await Aichat.create_async(
+            "",
+            USER,
+            cookies=COOKIES,
+            base_url=service.base_url,
+            headers={"Authorization": f"Bearer {API_KEY}"},
+            max_retries=0,
+        )
+    assert service.requests[0].header("authorization") == f"Bearer {API_KEY}"
+    text = exposed_text(caught.value)
+    assert API_KEY not in text
+    assert "[redacted]" in str(caught.value)
