@@ -273,3 +273,16 @@ async def test_a_header_value_echoed_by_the_service_is_scrubbed(
     text = exposed_text(caught.value)
     assert API_KEY not in text
     assert "[redacted]" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["http://ab%0d/", "http://cafe%41", "http://1.2.3.4%25x", "http://localhost%2F.example"],
+)
+async def test_a_percent_sign_in_a_host_name_is_an_invalid_request(
+    base_url: str, service: StandInService
+) -> None:
+    """Only an IPv6 address (in brackets) has a zone after '%': curl decoded the rest and
+    looked up another name, or refused it as a bad host name, a network failure retried."""
+    error = await refused(service, base_url=base_url, max_retries=2)
+    assert "valid host" in str(error)
