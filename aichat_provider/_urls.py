@@ -72,6 +72,11 @@ def _endpoints(value: str) -> Endpoints:
     host = _ascii_host(parts.hostname, shown)
     if not _HOST.fullmatch(host) or ".." in host or host.startswith("."):
         raise InvalidRequestError(f"base_url {shown!r} does not name a valid host.")
+    if port == 0:
+        raise InvalidRequestError(
+            f"base_url {shown!r} has port 0; give the port the service listens on (1 to 65535), "
+            "or none for the scheme's own."
+        )
     netloc = f"[{host}]" if ":" in host else host
     if port is not None:
         netloc += f":{port}"

@@ -275,6 +275,13 @@ async def test_a_header_value_echoed_by_the_service_is_scrubbed(
     assert "[redacted]" in str(caught.value)
 
 
+async def test_a_base_url_with_port_0_is_an_invalid_request(service: StandInService) -> None:
+    """curl tried to connect to port 0, and the refusal was retried as a network failure."""
+    error = await refused(service, base_url="http://127.0.0.1:0", max_retries=2)
+    assert "port 0" in str(error)
+    assert error.attempts == 0
+
+
 @pytest.mark.parametrize(
     "base_url",
     ["http://ab%0d/", "http://cafe%41", "http://1.2.3.4%25x", "http://localhost%2F.example"],
