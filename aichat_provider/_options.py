@@ -278,12 +278,21 @@ def parse_headers(value: object) -> dict[str, str]:
                 "Pass cookies with cookies=..., not as a Cookie header, so they are only sent "
                 "to the API host and never shown in errors."
             )
+        if name.lower() in _FRAMING_HEADERS:
+            raise InvalidRequestError(
+                f"header {name!r} cannot be set: curl sets it from the body it sends (another "
+                "value would make the server wait for bytes never sent); leave it out."
+            )
         if not isinstance(header_value, str) or not is_sendable(header_value):
             raise InvalidRequestError(
                 f"header {name!r} must have a printable ASCII value (no control characters)."
             )
         headers[name] = header_value
     return headers
+
+
+#: Headers that frame the request body, which curl writes to match the body it sends.
+_FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
 
 
 def parse_verify(value: object) -> bool | str:
@@ -473,7 +482,8 @@ OPTIONS: tuple[Option[Any], ...] = (
         "dict | None",
         None,
         "`None`",
-        "extra headers, merged over the defaults (a `Cookie` header is refused: use `cookies`)",
+        "extra headers, merged over the defaults (a `Cookie` header is refused: use `cookies`; "
+        "so are `Content-Length` and `Transfer-Encoding`, which curl sets)",
         parse_headers,
         flag="--header",
         flag_type=_header_flag,
