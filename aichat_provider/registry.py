@@ -111,13 +111,16 @@ class ProviderRegistry:
         self,
         model: str,
         messages: Messages,
-        providers: Iterable[ProviderClass | str] | None = None,
+        providers: Iterable[ProviderClass | str] | ProviderClass | str | None = None,
         **kwargs: Any,
     ) -> str:
-        """Ask each provider in turn (``providers``, or those serving ``model``) until one answers.
+        """Ask each provider in turn (``providers``: classes or names, or one of either; by
+        default those serving ``model``) until one answers.
 
         Raises AllProvidersFailedError carrying every provider's exception when all fail.
         """
+        if isinstance(providers, (str, type)):  # one name or class, not letters or a class
+            providers = [providers]
         chosen: Sequence[ProviderClass] = (
             [self.get(p) if isinstance(p, str) else p for p in providers]
             if providers is not None

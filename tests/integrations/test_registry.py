@@ -153,3 +153,15 @@ async def test_a_fallback_skips_what_is_not_an_async_provider(service: StandInSe
         "", USER, providers=[SyncOnly, Aichat], cookies=COOKIES, base_url=service.base_url
     )
     assert answer == "echo: Hi"
+
+
+@pytest.mark.parametrize("provider", ["AICHAT", Aichat], ids=["a name", "a class"])
+async def test_a_single_provider_is_one_provider_not_an_iterable(
+    provider: Any, service: StandInService
+) -> None:
+    """``providers="aichat"`` was read letter by letter ("No provider named 'a'"), and a lone
+    class failed with a raw TypeError."""
+    answer = await registry.create_async(
+        "", USER, providers=provider, cookies=COOKIES, base_url=service.base_url
+    )
+    assert answer == "echo: Hi"
