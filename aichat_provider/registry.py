@@ -16,7 +16,12 @@ from typing import Any
 
 from ._base import AsyncProvider, BaseProvider
 from ._messages import Messages
-from .errors import AllProvidersFailedError, ProviderError, ProviderNotFoundError
+from .errors import (
+    AllProvidersFailedError,
+    InvalidRequestError,
+    ProviderError,
+    ProviderNotFoundError,
+)
 
 __all__ = ["ENTRY_POINT_GROUP", "ProviderRegistry", "registry"]
 
@@ -84,7 +89,8 @@ class ProviderRegistry:
         """The provider registered as ``name`` (any case), or ProviderNotFoundError."""
         self._load_entry_points()
         with self._lock:
-            provider = self._providers.get(name.lower())
+            # Not only str: a dict's look-up of any other key is a KeyError too.
+            provider = self._providers.get(name.lower()) if isinstance(name, str) else None
             known = sorted(self._providers)
         if provider is None:
             raise ProviderNotFoundError(
@@ -122,7 +128,7 @@ class ProviderRegistry:
         if isinstance(providers, (str, type)):  # one name or class, not letters or a class
             providers = [providers]
         chosen: Sequence[ProviderClass] = (
-            [self.get(p) if isinstance(p, str) else p for p in providers]
+            [self._provider(p) for p in providers]
             if providers is not None
             else self.for_model(model)
         )
@@ -142,6 +148,18 @@ class ProviderRegistry:
                 failures[provider.__name__] = exc
         summary = "; ".join(f"{name}: {type(exc).__name__}" for name, exc in failures.items())
         raise AllProvidersFailedError(f"Every provider failed ({summary}).", errors=failures)
+
+    def _provider(self, given: object) -> ProviderClass:
+        """A provider of ``providers=``: a class as it is, a name looked up."""
+        if isinstance(given, str):
+            return self.get(given)
+        if isinstance(given, type) and issubclass(given, BaseProvider):
+            return given
+        shown = f"class {given.__name__}" if isinstance(given, type) else type(given).__name__
+        raise InvalidRequestError(
+            f"providers must hold provider classes or names, not {shown}; "
+            f"known names: {', '.join(self.names()) or 'none'}."
+        )
 
 
 registry = ProviderRegistry()

@@ -165,3 +165,22 @@ async def test_a_single_provider_is_one_provider_not_an_iterable(
         "", USER, providers=provider, cookies=COOKIES, base_url=service.base_url
     )
     assert answer == "echo: Hi"
+
+
+async def test_what_is_neither_a_provider_nor_a_name_is_refused_before_any_call(
+    service: StandInService,
+) -> None:
+    with pytest.raises(errors.InvalidRequestError, match="provider classes or names, not int"):
+        await registry.create_async(
+            "", USER, providers=[Aichat, 5], cookies=COOKIES, base_url=service.base_url
+        )
+    assert service.requests == []
+    with pytest.raises(errors.InvalidRequestError, match="not class dict"):
+        await registry.create_async("", USER, providers=[dict])
+
+
+@pytest.mark.parametrize("name", [5, None, b"aichat"])
+def test_a_look_up_by_something_not_a_string_is_a_provider_not_found_error(name: Any) -> None:
+    with pytest.raises(errors.ProviderNotFoundError, match="aichat") as caught:
+        registry.get(name)
+    assert caught.value.name == name
