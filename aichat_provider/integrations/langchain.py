@@ -108,11 +108,12 @@ class ChatAichat(_WithOptions):
         self, stop: list[str] | None = None, **kwargs: Any
     ) -> dict[str, Any]:
         """What callbacks and tracers are told about a call, secrets given per call hidden."""
-        params = super()._get_invocation_params(stop=stop, **kwargs)
-        return {
-            name: "[redacted]" if name in SECRET_OPTIONS and value is not None else value
-            for name, value in params.items()
-        }
+        return _redacted(super()._get_invocation_params(stop=stop, **kwargs))
+
+    def _get_llm_string(self, stop: list[str] | None = None, **kwargs: Any) -> str:
+        """LangChain's cache key, which it builds from the call's keyword arguments as they
+        are: secrets given per call are only named in it, so no cache stores them."""
+        return super()._get_llm_string(stop=stop, **_redacted(kwargs))
 
     def _request(
         self, messages: list[BaseMessage], call: dict[str, Any]
@@ -173,6 +174,14 @@ class ChatAichat(_WithOptions):
         if run_manager is not None:
             await run_manager.on_llm_new_token(text, chunk=chunk)
         yield chunk
+
+
+def _redacted(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with the value of each secret option given replaced by a marker."""
+    return {
+        name: "[redacted]" if name in SECRET_OPTIONS and value is not None else value
+        for name, value in params.items()
+    }
 
 
 def _to_messages(messages: Sequence[BaseMessage]) -> Messages:

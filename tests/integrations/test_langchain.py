@@ -180,3 +180,43 @@ def test_no_secret_in_repr_cache_key_or_what_callbacks_see(service: StandInServi
         assert_no_secrets(text)
         assert "t0ken-123" not in text
     assert chat._llm_type == "aichat"
+
+
+def test_no_secret_given_per_call_reaches_the_llm_cache(service: StandInService) -> None:
+    """LangChain builds the cache key from the call's keyword arguments as they are: a cache
+    (SQLite, Redis, ...) stored the cookie values, the proxy password and the headers given to
+    ``invoke``. The key says they were given, not what they are."""
+    from langchain_core.caches import InMemoryCache
+    from langchain_core.globals import get_llm_cache, set_llm_cache
+
+    keys: list[str] = []
+
+    class Recording(InMemoryCache):
+        def lookup(self, prompt: str, llm_string: str) -> Any:
+            keys.append(llm_string)
+            return super().lookup(prompt, llm_string)
+
+        def update(self, prompt: str, llm_string: str, return_val: Any) -> None:
+            keys.append(llm_string)
+            super().update(prompt, llm_string, return_val)
+
+    before = get_llm_cache()
+    set_llm_cache(Recording())
+    try:
+        chat = chat_model(service, cookies=None)
+        for _ in range(2):  # the second answer comes from the cache
+            answer = chat.invoke(
+                "Hi",
+                cookies={"session": SECRET_COOKIE},
+                headers={"Authorization": "Bearer t0ken-123"},
+                temperature=0.5,
+            )
+            assert answer.content == "echo: Hi"
+    finally:
+        set_llm_cache(before)
+    assert len(service.requests) == 1
+    assert len(keys) == 3
+    for key in keys:
+        assert_no_secrets(key)
+        assert "t0ken-123" not in key
+        assert "0.5" in key  # what is not secret still tells configurations apart
