@@ -293,3 +293,19 @@ async def test_a_percent_sign_in_a_host_name_is_an_invalid_request(
     looked up another name, or refused it as a bad host name, a network failure retried."""
     error = await refused(service, base_url=base_url, max_retries=2)
     assert "valid host" in str(error)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"role": "user", "content": [{"type": "x" * 100_000, "text": "Hi"}]},
+        {"role": "r" * 100_000, "content": "Hi"},
+    ],
+    ids=["part type", "role"],
+)
+async def test_a_huge_wrong_value_is_quoted_short(
+    message: dict[str, object], service: StandInService
+) -> None:
+    error = await refused(service, [message])
+    assert "messages[0]" in str(error)
+    assert len(str(error)) < 400
