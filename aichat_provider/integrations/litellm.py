@@ -80,10 +80,14 @@ class AichatLLM(CustomLLM):
         return _response(kwargs["model_response"], model, answer)
 
     def streaming(self, *args: Any, **kwargs: Any) -> Iterator[GenericStreamingChunk]:
-        yield _chunk(self.completion(*args, **kwargs))
+        # Not a generator: the answer is asked for now, so a failure is raised by completion()
+        # as LiteLLM's own class (one raised while LiteLLM iterates becomes its
+        # MidStreamFallbackError).
+        return iter([_chunk(self.completion(*args, **kwargs))])
 
-    # LiteLLM iterates what astreaming returns, an async generator as in its own examples; its
-    # declaration says a coroutine that returns the iterator.
+    # LiteLLM iterates what astreaming returns, an async generator as in its own examples (its
+    # declaration says a coroutine that returns the iterator), so a failure arrives while it
+    # iterates, as LiteLLM's MidStreamFallbackError with ours as ``original_exception``.
     async def astreaming(  # type: ignore[override]
         self, *args: Any, **kwargs: Any
     ) -> AsyncIterator[GenericStreamingChunk]:

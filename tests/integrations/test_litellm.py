@@ -68,6 +68,20 @@ def test_stream_gives_the_answer_as_one_chunk(registered: Any, service: StandInS
     assert chunks[-1].choices[0].finish_reason == "stop"
 
 
+def test_a_stream_that_fails_raises_the_documented_class_from_completion(
+    registered: Any, service: StandInService
+) -> None:
+    """The answer is asked for when the stream is: a failure is raised by ``completion()``, as
+    an HTTP error is by any provider, and LiteLLM does not wrap it as a mid-stream failure
+    (``MidStreamFallbackError``, which ``except litellm.RateLimitError`` misses)."""
+    service.push(Reply.status(429, retry_after=600))
+    with pytest.raises(registered.RateLimitError) as caught:
+        registered.completion(model=MODEL, messages=USER, stream=True, **on(service))
+    assert type(caught.value) is registered.RateLimitError
+    assert caught.value.headers == {"retry-after": "600"}
+    assert len(service.requests) == 1
+
+
 async def test_async_stream(registered: Any, service: StandInService) -> None:
     stream = await registered.acompletion(model=MODEL, messages=USER, stream=True, **on(service))
     text = "".join([c.choices[0].delta.content or "" async for c in stream])
