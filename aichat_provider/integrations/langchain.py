@@ -28,7 +28,7 @@ from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackMana
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ChatMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import Field, create_model
+from pydantic import ConfigDict, Field, create_model
 
 from .. import _constants, errors
 from .._aichat import Aichat
@@ -93,6 +93,9 @@ class ChatAichat(_WithOptions):
     """A LangChain chat model for chat-gpt.org, through ``Aichat``. Its fields are the provider's
     options; left at None they use the provider's defaults (and its environment variables, such
     as ``AICHAT_COOKIES_FILE``)."""
+
+    #: A refusal does not quote the value refused: it may be a cookie or a proxy password.
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     model: str = _constants.DEFAULT_MODEL
 

@@ -220,3 +220,26 @@ def test_no_secret_given_per_call_reaches_the_llm_cache(service: StandInService)
         assert_no_secrets(key)
         assert "t0ken-123" not in key
         assert "0.5" in key  # what is not secret still tells configurations apart
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"cookies": [("session", SECRET_COOKIE)]},
+        {"proxy": {"https": "http://user:pr0xy-passw0rd-91ac@127.0.0.1:3128"}},
+        {"headers": [("Authorization", f"Bearer {SECRET_COOKIE}")]},
+    ],
+    ids=["cookies as pairs", "proxy as a dict", "headers as pairs"],
+)
+def test_a_secret_field_of_the_wrong_type_is_refused_without_quoting_it(
+    fields: dict[str, Any],
+) -> None:
+    """pydantic's refusal quoted the value it refused: the cookie, the proxy password."""
+    from pydantic import ValidationError
+
+    from aichat_provider.integrations.langchain import ChatAichat
+
+    with pytest.raises(ValidationError) as caught:
+        ChatAichat(**fields)
+    assert next(iter(fields)) in str(caught.value)
+    assert_no_secrets(exposed_text(caught.value))
