@@ -624,7 +624,15 @@ def parse_options(
     environ = os.environ
     for name, variable in _FROM_ENVIRONMENT:
         if kwargs.get(name) is None:
-            values[name] = parse[name](environ.get(variable) or None)
+            try:
+                values[name] = parse[name](environ.get(variable) or None)
+            except InvalidRequestError as error:  # the call gave no such argument: say where
+                error.message = (
+                    f"{variable}: {error.message} Fix or unset that environment variable, or "
+                    "give the setting in the call (it wins over the variable)."
+                )
+                error.args = (error.message,)
+                raise
     values["user_agent_from_environment"] = (
         kwargs.get("user_agent") is None and values["user_agent"] is not None
     )

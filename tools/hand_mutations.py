@@ -976,9 +976,11 @@ MUTATIONS: tuple[tuple[str, str, str, str, str], ...] = (
         OPTIONS,
         "an environment variable overrides the call's own argument",
         "        if kwargs.get(name) is None:\n"
-        "            values[name] = parse[name](environ.get(variable) or None)\n",
+        "            try:\n"
+        "                values[name] = parse[name](environ.get(variable) or None)\n",
         "        if environ.get(variable) or kwargs.get(name) is None:\n"
-        "            values[name] = parse[name](environ.get(variable) or None)\n",
+        "            try:\n"
+        "                values[name] = parse[name](environ.get(variable) or None)\n",
     ),
     (
         "options-empty-environment-used",

@@ -316,3 +316,27 @@ def test_format_prompt_contract() -> None:
     assert format_prompt(parts) == "ab"
     with pytest.raises(errors.InvalidRequestError):
         format_prompt([])
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "phrase"),
+    [
+        ("AICHAT_BASE_URL", "ftp://chat.example", "http:// or https://"),
+        ("AICHAT_REFRESH_COOKIES", "maybe", "True or False"),
+        ("AICHAT_USER_AGENT", "Agent\x01", "printable ASCII"),
+    ],
+)
+async def test_a_bad_environment_variable_is_named_in_the_error(
+    variable: str,
+    value: str,
+    phrase: str,
+    service: StandInService,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The call gave no such argument: the message must say where the value came from."""
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(errors.InvalidRequestError, match=re.escape(phrase)) as caught:
+        await Aichat.create_async("", USER, cookies=COOKIES)
+    assert str(caught.value).startswith(f"{variable}: ")
+    assert "unset" in str(caught.value)
+    assert service.requests == []
