@@ -232,7 +232,11 @@ def parse_cookies_file(value: object) -> Path | None:
         return None
     if isinstance(value, (str, os.PathLike)):
         text = os.fspath(value)
-        if not isinstance(text, str) or "\x00" in text or not text.strip():
+        if isinstance(text, str) and not text.strip():
+            raise InvalidRequestError(
+                "cookies_file is blank; give the path of a cookies file, or leave it out."
+            )
+        if not isinstance(text, str) or "\x00" in text:
             raise InvalidRequestError("cookies_file must be a path without NUL characters.")
         # os.path.expanduser leaves "~nobody" as it is; Path.expanduser raises RuntimeError
         return Path(os.path.expanduser(text))

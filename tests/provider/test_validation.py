@@ -63,6 +63,8 @@ BAD_KWARGS: list[tuple[dict[str, Any], str]] = [
     ({"cookies": {"session": f"{SECRET_COOKIE}\r\nX-Injected: 1"}}, "control character"),
     ({"cookies": f"session={SECRET_COOKIE}; broken"}, "has no '='"),
     ({"cookies_file": 3}, "cookies_file must be a path"),
+    ({"cookies_file": " \t"}, "cookies_file is blank"),
+    ({"cookies_file": "a\x00b"}, "without NUL characters"),
     ({"browser": "netscape"}, "not supported"),
     ({"browser": 5}, "browser must be"),
     ({"impersonate": "chrome 99; rm"}, "impersonate"),
