@@ -105,6 +105,10 @@ class ProviderRegistry:
 
     def for_model(self, model: str) -> list[ProviderClass]:
         """Working providers that serve ``model`` (by id, alias, or as their default)."""
+        if not isinstance(model, str):  # an alias table would refuse an unhashable one raw
+            raise InvalidRequestError(
+                f"model must be a string such as 'gpt-3.5-turbo', not {type(model).__name__}."
+            )
         return [
             provider
             for provider in self.working()

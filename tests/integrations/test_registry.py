@@ -184,3 +184,13 @@ def test_a_look_up_by_something_not_a_string_is_a_provider_not_found_error(name:
     with pytest.raises(errors.ProviderNotFoundError, match="aichat") as caught:
         registry.get(name)
     assert caught.value.name == name
+
+
+@pytest.mark.parametrize("model", [["gpt-3.5-turbo"], {"id": "gpt-3.5-turbo"}])
+async def test_a_model_that_is_not_a_string_is_refused_when_picking_providers(
+    model: Any, service: StandInService
+) -> None:
+    """Looking it up among the providers' aliases raised a raw TypeError (unhashable)."""
+    with pytest.raises(errors.InvalidRequestError, match="model must be a string"):
+        await registry.create_async(model, USER, cookies=COOKIES, base_url=service.base_url)
+    assert service.requests == []
