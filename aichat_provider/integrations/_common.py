@@ -30,10 +30,27 @@ def also_a(error: errors.ProviderError, kind: type[Exception]) -> errors.Provide
     """A copy of ``error`` (message and every field) whose class derives from both ``kind`` and
     ``type(error)``, so code catching the framework's kind and code catching ours both see it.
     Raise it ``from error``."""
-    key = (type(error), kind)
-    if key not in _mixed:
-        _mixed[key] = type(type(error).__name__, (kind, type(error)), {"__module__": __name__})
-    copy = _mixed[key].__new__(_mixed[key])
+    copy = _new(type(error), kind, error.args)
     copy.__dict__.update(error.__dict__)
-    copy.args = error.args
     return copy
+
+
+def _new(
+    ours: type[errors.ProviderError], kind: type[Exception], args: tuple[Any, ...]
+) -> errors.ProviderError:
+    """An instance, without fields, of the class that is both ``kind`` and ``ours``."""
+    key = (ours, kind)
+    if key not in _mixed:
+        _mixed[key] = type(
+            ours.__name__, (kind, ours), {"__module__": __name__, "__reduce__": _reduce}
+        )
+    copy = _mixed[key].__new__(_mixed[key])
+    copy.args = args
+    return copy
+
+
+def _reduce(self: errors.ProviderError) -> tuple[Any, ...]:
+    # The class is made at run time, so pickle cannot find it by name: the two it is made of
+    # travel instead, and every field after them, as for the package's own errors.
+    kind, ours = type(self).__bases__
+    return _new, (ours, kind, self.args), self.__dict__

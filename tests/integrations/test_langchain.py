@@ -243,3 +243,20 @@ def test_a_secret_field_of_the_wrong_type_is_refused_without_quoting_it(
         ChatAichat(**fields)
     assert next(iter(fields)) in str(caught.value)
     assert_no_secrets(exposed_text(caught.value))
+
+
+def test_an_error_crosses_a_process_boundary_whole(service: StandInService) -> None:
+    """Every error of the package pickles with its fields (a process pool, a task queue); the
+    class that is both LangChain's kind and ours could not be pickled at all."""
+    import pickle
+
+    from langchain_core.exceptions import ModelRateLimitError
+
+    service.set_default(Reply.status(429, retry_after=600))
+    with pytest.raises(errors.RateLimitError) as caught:
+        chat_model(service, max_retries=0).invoke("Hi")
+    back = pickle.loads(pickle.dumps(caught.value))  # noqa: S301  # bytes this test just made
+    assert type(back) is type(caught.value)
+    assert isinstance(back, ModelRateLimitError)
+    assert (back.retry_after, back.status_code, back.attempts) == (600, 429, 1)
+    assert (back.provider, back.url, str(back)) == ("Aichat", service.url, str(caught.value))

@@ -175,3 +175,15 @@ def test_a_secret_given_where_llm_takes_none_is_not_quoted_by_the_refusal(
     assert name in str(caught.value)
     assert_no_secrets(exposed_text(caught.value))
     assert service.requests == []
+
+
+def test_an_error_crosses_a_process_boundary_whole(llm: Any, service: StandInService) -> None:
+    """The class that is both ``llm.ModelError`` and ours could not be pickled."""
+    import pickle
+
+    with pytest.raises(llm.ModelError) as caught:
+        llm.get_model("aichat").prompt("Hi", base_url=service.base_url, timeout=0).text()
+    back = pickle.loads(pickle.dumps(caught.value))  # noqa: S301  # bytes this test just made
+    assert type(back) is type(caught.value)
+    assert isinstance(back, errors.InvalidRequestError)
+    assert str(back) == str(caught.value)
