@@ -1463,14 +1463,14 @@ MUTATIONS: tuple[tuple[str, str, str, str, str], ...] = (
     ),
     (
         "langchain-stop-at-start-ignored",
-        LANGCHAIN,
+        INTEGRATIONS,
         "a stop sequence at position 0 is ignored",
         "(index := answer.find(word)) >= 0]",
         "(index := answer.find(word)) > 0]",
     ),
     (
         "langchain-last-stop-wins",
-        LANGCHAIN,
+        INTEGRATIONS,
         "the answer is cut at the last stop sequence found, not the first",
         "return answer[: min(ends)] if ends else answer",
         "return answer[: max(ends)] if ends else answer",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import errors
@@ -21,6 +21,14 @@ def provider_options(*sources: Mapping[str, Any] | None) -> dict[str, Any]:
             if name in OPTION_NAMES and value is not None:
                 options[name] = value
     return options
+
+
+def cut_at_stop(answer: str, stop: str | Sequence[str] | None) -> str:
+    """The answer up to the first stop sequence, as a model that supports ``stop`` ends it (the
+    service has none)."""
+    words = (stop,) if isinstance(stop, str) else stop or ()
+    ends = [index for word in words if word and (index := answer.find(word)) >= 0]
+    return answer[: min(ends)] if ends else answer
 
 
 _mixed: dict[tuple[type[errors.ProviderError], type[Exception]], type[errors.ProviderError]] = {}

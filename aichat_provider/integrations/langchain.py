@@ -34,7 +34,7 @@ from .. import _constants, errors
 from .._aichat import Aichat
 from .._messages import Message, Messages
 from .._options import OPTIONS, PAYLOAD_FIELDS, AichatOptions
-from ._common import also_a, provider_options
+from ._common import also_a, cut_at_stop, provider_options
 
 __all__ = ["ChatAichat", "to_langchain_error"]
 
@@ -135,7 +135,7 @@ class ChatAichat(_WithOptions):
             answer = "".join(Aichat.create_completion(self.model, converted, **options))
         except errors.ProviderError as error:
             raise to_langchain_error(error) from error
-        return _result(_cut(answer, stop))
+        return _result(cut_at_stop(answer, stop))
 
     async def _agenerate(
         self,
@@ -149,7 +149,7 @@ class ChatAichat(_WithOptions):
             answer = await Aichat.create_async(self.model, converted, **options)
         except errors.ProviderError as error:
             raise to_langchain_error(error) from error
-        return _result(_cut(answer, stop))
+        return _result(cut_at_stop(answer, stop))
 
     def _stream(
         self,
@@ -198,12 +198,6 @@ def _to_messages(messages: Sequence[BaseMessage]) -> Messages:
         item: Message = {"role": role, "content": message.content}  # type: ignore[typeddict-item]
         converted.append(item)
     return converted
-
-
-def _cut(answer: str, stop: list[str] | None) -> str:
-    """The answer up to the first stop sequence, as a model that supports ``stop`` ends it."""
-    ends = [index for word in stop or () if word and (index := answer.find(word)) >= 0]
-    return answer[: min(ends)] if ends else answer
 
 
 def _result(answer: str) -> ChatResult:
