@@ -37,7 +37,7 @@ def message_text(content: object, *, index: int) -> str:
             part_type = part.get("type", "text")
             if part_type != "text":
                 raise InvalidRequestError(
-                    f"{where} has type {part_type!r}; this provider only accepts text parts."
+                    f"{where} has type {_short(part_type)}; this provider only accepts text parts."
                 )
             text = part.get("text")
             if not isinstance(text, str):
@@ -71,14 +71,19 @@ def normalize_messages(messages: object) -> list[tuple[str, str]]:
             )
         role = message.get("role")
         if role not in ROLES:
-            shown = repr(role) if len(repr(role)) <= 40 else repr(role)[:37] + "..."
             raise InvalidRequestError(
-                f"messages[{index}] has role {shown}; use one of {', '.join(ROLES)}."
+                f"messages[{index}] has role {_short(role)}; use one of {', '.join(ROLES)}."
             )
         if "content" not in message:
             raise InvalidRequestError(f"messages[{index}] has no 'content'.")
         pairs.append((str(role), message_text(message["content"], index=index)))
     return pairs
+
+
+def _short(value: object) -> str:
+    """``value`` quoted for a message, cut to 40 characters (it may be any size)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def format_prompt(messages: Messages) -> str:

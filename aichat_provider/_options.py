@@ -232,7 +232,11 @@ def parse_cookies_file(value: object) -> Path | None:
         return None
     if isinstance(value, (str, os.PathLike)):
         text = os.fspath(value)
-        if not isinstance(text, str) or "\x00" in text or not text.strip():
+        if isinstance(text, str) and not text.strip():
+            raise InvalidRequestError(
+                "cookies_file is blank; give the path of a cookies file, or leave it out."
+            )
+        if not isinstance(text, str) or "\x00" in text:
             raise InvalidRequestError("cookies_file must be a path without NUL characters.")
         # os.path.expanduser leaves "~nobody" as it is; Path.expanduser raises RuntimeError
         return Path(os.path.expanduser(text))
@@ -278,12 +282,21 @@ def parse_headers(value: object) -> dict[str, str]:
                 "Pass cookies with cookies=..., not as a Cookie header, so they are only sent "
                 "to the API host and never shown in errors."
             )
+        if name.lower() in _FRAMING_HEADERS:
+            raise InvalidRequestError(
+                f"header {name!r} cannot be set: curl sets it from the body it sends (another "
+                "value would make the server wait for bytes never sent); leave it out."
+            )
         if not isinstance(header_value, str) or not is_sendable(header_value):
             raise InvalidRequestError(
                 f"header {name!r} must have a printable ASCII value (no control characters)."
             )
         headers[name] = header_value
     return headers
+
+
+#: Headers that frame the request body, which curl writes to match the body it sends.
+_FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
 
 
 def parse_verify(value: object) -> bool | str:
@@ -473,7 +486,8 @@ OPTIONS: tuple[Option[Any], ...] = (
         "dict | None",
         None,
         "`None`",
-        "extra headers, merged over the defaults (a `Cookie` header is refused: use `cookies`)",
+        "extra headers, merged over the defaults (a `Cookie` header is refused: use `cookies`; "
+        "so are `Content-Length` and `Transfer-Encoding`, which curl sets)",
         parse_headers,
         flag="--header",
         flag_type=_header_flag,
@@ -575,8 +589,13 @@ class RequestOptions:
 
     @property
     def secrets(self) -> list[str]:
-        """The strings of this call that must never be shown."""
-        return [*(self.cookies or {}).values(), *url_secrets(self.proxy)]
+        """The strings of this call that must never be shown: cookie values, the proxy's
+        credentials and every extra header's value, also without a scheme such as ``Bearer``
+        (an Authorization header, an API key)."""
+        found = [*(self.cookies or {}).values(), *url_secrets(self.proxy)]
+        for value in self.headers.values():
+            found += (value, value.partition(" ")[2].strip())
+        return found
 
 
 #: Each option's parser, and the value it gives for an absent argument (options read from the
@@ -609,7 +628,15 @@ def parse_options(
     environ = os.environ
     for name, variable in _FROM_ENVIRONMENT:
         if kwargs.get(name) is None:
-            values[name] = parse[name](environ.get(variable) or None)
+            try:
+                values[name] = parse[name](environ.get(variable) or None)
+            except InvalidRequestError as error:  # the call gave no such argument: say where
+                error.message = (
+                    f"{variable}: {error.message} Fix or unset that environment variable, or "
+                    "give the setting in the call (it wins over the variable)."
+                )
+                error.args = (error.message,)
+                raise
     values["user_agent_from_environment"] = (
         kwargs.get("user_agent") is None and values["user_agent"] is not None
     )

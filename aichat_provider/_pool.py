@@ -113,14 +113,17 @@ _pools_lock = threading.Lock()
 
 async def _loop_pool() -> _LoopPool:
     loop = asyncio.get_running_loop()
+    if not curl_imported():
+        # Before the pool is published: calls started meanwhile find none and wait here too
+        # (in their own worker thread), rather than make a session, which imports on the loop;
+        # and a call cancelled here leaves no pool without its shutdown hook behind.
+        await asyncio.to_thread(import_curl)
     with _pools_lock:
         pool = _pools.get(loop)
         new_pool = pool is None
         if pool is None:
             pool = _pools[loop] = _LoopPool()
-    if not curl_imported():
-        await asyncio.to_thread(import_curl)  # the first call on any loop: not on the loop
-    if new_pool:
+    if new_pool:  # no await between publishing the pool and registering its hook
         pool.finaliser = pool.watch_shutdown()
         await pool.finaliser.__anext__()  # registers it with the loop's async-generator hooks
     return pool

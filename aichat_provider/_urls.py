@@ -19,8 +19,9 @@ from .errors import InvalidRequestError
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 #: Anything but printable ASCII, which a proxy URL may not contain once it is checked.
 _NOT_PRINTABLE = re.compile(r"[^\x21-\x7e]")
-#: What a host name (after IDNA) or an IP address may be made of.
-_HOST = re.compile(r"[a-z0-9._\-]+|[0-9a-f:.]+(%[a-z0-9._~\-]+)?")
+#: What a host name (after IDNA) or an IP address may be made of; only an IPv6 address has a
+#: zone after '%' (curl decodes any other '%' and looks up, or refuses, another name).
+_HOST = re.compile(r"[a-z0-9._\-]+|[0-9a-f.]*:[0-9a-f:.]*(%[a-z0-9._~\-]+)?")
 #: A proxy's ``host[:port]`` as curl reads it: a name or IPv4 address, or an IPv6 address in
 #: brackets (zone allowed); curl refuses anything else ("Bad hostname", text around brackets).
 _PROXY_HOST_PORT = re.compile(r"(?:[a-z0-9._\-]+|\[[0-9a-f:.]+(?:%[a-z0-9._~\-]+)?\])(?::[0-9]*)?")
@@ -71,6 +72,11 @@ def _endpoints(value: str) -> Endpoints:
     host = _ascii_host(parts.hostname, shown)
     if not _HOST.fullmatch(host) or ".." in host or host.startswith("."):
         raise InvalidRequestError(f"base_url {shown!r} does not name a valid host.")
+    if port == 0:
+        raise InvalidRequestError(
+            f"base_url {shown!r} has port 0; give the port the service listens on (1 to 65535), "
+            "or none for the scheme's own."
+        )
     netloc = f"[{host}]" if ":" in host else host
     if port is not None:
         netloc += f":{port}"

@@ -16,7 +16,12 @@ from typing import Any
 
 from ._base import AsyncProvider, BaseProvider
 from ._messages import Messages
-from .errors import AllProvidersFailedError, ProviderError, ProviderNotFoundError
+from .errors import (
+    AllProvidersFailedError,
+    InvalidRequestError,
+    ProviderError,
+    ProviderNotFoundError,
+)
 
 __all__ = ["ENTRY_POINT_GROUP", "ProviderRegistry", "registry"]
 
@@ -84,7 +89,8 @@ class ProviderRegistry:
         """The provider registered as ``name`` (any case), or ProviderNotFoundError."""
         self._load_entry_points()
         with self._lock:
-            provider = self._providers.get(name.lower())
+            # Not only str: a dict's look-up of any other key is a KeyError too.
+            provider = self._providers.get(name.lower()) if isinstance(name, str) else None
             known = sorted(self._providers)
         if provider is None:
             raise ProviderNotFoundError(
@@ -99,6 +105,10 @@ class ProviderRegistry:
 
     def for_model(self, model: str) -> list[ProviderClass]:
         """Working providers that serve ``model`` (by id, alias, or as their default)."""
+        if not isinstance(model, str):  # an alias table would refuse an unhashable one raw
+            raise InvalidRequestError(
+                f"model must be a string such as 'gpt-3.5-turbo', not {type(model).__name__}."
+            )
         return [
             provider
             for provider in self.working()
@@ -111,15 +121,18 @@ class ProviderRegistry:
         self,
         model: str,
         messages: Messages,
-        providers: Iterable[ProviderClass | str] | None = None,
+        providers: Iterable[ProviderClass | str] | ProviderClass | str | None = None,
         **kwargs: Any,
     ) -> str:
-        """Ask each provider in turn (``providers``, or those serving ``model``) until one answers.
+        """Ask each provider in turn (``providers``: classes or names, or one of either; by
+        default those serving ``model``) until one answers.
 
         Raises AllProvidersFailedError carrying every provider's exception when all fail.
         """
+        if isinstance(providers, (str, type)):  # one name or class, not letters or a class
+            providers = [providers]
         chosen: Sequence[ProviderClass] = (
-            [self.get(p) if isinstance(p, str) else p for p in providers]
+            [self._provider(p) for p in providers]
             if providers is not None
             else self.for_model(model)
         )
@@ -139,6 +152,18 @@ class ProviderRegistry:
                 failures[provider.__name__] = exc
         summary = "; ".join(f"{name}: {type(exc).__name__}" for name, exc in failures.items())
         raise AllProvidersFailedError(f"Every provider failed ({summary}).", errors=failures)
+
+    def _provider(self, given: object) -> ProviderClass:
+        """A provider of ``providers=``: a class as it is, a name looked up."""
+        if isinstance(given, str):
+            return self.get(given)
+        if isinstance(given, type) and issubclass(given, BaseProvider):
+            return given
+        shown = f"class {given.__name__}" if isinstance(given, type) else type(given).__name__
+        raise InvalidRequestError(
+            f"providers must hold provider classes or names, not {shown}; "
+            f"known names: {', '.join(self.names()) or 'none'}."
+        )
 
 
 registry = ProviderRegistry()

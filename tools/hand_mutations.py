@@ -976,9 +976,11 @@ MUTATIONS: tuple[tuple[str, str, str, str, str], ...] = (
         OPTIONS,
         "an environment variable overrides the call's own argument",
         "        if kwargs.get(name) is None:\n"
-        "            values[name] = parse[name](environ.get(variable) or None)\n",
+        "            try:\n"
+        "                values[name] = parse[name](environ.get(variable) or None)\n",
         "        if environ.get(variable) or kwargs.get(name) is None:\n"
-        "            values[name] = parse[name](environ.get(variable) or None)\n",
+        "            try:\n"
+        "                values[name] = parse[name](environ.get(variable) or None)\n",
     ),
     (
         "options-empty-environment-used",
@@ -998,8 +1000,8 @@ MUTATIONS: tuple[tuple[str, str, str, str, str], ...] = (
         "options-secrets-no-proxy",
         OPTIONS,
         "the proxy password is left out of the call's secrets",
-        "return [*(self.cookies or {}).values(), *url_secrets(self.proxy)]",
-        "return [*(self.cookies or {}).values()]",
+        "found = [*(self.cookies or {}).values(), *url_secrets(self.proxy)]",
+        "found = [*(self.cookies or {}).values()]",
     ),
     (
         "options-proxy-in-repr",
@@ -1461,14 +1463,14 @@ MUTATIONS: tuple[tuple[str, str, str, str, str], ...] = (
     ),
     (
         "langchain-stop-at-start-ignored",
-        LANGCHAIN,
+        INTEGRATIONS,
         "a stop sequence at position 0 is ignored",
         "(index := answer.find(word)) >= 0]",
         "(index := answer.find(word)) > 0]",
     ),
     (
         "langchain-last-stop-wins",
-        LANGCHAIN,
+        INTEGRATIONS,
         "the answer is cut at the last stop sequence found, not the first",
         "return answer[: min(ends)] if ends else answer",
         "return answer[: max(ends)] if ends else answer",

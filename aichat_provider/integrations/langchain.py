@@ -28,13 +28,13 @@ from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackMana
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ChatMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import Field, create_model
+from pydantic import ConfigDict, Field, create_model
 
 from .. import _constants, errors
 from .._aichat import Aichat
 from .._messages import Message, Messages
 from .._options import OPTIONS, PAYLOAD_FIELDS, AichatOptions
-from ._common import also_a, provider_options
+from ._common import also_a, cut_at_stop, provider_options
 
 __all__ = ["ChatAichat", "to_langchain_error"]
 
@@ -94,6 +94,9 @@ class ChatAichat(_WithOptions):
     options; left at None they use the provider's defaults (and its environment variables, such
     as ``AICHAT_COOKIES_FILE``)."""
 
+    #: A refusal does not quote the value refused: it may be a cookie or a proxy password.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
     model: str = _constants.DEFAULT_MODEL
 
     @property
@@ -108,11 +111,12 @@ class ChatAichat(_WithOptions):
         self, stop: list[str] | None = None, **kwargs: Any
     ) -> dict[str, Any]:
         """What callbacks and tracers are told about a call, secrets given per call hidden."""
-        params = super()._get_invocation_params(stop=stop, **kwargs)
-        return {
-            name: "[redacted]" if name in SECRET_OPTIONS and value is not None else value
-            for name, value in params.items()
-        }
+        return _redacted(super()._get_invocation_params(stop=stop, **kwargs))
+
+    def _get_llm_string(self, stop: list[str] | None = None, **kwargs: Any) -> str:
+        """LangChain's cache key, which it builds from the call's keyword arguments as they
+        are: secrets given per call are only named in it, so no cache stores them."""
+        return super()._get_llm_string(stop=stop, **_redacted(kwargs))
 
     def _request(
         self, messages: list[BaseMessage], call: dict[str, Any]
@@ -131,7 +135,7 @@ class ChatAichat(_WithOptions):
             answer = "".join(Aichat.create_completion(self.model, converted, **options))
         except errors.ProviderError as error:
             raise to_langchain_error(error) from error
-        return _result(_cut(answer, stop))
+        return _result(cut_at_stop(answer, stop))
 
     async def _agenerate(
         self,
@@ -145,7 +149,7 @@ class ChatAichat(_WithOptions):
             answer = await Aichat.create_async(self.model, converted, **options)
         except errors.ProviderError as error:
             raise to_langchain_error(error) from error
-        return _result(_cut(answer, stop))
+        return _result(cut_at_stop(answer, stop))
 
     def _stream(
         self,
@@ -175,6 +179,14 @@ class ChatAichat(_WithOptions):
         yield chunk
 
 
+def _redacted(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with the value of each secret option given replaced by a marker."""
+    return {
+        name: "[redacted]" if name in SECRET_OPTIONS and value is not None else value
+        for name, value in params.items()
+    }
+
+
 def _to_messages(messages: Sequence[BaseMessage]) -> Messages:
     converted: list[Message] = []
     for message in messages:
@@ -186,12 +198,6 @@ def _to_messages(messages: Sequence[BaseMessage]) -> Messages:
         item: Message = {"role": role, "content": message.content}  # type: ignore[typeddict-item]
         converted.append(item)
     return converted
-
-
-def _cut(answer: str, stop: list[str] | None) -> str:
-    """The answer up to the first stop sequence, as a model that supports ``stop`` ends it."""
-    ends = [index for word in stop or () if word and (index := answer.find(word)) >= 0]
-    return answer[: min(ends)] if ends else answer
 
 
 def _result(answer: str) -> ChatResult:

@@ -12,9 +12,10 @@
 provider's keyword arguments (``cookies``, ``cookies_file``, ``browser``, ``temperature``,
 ``top_p``, ``proxy``, ``user_agent``, ``impersonate``, ``verify``, ...) are passed as they are;
 ``api_base``/``base_url`` is the service address, LiteLLM's ``timeout`` (600 s unless set) the
-per-attempt timeout, and ``headers`` extra request headers. Failures are LiteLLM's own exception
-classes (``litellm.RateLimitError``, ``litellm.AuthenticationError``, ...), which its router's
-retries and fallbacks read, chained to the provider's.
+per-attempt timeout, ``headers`` extra request headers, and ``stop`` sequences cut the answer.
+Failures are LiteLLM's own exception classes (``litellm.RateLimitError``,
+``litellm.AuthenticationError``, ...), which its router's retries and fallbacks read, chained to
+the provider's.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from litellm.types.utils import GenericStreamingChunk, ModelResponse
 from .. import errors
 from .._aichat import Aichat
 from .._messages import Messages
-from ._common import provider_options
+from ._common import cut_at_stop, provider_options
 
 __all__ = ["PROVIDER", "AichatLLM", "register", "to_litellm_error"]
 
@@ -72,18 +73,22 @@ class AichatLLM(CustomLLM):
             answer = "".join(Aichat.create_completion(model, messages, **options))
         except errors.ProviderError as error:
             raise to_litellm_error(error, model) from error
-        return _response(kwargs["model_response"], model, answer)
+        return _response(kwargs, model, answer)
 
     async def acompletion(self, *args: Any, **kwargs: Any) -> ModelResponse:
         model, messages, options = _request(kwargs)
         answer = await _ask(model, messages, options)
-        return _response(kwargs["model_response"], model, answer)
+        return _response(kwargs, model, answer)
 
     def streaming(self, *args: Any, **kwargs: Any) -> Iterator[GenericStreamingChunk]:
-        yield _chunk(self.completion(*args, **kwargs))
+        # Not a generator: the answer is asked for now, so a failure is raised by completion()
+        # as LiteLLM's own class (one raised while LiteLLM iterates becomes its
+        # MidStreamFallbackError).
+        return iter([_chunk(self.completion(*args, **kwargs))])
 
-    # LiteLLM iterates what astreaming returns, an async generator as in its own examples; its
-    # declaration says a coroutine that returns the iterator.
+    # LiteLLM iterates what astreaming returns, an async generator as in its own examples (its
+    # declaration says a coroutine that returns the iterator), so a failure arrives while it
+    # iterates, as LiteLLM's MidStreamFallbackError with ours as ``original_exception``.
     async def astreaming(  # type: ignore[override]
         self, *args: Any, **kwargs: Any
     ) -> AsyncIterator[GenericStreamingChunk]:
@@ -120,8 +125,11 @@ def _request(call: Mapping[str, Any]) -> tuple[str, Messages, dict[str, Any]]:
     return str(call["model"]), call["messages"], options
 
 
-def _response(response: ModelResponse, model: str, answer: str) -> ModelResponse:
-    response.choices[0].message.content = answer
+def _response(call: Mapping[str, Any], model: str, answer: str) -> ModelResponse:
+    """LiteLLM's response to ``call``, holding the answer cut at its ``stop`` sequences."""
+    response: ModelResponse = call["model_response"]
+    stop = (call.get("optional_params") or {}).get("stop")
+    response.choices[0].message.content = cut_at_stop(answer, stop)
     response.choices[0].finish_reason = "stop"
     response.model = model
     return response

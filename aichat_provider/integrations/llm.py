@@ -24,7 +24,7 @@ from collections.abc import AsyncGenerator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import llm
-from pydantic import Field, create_model
+from pydantic import ConfigDict, Field, create_model
 
 from .. import errors
 from .._aichat import Aichat
@@ -55,11 +55,18 @@ def _option_fields() -> dict[str, Any]:
     }
 
 
+class _Options(llm.Options):
+    """``llm``'s options, whose refusals do not quote the value refused: it may be a cookie or
+    a proxy password given where there is no option for one."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+
 if TYPE_CHECKING:
     LlmOptions = llm.Options
 else:
     LlmOptions = create_model(
-        "LlmOptions", __base__=llm.Options, __module__=__name__, **_option_fields()
+        "LlmOptions", __base__=_Options, __module__=__name__, **_option_fields()
     )
 
 

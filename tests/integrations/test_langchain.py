@@ -180,3 +180,83 @@ def test_no_secret_in_repr_cache_key_or_what_callbacks_see(service: StandInServi
         assert_no_secrets(text)
         assert "t0ken-123" not in text
     assert chat._llm_type == "aichat"
+
+
+def test_no_secret_given_per_call_reaches_the_llm_cache(service: StandInService) -> None:
+    """LangChain builds the cache key from the call's keyword arguments as they are: a cache
+    (SQLite, Redis, ...) stored the cookie values, the proxy password and the headers given to
+    ``invoke``. The key says they were given, not what they are."""
+    from langchain_core.caches import InMemoryCache
+    from langchain_core.globals import get_llm_cache, set_llm_cache
+
+    keys: list[str] = []
+
+    class Recording(InMemoryCache):
+        def lookup(self, prompt: str, llm_string: str) -> Any:
+            keys.append(llm_string)
+            return super().lookup(prompt, llm_string)
+
+        def update(self, prompt: str, llm_string: str, return_val: Any) -> None:
+            keys.append(llm_string)
+            super().update(prompt, llm_string, return_val)
+
+    before = get_llm_cache()
+    set_llm_cache(Recording())
+    try:
+        chat = chat_model(service, cookies=None)
+        for _ in range(2):  # the second answer comes from the cache
+            answer = chat.invoke(
+                "Hi",
+                cookies={"session": SECRET_COOKIE},
+                headers={"Authorization": "Bearer t0ken-123"},
+                temperature=0.5,
+            )
+            assert answer.content == "echo: Hi"
+    finally:
+        set_llm_cache(before)
+    assert len(service.requests) == 1
+    assert len(keys) == 3
+    for key in keys:
+        assert_no_secrets(key)
+        assert "t0ken-123" not in key
+        assert "0.5" in key  # what is not secret still tells configurations apart
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"cookies": [("session", SECRET_COOKIE)]},
+        {"proxy": {"https": "http://user:pr0xy-passw0rd-91ac@127.0.0.1:3128"}},
+        {"headers": [("Authorization", f"Bearer {SECRET_COOKIE}")]},
+    ],
+    ids=["cookies as pairs", "proxy as a dict", "headers as pairs"],
+)
+def test_a_secret_field_of_the_wrong_type_is_refused_without_quoting_it(
+    fields: dict[str, Any],
+) -> None:
+    """pydantic's refusal quoted the value it refused: the cookie, the proxy password."""
+    from pydantic import ValidationError
+
+    from aichat_provider.integrations.langchain import ChatAichat
+
+    with pytest.raises(ValidationError) as caught:
+        ChatAichat(**fields)
+    assert next(iter(fields)) in str(caught.value)
+    assert_no_secrets(exposed_text(caught.value))
+
+
+def test_an_error_crosses_a_process_boundary_whole(service: StandInService) -> None:
+    """Every error of the package pickles with its fields (a process pool, a task queue); the
+    class that is both LangChain's kind and ours could not be pickled at all."""
+    import pickle
+
+    from langchain_core.exceptions import ModelRateLimitError
+
+    service.set_default(Reply.status(429, retry_after=600))
+    with pytest.raises(errors.RateLimitError) as caught:
+        chat_model(service, max_retries=0).invoke("Hi")
+    back = pickle.loads(pickle.dumps(caught.value))  # noqa: S301  # bytes this test just made
+    assert type(back) is type(caught.value)
+    assert isinstance(back, ModelRateLimitError)
+    assert (back.retry_after, back.status_code, back.attempts) == (600, 429, 1)
+    assert (back.provider, back.url, str(back)) == ("Aichat", service.url, str(caught.value))

@@ -68,6 +68,37 @@ def test_stream_gives_the_answer_as_one_chunk(registered: Any, service: StandInS
     assert chunks[-1].choices[0].finish_reason == "stop"
 
 
+@pytest.mark.parametrize("stop", [": H", ["Hi", ": H"], ["x", ": "]])
+async def test_stop_sequences_cut_the_answer(
+    registered: Any, service: StandInService, stop: Any
+) -> None:
+    """The service has no ``stop``: it was dropped, and the whole answer returned (LangChain's
+    adapter and ``aichat serve`` cut the answer at the first stop sequence)."""
+    sync = registered.completion(model=MODEL, messages=USER, stop=stop, **on(service))
+    assert sync.choices[0].message.content == "echo"
+    answer = await registered.acompletion(model=MODEL, messages=USER, stop=stop, **on(service))
+    assert answer.choices[0].message.content == "echo"
+    stream = registered.completion(
+        model=MODEL, messages=USER, stop=stop, stream=True, **on(service)
+    )
+    assert "".join(c.choices[0].delta.content or "" for c in stream) == "echo"
+    assert service.requests[0].prompt == "Hi"
+
+
+def test_a_stream_that_fails_raises_the_documented_class_from_completion(
+    registered: Any, service: StandInService
+) -> None:
+    """The answer is asked for when the stream is: a failure is raised by ``completion()``, as
+    an HTTP error is by any provider, and LiteLLM does not wrap it as a mid-stream failure
+    (``MidStreamFallbackError``, which ``except litellm.RateLimitError`` misses)."""
+    service.push(Reply.status(429, retry_after=600))
+    with pytest.raises(registered.RateLimitError) as caught:
+        registered.completion(model=MODEL, messages=USER, stream=True, **on(service))
+    assert type(caught.value) is registered.RateLimitError
+    assert caught.value.headers == {"retry-after": "600"}
+    assert len(service.requests) == 1
+
+
 async def test_async_stream(registered: Any, service: StandInService) -> None:
     stream = await registered.acompletion(model=MODEL, messages=USER, stream=True, **on(service))
     text = "".join([c.choices[0].delta.content or "" async for c in stream])

@@ -153,3 +153,37 @@ def test_a_messages_text_parts_are_joined_as_written(
     message = Message(role="user", parts=[TextPart(text="Hel"), TextPart(text="lo")])
     response = model.prompt(messages=[message], **options(service, cookies_file))
     assert response.text() == "echo: Hello"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("cookies", f"session={COOKIES['session']}"),
+        ("proxy", "http://user:pr0xy-passw0rd-91ac@127.0.0.1:3128"),
+        ("cookies_file", {"session": COOKIES["session"]}),
+    ],
+)
+def test_a_secret_given_where_llm_takes_none_is_not_quoted_by_the_refusal(
+    llm: Any, service: StandInService, name: str, value: Any
+) -> None:
+    """There is no option for a cookie or a proxy on purpose; pydantic's refusal of one (or of
+    a secret given to another option) quoted the value it refused."""
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        llm.get_model("aichat").prompt("Hi", base_url=service.base_url, **{name: value}).text()
+    assert name in str(caught.value)
+    assert_no_secrets(exposed_text(caught.value))
+    assert service.requests == []
+
+
+def test_an_error_crosses_a_process_boundary_whole(llm: Any, service: StandInService) -> None:
+    """The class that is both ``llm.ModelError`` and ours could not be pickled."""
+    import pickle
+
+    with pytest.raises(llm.ModelError) as caught:
+        llm.get_model("aichat").prompt("Hi", base_url=service.base_url, timeout=0).text()
+    back = pickle.loads(pickle.dumps(caught.value))  # noqa: S301  # bytes this test just made
+    assert type(back) is type(caught.value)
+    assert isinstance(back, errors.InvalidRequestError)
+    assert str(back) == str(caught.value)

@@ -153,3 +153,44 @@ async def test_a_fallback_skips_what_is_not_an_async_provider(service: StandInSe
         "", USER, providers=[SyncOnly, Aichat], cookies=COOKIES, base_url=service.base_url
     )
     assert answer == "echo: Hi"
+
+
+@pytest.mark.parametrize("provider", ["AICHAT", Aichat], ids=["a name", "a class"])
+async def test_a_single_provider_is_one_provider_not_an_iterable(
+    provider: Any, service: StandInService
+) -> None:
+    """``providers="aichat"`` was read letter by letter ("No provider named 'a'"), and a lone
+    class failed with a raw TypeError."""
+    answer = await registry.create_async(
+        "", USER, providers=provider, cookies=COOKIES, base_url=service.base_url
+    )
+    assert answer == "echo: Hi"
+
+
+async def test_what_is_neither_a_provider_nor_a_name_is_refused_before_any_call(
+    service: StandInService,
+) -> None:
+    with pytest.raises(errors.InvalidRequestError, match="provider classes or names, not int"):
+        await registry.create_async(
+            "", USER, providers=[Aichat, 5], cookies=COOKIES, base_url=service.base_url
+        )
+    assert service.requests == []
+    with pytest.raises(errors.InvalidRequestError, match="not class dict"):
+        await registry.create_async("", USER, providers=[dict])
+
+
+@pytest.mark.parametrize("name", [5, None, b"aichat"])
+def test_a_look_up_by_something_not_a_string_is_a_provider_not_found_error(name: Any) -> None:
+    with pytest.raises(errors.ProviderNotFoundError, match="aichat") as caught:
+        registry.get(name)
+    assert caught.value.name == name
+
+
+@pytest.mark.parametrize("model", [["gpt-3.5-turbo"], {"id": "gpt-3.5-turbo"}])
+async def test_a_model_that_is_not_a_string_is_refused_when_picking_providers(
+    model: Any, service: StandInService
+) -> None:
+    """Looking it up among the providers' aliases raised a raw TypeError (unhashable)."""
+    with pytest.raises(errors.InvalidRequestError, match="model must be a string"):
+        await registry.create_async(model, USER, cookies=COOKIES, base_url=service.base_url)
+    assert service.requests == []

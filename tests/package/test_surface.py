@@ -269,6 +269,87 @@ print(answer, where)
     assert "asyncio" in where  # asyncio.to_thread's worker thread
 
 
+@pytest.mark.slow
+def test_calls_that_start_together_let_the_loop_run_while_curl_cffi_imports(home: Path) -> None:
+    """Only the first of several calls started at once used to import curl_cffi off the loop:
+    the others imported it on the loop, which waited for the worker's import to finish."""
+    code = """
+import asyncio, sys, threading
+import aichat_provider
+from aichat_provider.testing import StandInService
+loop_ran = threading.Event()
+held = []
+
+class Hold:
+    def find_spec(self, name, path=None, target=None):
+        if name == "curl_cffi" and threading.current_thread() is not threading.main_thread():
+            held.append(loop_ran.wait(10))  # the loop sets it, unless it is blocked meanwhile
+        return None
+
+sys.meta_path.insert(0, Hold())
+
+async def main(service):
+    calls = [aichat_provider.Aichat.create_async(
+        "", [{"role": "user", "content": "Hi"}], base_url=service.base_url,
+        cookies={"session": "s"}, browser=[]) for _ in range(3)]
+    async def tick():
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        loop_ran.set()
+    answers = await asyncio.gather(*calls, tick())
+    return answers[:3]
+
+with StandInService() as service:
+    print(asyncio.run(main(service)), held)
+"""
+    out = run_python(code, home)
+    assert out.stdout.strip() == "['echo: Hi', 'echo: Hi', 'echo: Hi'] [True]"
+
+
+@pytest.mark.slow
+def test_a_first_call_cancelled_while_curl_cffi_imports_leaves_the_loop_closing_its_pool(
+    home: Path,
+) -> None:
+    """The loop's pool was published before its shutdown hook: a cancellation in between left
+    every later session of that loop open after the loop ended."""
+    code = """
+import asyncio, sys, threading
+import aichat_provider
+from aichat_provider.testing import StandInService
+importing, release = threading.Event(), threading.Event()
+
+class Hold:
+    def find_spec(self, name, path=None, target=None):
+        if name == "curl_cffi" and threading.current_thread() is not threading.main_thread():
+            importing.set()
+            release.wait(10)
+        return None
+
+sys.meta_path.insert(0, Hold())
+KWARGS = {"cookies": {"session": "s"}, "browser": []}
+USER = [{"role": "user", "content": "Hi"}]
+
+async def main(service):
+    first = asyncio.create_task(
+        aichat_provider.Aichat.create_async("", USER, base_url=service.base_url, **KWARGS))
+    await asyncio.to_thread(importing.wait, 10)
+    first.cancel()
+    try:
+        await first
+    except asyncio.CancelledError:
+        pass
+    release.set()
+    return await aichat_provider.Aichat.create_async(
+        "", USER, base_url=service.base_url, **KWARGS)
+
+with StandInService() as service:
+    answer = asyncio.run(main(service))
+    print(answer, service.wait_for_open_connections(0))
+"""
+    out = run_python(code, home)
+    assert out.stdout.strip() == "echo: Hi True"
+
+
 def run_python(code: str, home: Path) -> subprocess.CompletedProcess[str]:
     """``python -c code`` in a fresh interpreter with a test HOME; its output as text."""
     return subprocess.run(

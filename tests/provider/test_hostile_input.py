@@ -241,3 +241,71 @@ async def test_a_cookie_name_or_value_that_would_break_the_header_is_refused(
     cookies: object, service: StandInService
 ) -> None:
     await refused(service, cookies=cookies)
+
+
+API_KEY = "sk-header-api-key-5e1f0a"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply.raw(f"Bad request; you sent Authorization: Bearer {API_KEY}".encode(), status=400),
+        Reply.rejected(f"token {API_KEY} is not allowed here"),
+    ],
+    ids=["error page", "refusal"],
+)
+async def test_a_header_value_echoed_by_the_service_is_scrubbed(
+    reply: Reply, service: StandInService
+) -> None:
+    """``headers`` is a secret option (an Authorization header): the service echoing it in an
+    error page or a refusal must not put it in the error's message or fields."""
+    service.push(reply)
+    with pytest.raises(errors.ReplyError) as caught:
+        await Aichat.create_async(
+            "",
+            USER,
+            cookies=COOKIES,
+            base_url=service.base_url,
+            headers={"Authorization": f"Bearer {API_KEY}"},
+            max_retries=0,
+        )
+    assert service.requests[0].header("authorization") == f"Bearer {API_KEY}"
+    text = exposed_text(caught.value)
+    assert API_KEY not in text
+    assert "[redacted]" in str(caught.value)
+
+
+async def test_a_base_url_with_port_0_is_an_invalid_request(service: StandInService) -> None:
+    """curl tried to connect to port 0, and the refusal was retried as a network failure."""
+    error = await refused(service, base_url="http://127.0.0.1:0", max_retries=2)
+    assert "port 0" in str(error)
+    assert error.attempts == 0
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["http://ab%0d/", "http://cafe%41", "http://1.2.3.4%25x", "http://localhost%2F.example"],
+)
+async def test_a_percent_sign_in_a_host_name_is_an_invalid_request(
+    base_url: str, service: StandInService
+) -> None:
+    """Only an IPv6 address (in brackets) has a zone after '%': curl decoded the rest and
+    looked up another name, or refused it as a bad host name, a network failure retried."""
+    error = await refused(service, base_url=base_url, max_retries=2)
+    assert "valid host" in str(error)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"role": "user", "content": [{"type": "x" * 100_000, "text": "Hi"}]},
+        {"role": "r" * 100_000, "content": "Hi"},
+    ],
+    ids=["part type", "role"],
+)
+async def test_a_huge_wrong_value_is_quoted_short(
+    message: dict[str, object], service: StandInService
+) -> None:
+    error = await refused(service, [message])
+    assert "messages[0]" in str(error)
+    assert len(str(error)) < 400

@@ -63,6 +63,8 @@ BAD_KWARGS: list[tuple[dict[str, Any], str]] = [
     ({"cookies": {"session": f"{SECRET_COOKIE}\r\nX-Injected: 1"}}, "control character"),
     ({"cookies": f"session={SECRET_COOKIE}; broken"}, "has no '='"),
     ({"cookies_file": 3}, "cookies_file must be a path"),
+    ({"cookies_file": " \t"}, "cookies_file is blank"),
+    ({"cookies_file": "a\x00b"}, "without NUL characters"),
     ({"browser": "netscape"}, "not supported"),
     ({"browser": 5}, "browser must be"),
     ({"impersonate": "chrome 99; rm"}, "impersonate"),
@@ -73,6 +75,9 @@ BAD_KWARGS: list[tuple[dict[str, Any], str]] = [
     ({"headers": {"Cookie": f"session={SECRET_COOKIE}"}}, "cookies=..."),
     ({"headers": {"X-A": "1\r\nX-B: 2"}}, "control characters"),
     ({"headers": {"bad header": "1"}}, "not valid"),
+    # curl frames the body itself: a length of its own made the server wait for bytes never sent
+    ({"headers": {"Content-Length": "999"}, "timeout": 5}, "sets it from the body"),
+    ({"headers": {"transfer-encoding": "gzip"}, "timeout": 5}, "sets it from the body"),
     ({"headers": {"X-Name": "Ā"}}, "printable ASCII"),  # found by test_fuzz
     ({"headers": {"X-Name": "\x80"}}, "printable ASCII"),  # found by test_fuzz
     ({"cookies": {"session": "café"}}, "non-ASCII"),
@@ -313,3 +318,27 @@ def test_format_prompt_contract() -> None:
     assert format_prompt(parts) == "ab"
     with pytest.raises(errors.InvalidRequestError):
         format_prompt([])
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "phrase"),
+    [
+        ("AICHAT_BASE_URL", "ftp://chat.example", "http:// or https://"),
+        ("AICHAT_REFRESH_COOKIES", "maybe", "True or False"),
+        ("AICHAT_USER_AGENT", "Agent\x01", "printable ASCII"),
+    ],
+)
+async def test_a_bad_environment_variable_is_named_in_the_error(
+    variable: str,
+    value: str,
+    phrase: str,
+    service: StandInService,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The call gave no such argument: the message must say where the value came from."""
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(errors.InvalidRequestError, match=re.escape(phrase)) as caught:
+        await Aichat.create_async("", USER, cookies=COOKIES)
+    assert str(caught.value).startswith(f"{variable}: ")
+    assert "unset" in str(caught.value)
+    assert service.requests == []
