@@ -13,6 +13,7 @@ person can act on. Blocking: the provider runs this in a worker thread (see ``_c
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -252,9 +253,17 @@ def _load(
     try:
         return loader(cookie_file=str(copy), domain_name=term, key_file=key_file)
     except Exception as exc:
-        if BROWSERS[name].family != "chromium" or platform != LINUX or not _keyring_failed(exc):
+        if BROWSERS[name].family != "chromium" or platform != LINUX:
             raise
-        keyring = describe_keyring_failure(exc)
+        if _keyring_failed(exc):
+            keyring = describe_keyring_failure(exc)
+        elif _no_dbus_session() and type(exc).__name__ == "BrowserCookieError":
+            # gpt4free's import replaces browser_cookie3's keyring lookup with a fixed password
+            # when there is no D-Bus session, so the lookup "succeeds" and decrypting fails: the
+            # cause is still that no keyring could be asked.
+            keyring = describe_keyring_failure(KeyError("DBUS_SESSION_BUS_ADDRESS"))
+        else:
+            raise
     logger.debug("browser %s: %s; reading the cookies written without a keyring", name, keyring)
     try:
         return _read_without_keyring(module, name, copy, term)
@@ -266,6 +275,10 @@ def _load(
                 "file and pass cookies_file"
             ) from None
         raise
+
+
+def _no_dbus_session() -> bool:
+    return os.environ.get("DBUS_SESSION_BUS_ADDRESS", "") in ("", "/dev/null")
 
 
 def _keyring_failed(exc: BaseException) -> bool:

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -15,7 +18,8 @@ import pytest
 from aichat_provider import Aichat, AsyncProvider, errors
 from aichat_provider.testing import Reply, StandInService
 from support.docs import page_text, section
-from support.secrets import COOKIES, USER
+from support.profiles import Cookie, build_chrome_profile
+from support.secrets import COOKIES, USER, subprocess_env
 
 g4f: Any = None
 Client: Any = None
@@ -235,3 +239,32 @@ def test_the_integrations_page_gpt4free_section_runs(
         integration.unregister()  # the page registers Aichat by name
     assert namespace["answer"] == "echo: Hello"
     assert all(r.cookies == {"session": COOKIES["session"]} for r in service.requests)
+
+
+def test_a_keyring_reason_survives_gpt4frees_keyring_patch(home: Path) -> None:
+    """gpt4free's import replaces browser_cookie3's keyring lookup with a fixed password when
+    there is no D-Bus session. A keyring-encrypted Chrome profile is still said to need the
+    keyring, with no D-Bus session to reach it: the reason was 'cannot be decrypted', and which
+    one a test saw depended on whether gpt4free had been imported in its process before."""
+    build_chrome_profile(home, [Cookie("localhost", "session", "locked")], keyring_password=b"pw")
+    env = {k: v for k, v in subprocess_env(home).items() if k != "DBUS_SESSION_BUS_ADDRESS"}
+    code = textwrap.dedent(
+        """
+        import asyncio, browser_cookie3, g4f
+        from aichat_provider import Aichat, errors
+        patched = browser_cookie3._LinuxPasswordManager.get_password
+        assert patched.__module__ == "g4f.cookies", patched  # the case this test is about
+        ask = Aichat.create_async("", [{"role": "user", "content": "Hi"}], browser="chrome",
+                                  base_url="http://localhost:9/")
+        try:
+            asyncio.run(ask)
+        except errors.MissingCookiesError as exc:
+            print(exc.reasons["chrome"])
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "encrypted with the desktop keyring" in done.stdout
+    assert "no D-Bus session" in done.stdout
