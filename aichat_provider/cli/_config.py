@@ -255,6 +255,8 @@ def write_key(key: str, value: object | None, path: Path | None = None) -> Path:
         text = "".join([*lines[:at], line, *lines[at:]])
     elif value is not None:
         text = text + ("" if not text or text.endswith("\n") else "\n") + line
+    else:
+        return path  # nothing to remove: no file is made, and none is rewritten
     parse(text, path)  # never write a file that would not load
     # through a symbolic link (a dotfiles manager's) to the file it names, keeping the link
     path = Path(os.path.realpath(path))

@@ -36,6 +36,24 @@ def test_path_set_get_and_unset_keep_the_rest_of_the_file(home: Path) -> None:
     assert run(AICHAT, "config", "get", "system", home=home).returncode == 1
 
 
+def test_unsetting_a_key_that_is_not_set_writes_nothing(home: Path) -> None:
+    # it used to make an empty config file (and folder), and rewrite one that did not hold it
+    path = home / ".config" / "aichat-provider" / "config.toml"
+    aichat(home, "config", "unset", "model")
+    assert not path.parent.exists()
+    path.parent.mkdir(parents=True)
+    path.write_text("temperature = 0.5\n")
+    path.chmod(0o644)  # a mode a rewrite would not keep
+    before = path.stat()
+    aichat(home, "config", "unset", "model")
+    after = path.stat()
+    assert (after.st_ino, after.st_mode, after.st_mtime_ns) == (
+        before.st_ino,
+        before.st_mode,
+        before.st_mtime_ns,
+    )
+
+
 def test_bad_keys_and_values_are_refused_and_the_file_left_alone(home: Path) -> None:
     aichat(home, "config", "set", "temperature", "1")
     wrong = run(AICHAT, "config", "set", "temperature", "7", home=home)
