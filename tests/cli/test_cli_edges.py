@@ -18,28 +18,10 @@ import pytest
 from aichat_provider import errors
 from aichat_provider.cli import _logs, _render, main
 from aichat_provider.cli._common import OutputClosedError
-from support.cli import AICHAT
+from support.cli import AICHAT, log_file, record_exchange
 from support.secrets import subprocess_env
 
 HINT = "move it away to start a new one, or pass --no-log"
-
-
-def log_file(home: Path) -> Path:
-    return home / ".local" / "share" / "aichat-provider" / "logs.db"
-
-
-def record(cid: str, prompt: str, *, path: Path, system: str | None = None) -> None:
-    _logs.record(
-        cid,
-        model="gpt-test",
-        system=system,
-        prompt=prompt,
-        answer=f"answer to {prompt}",
-        base_url="http://127.0.0.1:9",
-        elapsed=0.1,
-        attempts=1,
-        path=path,
-    )
 
 
 def private_log(tmp_path: Path) -> Path:
@@ -87,7 +69,7 @@ def test_an_id_that_is_not_hex_is_refused_before_the_log_is_read(
 ) -> None:
     # catches LIKE wildcards or empty ids matching some conversation
     path = private_log(tmp_path)
-    record("abc111111111", "topic", path=path)
+    record_exchange("abc111111111", "topic", path=path)
     with pytest.raises(errors.InvalidRequestError) as caught:
         _logs.find_conversation(given, path)
     assert str(caught.value) == f"{given!r} is not a conversation id; 'aichat logs' lists them."
@@ -100,7 +82,7 @@ def test_a_damaged_log_says_so_and_is_left_as_it_was(tmp_path: Path) -> None:
     path.write_bytes(damage)
     for use in (
         lambda: _logs.conversations(5, path),
-        lambda: record("abc111111111", "hi", path=path),
+        lambda: record_exchange("abc111111111", "hi", path=path),
     ):
         with pytest.raises(errors.InvalidRequestError) as caught:
             use()
@@ -115,7 +97,7 @@ def test_a_log_that_is_a_folder_cannot_be_opened(tmp_path: Path) -> None:
     path = private_log(tmp_path)
     path.mkdir()
     with pytest.raises(errors.InvalidRequestError) as caught:
-        record("abc111111111", "hi", path=path)
+        record_exchange("abc111111111", "hi", path=path)
     assert str(caught.value).startswith(f"the log {str(path)!r} cannot be opened (")
     assert str(caught.value).endswith(HINT)
 
@@ -127,7 +109,7 @@ def test_a_log_from_a_newer_aichat_is_refused_untouched(tmp_path: Path) -> None:
     with sqlite3.connect(path) as connection:
         connection.execute(f"PRAGMA user_version = {newer}")
     with pytest.raises(errors.InvalidRequestError) as caught:
-        record("abc111111111", "hi", path=path)
+        record_exchange("abc111111111", "hi", path=path)
     assert f"was written by a newer aichat (schema {newer}); upgrade aichat" in str(caught.value)
     assert tables(path) == set()
 
@@ -152,7 +134,7 @@ def test_an_exchange_that_cannot_be_stored_adds_no_conversation(tmp_path: Path) 
         connection.execute(_logs.MIGRATIONS[0][0])  # conversations, but no exchanges table
         connection.execute(f"PRAGMA user_version = {_logs.SCHEMA_VERSION}")
     with pytest.raises(errors.InvalidRequestError, match=r"cannot be used \(no such table"):
-        record("abc111111111", "hi", path=path)
+        record_exchange("abc111111111", "hi", path=path)
     with sqlite3.connect(path) as connection:
         assert connection.execute("SELECT COUNT(*) FROM conversations").fetchone()[0] == 0
 
@@ -179,7 +161,7 @@ def test_logs_show_without_an_id_says_how(home: Path, capfd: pytest.CaptureFixtu
 def test_logs_show_of_an_unknown_id_or_a_damaged_log_is_a_usage_error(
     home: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    record("abc111111111", "topic", path=log_file(home))
+    record_exchange("abc111111111", "topic", path=log_file(home))
     assert main(["logs", "show", "fff"]) == 2
     captured = capfd.readouterr()
     assert captured.out == ""
@@ -191,8 +173,8 @@ def test_logs_show_of_an_unknown_id_or_a_damaged_log_is_a_usage_error(
 
 def test_logs_show_json_and_text(home: Path, capfd: pytest.CaptureFixture[str]) -> None:
     # catches the JSON missing exchanges, or an empty "system:" in the text of one without it
-    record("abc111111111", "first", path=log_file(home), system="be brief")
-    record("abc111111111", "second", path=log_file(home))
+    record_exchange("abc111111111", "first", path=log_file(home), system="be brief")
+    record_exchange("abc111111111", "second", path=log_file(home))
     assert main(["logs", "show", "abc", "--json"]) == 0
     body = json.loads(capfd.readouterr().out)
     assert body["id"] == "abc111111111"
@@ -211,8 +193,8 @@ def test_logs_search_lists_the_hits_or_says_it_found_none(
     home: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     # catches an empty output for no hit (looks like a failed search), or hits without the answer
-    record("abc111111111", "about docker", path=log_file(home))
-    record("def222222222", "about rust", path=log_file(home))
+    record_exchange("abc111111111", "about docker", path=log_file(home))
+    record_exchange("def222222222", "about rust", path=log_file(home))
     assert main(["logs", "-q", "DOCKER"]) == 0
     [hit] = capfd.readouterr().out.splitlines()
     assert hit.startswith("abc111111111  ")
@@ -331,7 +313,7 @@ def test_a_search_for_bytes_that_are_not_utf8_finds_nothing_instead_of_crashing(
     lone surrogate, which SQLite cannot take); it matches nothing logged, and says so."""
     path = log_file(home)
     path.parent.mkdir(parents=True, mode=0o700)
-    record("3f9c2a", "hello there", path=path)
+    record_exchange("3f9c2a", "hello there", path=path)
     result = subprocess.run(
         [*AICHAT, "logs", "-q", b"\xff".decode("utf-8", "surrogateescape")],
         capture_output=True,

@@ -15,12 +15,8 @@ import pytest
 
 from aichat_provider.cli import _logs
 from aichat_provider.testing import StandInService
-from support.cli import AICHAT, cookies_file, run, spawn
+from support.cli import AICHAT, cookies_file, log_file, run, spawn
 from support.secrets import PROXY_PASSWORD, SECRET_COOKIE, subprocess_env
-
-
-def log_file(home: Path) -> Path:
-    return home / ".local" / "share" / "aichat-provider" / "logs.db"
 
 
 def env_of(home: Path) -> dict[str, str]:

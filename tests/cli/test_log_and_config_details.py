@@ -8,12 +8,8 @@ from pathlib import Path
 
 from aichat_provider.cli import _logs
 from aichat_provider.testing import StandInService
-from support.cli import AICHAT, cookies_file, run
+from support.cli import AICHAT, cookies_file, log_file, run
 from support.secrets import PROXY_PASSWORD, subprocess_env
-
-
-def log_file(home: Path) -> Path:
-    return home / ".local" / "share" / "aichat-provider" / "logs.db"
 
 
 def aichat(home: Path, *args: str, env: dict[str, str] | None = None) -> str:

@@ -19,27 +19,8 @@ import pytest
 
 from aichat_provider.cli import _logs, main
 from aichat_provider.testing import StandInService
-from support.cli import AICHAT, cookies_file
+from support.cli import AICHAT, cookies_file, log_file, record_exchange, run
 from support.secrets import subprocess_env
-
-
-def log_file(home: Path) -> Path:
-    return home / ".local" / "share" / "aichat-provider" / "logs.db"
-
-
-def record(cid: str, prompt: str, *, path: Path) -> None:
-    _logs.record(
-        cid,
-        model="gpt-test",
-        system=None,
-        prompt=prompt,
-        answer=f"answer to {prompt}",
-        base_url="http://127.0.0.1:9",
-        elapsed=0.1,
-        attempts=1,
-        path=path,
-    )
-
 
 # --- aichat logs: what the user types ---
 
@@ -50,7 +31,7 @@ def test_a_count_beyond_any_log_lists_everything(
     home: Path, capfd: pytest.CaptureFixture[str], count: str, search: list[str]
 ) -> None:
     # catches OverflowError (SQLite takes 64-bit integers only) escaping as a traceback
-    record("abc111111111", "topic", path=log_file(home))
+    record_exchange("abc111111111", "topic", path=log_file(home))
     assert main(["logs", "-n", count, *search]) == 0
     captured = capfd.readouterr()
     assert captured.out.startswith("abc111111111  ")
@@ -63,8 +44,8 @@ def test_a_query_longer_than_a_like_pattern_may_be_is_still_searched(
     # catches SQLite's "LIKE or GLOB pattern too complex" (patterns over 50,000 bytes) reported
     # as a damaged log, with the advice to move the log away
     long_text = "x" * 60_000
-    record("abc111111111", long_text, path=log_file(home))
-    record("def222222222", "short % and _ and \\", path=log_file(home))
+    record_exchange("abc111111111", long_text, path=log_file(home))
+    record_exchange("def222222222", "short % and _ and \\", path=log_file(home))
     assert main(["logs", "-q", long_text.upper()]) == 0
     captured = capfd.readouterr()
     assert captured.out.startswith("abc111111111  ")
@@ -82,7 +63,7 @@ def test_an_id_longer_than_a_like_pattern_may_be_names_no_conversation(
 ) -> None:
     # catches the same "pattern too complex" error blamed on the log (which is fine); --cid
     # fails before any request (nothing listens on port 9)
-    record("abc111111111", "topic", path=log_file(home))
+    record_exchange("abc111111111", "topic", path=log_file(home))
     given = "abc111111111" + "0" * 60_000
     command = (
         ["logs", "show", given]
@@ -112,7 +93,7 @@ def test_a_log_that_cannot_grow_says_why_and_keeps_what_it_had(
 ) -> None:
     # catches the explicit ROLLBACK after SQLite had already rolled the failed COMMIT back:
     # "cannot rollback - no transaction is active" took the place of the real cause
-    record("abc111111111", "kept", path=log_file(home))
+    record_exchange("abc111111111", "kept", path=log_file(home))
     before = log_file(home).read_bytes()
     prompt = "x" * (2 * FILE_SIZE_LIMIT)
     result = subprocess.run(
@@ -142,12 +123,12 @@ def test_a_log_locked_by_another_aichat_says_to_try_again(
     # that is fine but busy: following it would set the whole history aside
     monkeypatch.setattr(_logs, "BUSY_SECONDS", 0.2)
     path = log_file(home)
-    record("abc111111111", "kept", path=path)
+    record_exchange("abc111111111", "kept", path=path)
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")  # another aichat in the middle of its write
     try:
         with pytest.raises(_logs.errors.InvalidRequestError) as caught:
-            record("abc111111111", "more", path=path)
+            record_exchange("abc111111111", "more", path=path)
     finally:
         holder.close()
     assert str(caught.value) == (
@@ -171,7 +152,7 @@ def test_a_log_row_of_the_wrong_type_is_a_damaged_log_not_a_traceback(
     # catches OverflowError/TypeError tracebacks from a log another program wrote into (SQLite
     # stores any type in any column); -c fails before any request (nothing listens on port 9)
     path = log_file(home)
-    record("abc111111111", "topic", path=path)
+    record_exchange("abc111111111", "topic", path=path)
     with sqlite3.connect(path) as connection:
         connection.execute(f"UPDATE exchanges SET {damage}")  # noqa: S608  # the test's own
     args = [*command, "--base-url", "http://127.0.0.1:9"] if command[0] == "-c" else command
@@ -197,7 +178,7 @@ def test_a_log_made_through_a_symbolic_link_is_private_too(tmp_path: Path) -> No
     (folder / "logs.db").symlink_to(target)
     old_umask = os.umask(0o022)
     try:
-        record("abc111111111", "private", path=folder / "logs.db")
+        record_exchange("abc111111111", "private", path=folder / "logs.db")
     finally:
         os.umask(old_umask)
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
@@ -215,7 +196,7 @@ def test_a_log_that_is_not_a_file_is_a_typed_error(tmp_path: Path, kind: str) ->
         os.mkfifo(path)
     writing = "cannot be opened (Is a directory)" if kind == "folder" else "is not a file"
     for use, why in (
-        (lambda: record("abc111111111", "hi", path=path), writing),
+        (lambda: record_exchange("abc111111111", "hi", path=path), writing),
         (lambda: _logs.conversations(5, path), f"is not a file (a {kind})"),
     ):
         with pytest.raises(_logs.errors.InvalidRequestError) as caught:
@@ -265,20 +246,8 @@ def test_a_named_pipe_where_the_config_file_should_be_stops_ask_instead_of_hangi
     path = config_file(home)
     path.parent.mkdir(parents=True)
     os.mkfifo(path)
-    result = subprocess.run(
-        [
-            *AICHAT,
-            "hi",
-            "--base-url",
-            service.base_url,
-            "--cookies-file",
-            str(cookies_file(tmp_path)),
-        ],
-        capture_output=True,
-        text=True,
-        env=subprocess_env(home),
-        timeout=20,
-    )
+    base = ["--base-url", service.base_url, "--cookies-file", str(cookies_file(tmp_path))]
+    result = run(AICHAT, "hi", *base, home=home)  # its 60 s bound ends a hang
     assert result.returncode == 2
     assert result.stderr == (
         f"aichat: error: the config file {str(path)!r} is a named pipe (FIFO) that nothing "
@@ -530,12 +499,12 @@ def test_a_log_that_cannot_be_written_says_to_make_it_writable(tmp_path: Path, w
     # catches the advice for a damaged log given for one that is only read-only
     path = tmp_path / "data" / "logs.db"
     path.parent.mkdir(mode=0o700)
-    record("abc111111111", "kept", path=path)
+    record_exchange("abc111111111", "kept", path=path)
     with (
         immutable(path if what == "file" else path.parent),
         pytest.raises(_logs.errors.InvalidRequestError) as caught,
     ):
-        record("abc111111111", "more", path=path)
+        record_exchange("abc111111111", "more", path=path)
     message = str(caught.value)
     assert message.startswith(f"the log {str(path)!r} cannot be used (")
     assert message.endswith("; make it and its folder writable, or pass --no-log")
@@ -598,13 +567,8 @@ def test_json_names_no_conversation_when_the_exchange_could_not_be_logged(
     # catches --json handing a script an id that names nothing: the exchange was printed
     # first, with its conversation id, and the log write failed after
     log_file(home).mkdir(parents=True)  # a folder where the log should be
-    result = subprocess.run(
-        [*AICHAT, "--json", "hi", "--base-url", service.base_url],
-        capture_output=True,
-        text=True,
-        env={**subprocess_env(home), "AICHAT_COOKIES_FILE": str(cookies_file(tmp_path))},
-        timeout=60,
-    )
+    env = {**subprocess_env(home), "AICHAT_COOKIES_FILE": str(cookies_file(tmp_path))}
+    result = run(AICHAT, "--json", "hi", "--base-url", service.base_url, home=home, env=env)
     assert result.returncode == 0
     assert json.loads(result.stdout)["conversation_id"] is None
     assert result.stderr.startswith("aichat: error: the exchange was not logged: the log ")

@@ -37,6 +37,28 @@ def run(
     )
 
 
+def log_file(home: Path) -> Path:
+    """Where ``aichat`` keeps its log under a test HOME (the XDG data folder's default)."""
+    return home / ".local" / "share" / "aichat-provider" / "logs.db"
+
+
+def record_exchange(cid: str, prompt: str, *, path: Path, system: str | None = None) -> None:
+    """One exchange of conversation ``cid`` written to the log at ``path``, as ``aichat`` does."""
+    from aichat_provider.cli import _logs
+
+    _logs.record(
+        cid,
+        model="gpt-test",
+        system=system,
+        prompt=prompt,
+        answer=f"answer to {prompt}",
+        base_url="http://127.0.0.1:9",
+        elapsed=0.1,
+        attempts=1,
+        path=path,
+    )
+
+
 def cookies_file(tmp_path: Path) -> Path:
     """A JSON cookies file holding one secret session cookie for 127.0.0.1."""
     path = tmp_path / "cookies.json"
