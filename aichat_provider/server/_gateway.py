@@ -83,7 +83,6 @@ class Gateway:
         served = self.served
         path = scope["path"]
         info = served.lookup(path)
-        shape = _error_shape(info, scope)
         metrics = served.metrics
         if metrics is not None:
             metrics.in_flight.inc()
@@ -114,7 +113,7 @@ class Gateway:
             if method not in info.methods:
                 message = f"{path} does not take {method[:10]}."
                 error = APIError(405, message, code="method_not_allowed")
-                await _send_error(answer, error, [_allow(info.methods)], shape)
+                await _send_error(answer, error, [_allow(info.methods)], _error_shape(info, scope))
                 return
             if info.reads_body:
                 if served.draining:
@@ -126,7 +125,7 @@ class Gateway:
         except (ClientGone, ClientDisconnect):
             state.status = 499  # nginx's name for it: nobody is left to answer
         except APIError as error:
-            await self._fail(answer, state, error, shape)
+            await self._fail(answer, state, error, _error_shape(info, scope))
         except HTTPException as exc:  # Starlette's own (a path parameter that did not convert)
             await self._fail(
                 answer,
@@ -134,11 +133,11 @@ class Gateway:
                 not_found(path)
                 if exc.status_code == 404
                 else APIError(exc.status_code, str(exc.detail)),
-                shape,
+                _error_shape(info, scope),
             )
         except Exception:
             logger.exception("the server failed to answer %s %s", scope["method"], _name(info))
-            await self._fail(answer, state, internal_error(), shape)
+            await self._fail(answer, state, internal_error(), _error_shape(info, scope))
         finally:
             if metrics is not None:
                 metrics.in_flight.dec()
